@@ -1,0 +1,97 @@
+"""clavain-cli: the one entry point the command, the skill and the hooks drive.
+
+Exit codes (the whole CLI and every hook follow this one table):
+
+    0  done
+    1  refused by a rule or a gate; the message names the next allowed command
+    2  bad input or usage; the message says what and where (``path:line`` for files)
+    3  environment problem: a missing dependency, unreadable or corrupt state, a tool that cannot run
+
+Hooks block a tool call with exit 2 as Claude Code requires (stderr goes to the model); see
+``clavain.hooks``. Only ``main`` maps exceptions to exit codes; the core raises.
+Set ``CLAVAIN_DEBUG=1`` to see a traceback for an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from typing import Optional, Sequence
+
+from clavain.errors import BadInput, ClavainError, EnvironmentProblem, Refused
+
+EXIT_OK = 0
+EXIT_REFUSED = 1
+EXIT_BAD_INPUT = 2
+EXIT_ENVIRONMENT = 3
+
+EXIT_CODES: tuple[tuple[type, int], ...] = (
+    (Refused, EXIT_REFUSED),
+    (BadInput, EXIT_BAD_INPUT),
+    (EnvironmentProblem, EXIT_ENVIRONMENT),
+)
+
+INSTALL_HINT = "install them with: python3 -m pip install '<plugin folder>' (or set CLAVAIN_PYTHON to a Python that has them)"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of exiting, so usage errors follow the exit-code table."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise BadInput(f"{self.prog}: {message}", next_command=f"{self.prog} --help")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from clavain import __version__
+    from clavain.commands import gate_cmd, hook_cmd, plan_cmd, run_cmd
+
+    parser = _Parser(prog="clavain-cli", description="Execute implementation plans in batches, rules held by code.",
+                     epilog="exit codes: 0 done; 1 refused by a rule or gate; 2 bad input or usage; 3 environment problem")
+    parser.add_argument("--version", action="version", version=f"clavain-cli {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for module in (plan_cmd, gate_cmd, run_cmd, hook_cmd):
+        module.register(sub)
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None, *, ctx=None) -> int:
+    """Run one command. Returns the exit code; never raises and never prints a traceback (but see CLAVAIN_DEBUG)."""
+    from clavain.commands import Context
+
+    ctx = ctx or Context.from_process()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            parser.print_help(ctx.stdout)
+            return EXIT_BAD_INPUT if not argv else EXIT_OK
+        result = handler(args, ctx)
+        return EXIT_OK if result is None else int(result)
+    except ClavainError as exc:
+        ctx.err(exc.render())
+        for cls, code in EXIT_CODES:
+            if isinstance(exc, cls):
+                return code
+        return EXIT_ENVIRONMENT
+    except ModuleNotFoundError as exc:
+        ctx.err(f"clavain-cli: missing Python dependency '{exc.name}'; {INSTALL_HINT}")
+        return EXIT_ENVIRONMENT
+    except SystemExit as exc:  # argparse --help / --version
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    except KeyboardInterrupt:
+        ctx.err("clavain-cli: interrupted")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # a bug: one line, never a traceback unless asked
+        if ctx.env.get("CLAVAIN_DEBUG"):
+            traceback.print_exc(file=ctx.stderr)
+        ctx.err(f"clavain-cli: internal error: {type(exc).__name__}: {exc} (set CLAVAIN_DEBUG=1 for a traceback)")
+        return EXIT_ENVIRONMENT
+
+
+def entry() -> None:
+    sys.exit(main())

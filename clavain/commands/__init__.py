@@ -1,0 +1,50 @@
+"""Subcommand modules. Each defines ``register(subparsers)`` and handlers ``fn(args, ctx) -> int | None``.
+
+Handlers raise ``clavain.errors`` exceptions and never exit; ``clavain.cli.main`` maps them to exit codes.
+Command modules import heavy dependencies (pydantic, yaml, jinja2, markdown-it) inside handlers only, so
+that light commands (``infer-bead``, ``hook``) start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Mapping, Optional
+
+
+@dataclass
+class Context:
+    """Everything a handler may touch of the outside world; tests build their own."""
+
+    cwd: Path
+    env: Mapping[str, str]
+    stdin: IO[str]
+    stdout: IO[str]
+    stderr: IO[str]
+    _project: Optional[Path] = field(default=None, repr=False)
+
+    @classmethod
+    def from_process(cls) -> "Context":
+        return cls(cwd=Path.cwd(), env=dict(os.environ), stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
+
+    @property
+    def project(self) -> Path:
+        """The project folder (see ``clavain.paths.find_project``); ``CLAVAIN_PROJECT_DIR`` overrides it."""
+        if self._project is None:
+            from clavain.paths import find_project
+
+            forced = self.env.get("CLAVAIN_PROJECT_DIR")
+            self._project = Path(forced).resolve() if forced else find_project(self.cwd)
+        return self._project
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.cwd / candidate
+
+    def out(self, text: str = "") -> None:
+        self.stdout.write(text if text.endswith("\n") else text + "\n")
+
+    def err(self, text: str) -> None:
+        self.stderr.write(text if text.endswith("\n") else text + "\n")

@@ -1,0 +1,55 @@
+"""The CLI skeleton: exit codes for usage errors, version, and the bin wrapper from anywhere."""
+
+from __future__ import annotations
+
+import shutil
+import tomllib
+import json
+
+from conftest import ROOT, run_bin, run_cli
+
+
+def test_version_matches_plugin_manifest():
+    from clavain import __version__
+
+    manifest = json.loads((ROOT / ".claude-plugin" / "plugin.json").read_text())
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert manifest["name"] == "clavain"
+    assert manifest["version"] == __version__ == pyproject["project"]["version"]
+
+
+def test_unknown_command_is_usage_error(tmp_path):
+    r = run_cli(["no-such-command"], cwd=tmp_path)
+    assert r.code == 2
+    assert "invalid choice" in r.err and "next: clavain-cli --help" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_bin_runs_from_any_cwd_and_from_a_copy(tmp_path):
+    copy = tmp_path / "plugin-cache" / "clavain"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", "node_modules", ".git", "__pycache__"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "clavain").mkdir()  # a folder of the same name in cwd must not shadow the package
+    for cli_root in (ROOT, copy):
+        r = run_bin(["--version"], cwd=elsewhere, cli=cli_root / "bin" / "clavain-cli")
+        assert r.code == 0, r.err
+        assert r.out.startswith("clavain-cli ")
+
+
+def test_missing_python_exits_3(tmp_path):
+    r = run_bin(["--version"], cwd=tmp_path, env={"CLAVAIN_PYTHON": str(tmp_path / "no-python")})
+    assert r.code == 3
+    assert "CLAVAIN_PYTHON" in r.err
+
+
+def test_python_without_dependencies_exits_3_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    venv = tmp_path / "bare"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    r = run_bin(["plan", "show", str(ROOT / "examples" / "sample-plan.md")], cwd=tmp_path,
+                env={"CLAVAIN_PYTHON": str(venv / "bin" / "python")})
+    assert r.code == 3
+    assert r.err.count("\n") == 1 and "install" in r.err
