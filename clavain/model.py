@@ -6,22 +6,13 @@ gate, the run and the reports. Pure data: no I/O here.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clavain.digest import plan_digest  # noqa: F401  (re-exported: the digest lives in a pydantic-free module)
+
 PlanFormat = Literal["superpowers", "speckit", "gsd", "manifest", "numbered"]
-
-_PHASE_LINE = re.compile(r"^\*\*Phase:\*\*.*$\n?", re.MULTILINE)
-
-
-def plan_digest(text: str) -> str:
-    """sha256 of a plan's text without its ``**Phase:**`` lines, which advance-phase rewrites.
-
-    A run pins this digest; recording a phase therefore never counts as a change of the plan."""
-    return hashlib.sha256(_PHASE_LINE.sub("", text).encode("utf-8")).hexdigest()
 
 
 class Strict(BaseModel):
