@@ -1,0 +1,234 @@
+"""The run's append-only, hash-chained event journal (``journal.jsonl``). Standard library only.
+
+One JSON object per line::
+
+    {"seq": 1, "time": "2026-11-25T22:01:02.123456Z", "epoch": 1764108062.123456,
+     "event": "start", "data": {...}, "prev": "", "hash": "<sha256>"}
+
+``hash`` is the sha256 of the canonical JSON of the entry without ``hash`` (``sort_keys``, separators
+``(",", ":")``, ``ensure_ascii=False``); ``prev`` is the hash of the entry before it (``""`` for the first).
+A changed, removed, reordered, inserted or hand-appended line breaks the chain and ``verify`` names it.
+
+Appending reads only the last line (seeking from the end), so its cost does not grow with the journal.
+A crash mid-append can leave a torn final line (no trailing newline). That is not tampering: the line was
+never acknowledged, so ``verify`` ignores it and the next ``append`` cuts it off; both record it in
+``torn`` and ``append`` also in ``repaired``. Callers hold the run's lock; ``append`` additionally takes
+an advisory ``flock`` on the file where the platform has one.
+
+The chain has no secret key: it makes hand edits visible, it does not stop someone who recomputes every
+hash. Keeping the model from writing into ``.clavain/`` at all is the hooks' job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Optional
+
+from clavain.fsutil import append_line
+
+try:  # POSIX only; elsewhere the run's file lock is the only guard
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+ENTRY_KEYS = frozenset({"seq", "time", "epoch", "event", "data", "prev", "hash"})
+_CHUNK = 4096
+
+
+class JournalTampered(Exception):
+    """The chain is broken at entry ``seq`` (the seq that was expected there), line ``line`` of ``path``."""
+
+    def __init__(self, path: Path, line: int, seq: int, reason: str) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.seq = seq
+        self.reason = reason
+        super().__init__(f"{self.path}:{line}: journal entry {seq}: {reason}")
+
+
+def utc_stamp(epoch: float) -> str:
+    """ISO-8601 UTC with microseconds and a ``Z``: ``2026-11-25T22:01:02.123456Z``."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(entry: dict) -> str:
+    """sha256 of the canonical JSON of ``entry`` without its ``hash`` key."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_entry(raw: bytes, *, expect_seq: int, expect_prev: str) -> tuple[Optional[dict], str]:
+    """Parse one complete line and check it against the chain. Returns ``(entry, "")`` or ``(None, reason)``."""
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, "line is not valid JSON"
+    if not isinstance(entry, dict):
+        return None, "line is not a JSON object"
+    if set(entry) != ENTRY_KEYS:
+        missing = sorted(ENTRY_KEYS - set(entry))
+        extra = sorted(set(entry) - ENTRY_KEYS)
+        return None, f"wrong keys (missing {missing}, unexpected {extra})"
+    if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool) or entry["seq"] != expect_seq:
+        return None, f"seq is {entry['seq']!r}, expected {expect_seq} (a line removed, inserted or reordered)"
+    if entry["prev"] != expect_prev:
+        return None, "prev does not match the hash of the entry before it"
+    try:
+        computed = entry_hash(entry)
+    except ValueError:
+        return None, "entry holds a value that is not plain JSON"
+    if entry["hash"] != computed:
+        return None, "hash does not match the entry's content (the line was edited or forged)"
+    return entry, ""
+
+
+class Journal:
+    """``Journal(path)``: ``append(event, data)``, ``head()``, ``verify()``. See the module docstring."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.torn: Optional[bytes] = None      # torn final line seen by the last head/verify/append
+        self.repaired: Optional[bytes] = None  # torn final line that the last append cut off
+
+    # -- reading the tail ---------------------------------------------------------------------------------
+    def _tail(self, fh) -> tuple[Optional[bytes], int, Optional[bytes]]:
+        """``(last complete line or None, offset where the torn tail starts, torn bytes or None)``.
+
+        Reads backwards from the end in small chunks: O(length of the last two lines)."""
+        end = fh.seek(0, os.SEEK_END)
+        buf = b""
+        pos = end
+        # two newlines in hand: the one ending the last complete line and the one before it
+        while pos > 0 and buf.count(b"\n") < 2:
+            step = min(_CHUNK, pos)
+            pos -= step
+            fh.seek(pos)
+            buf = fh.read(step) + buf
+        if not buf:
+            return None, end, None
+        torn = None
+        torn_at = end
+        if not buf.endswith(b"\n"):
+            nl = buf.rfind(b"\n")
+            torn = buf[nl + 1:]
+            torn_at = end - len(torn)
+            buf = buf[:nl + 1]
+        if not buf:
+            return None, torn_at, torn
+        body = buf[:-1]
+        last = body[body.rfind(b"\n") + 1:]
+        return last, torn_at, torn
+
+    def _tail_entry(self, fh) -> tuple[int, str, int, Optional[bytes]]:
+        """``(seq, hash, torn_at, torn)`` of the last complete entry, checked on its own (O(1))."""
+        last, torn_at, torn = self._tail(fh)
+        self.torn = torn
+        if last is None:
+            return 0, "", torn_at, torn
+        try:
+            probe = json.loads(last.decode("utf-8"))
+            seq = probe["seq"] if isinstance(probe, dict) else None
+            prev = probe.get("prev") if isinstance(probe, dict) else None
+        except (UnicodeDecodeError, ValueError):
+            seq, prev = None, None
+        entry = None
+        if isinstance(seq, int) and isinstance(prev, str):
+            entry, _ = check_entry(last, expect_seq=seq, expect_prev=prev)
+        if entry is None:
+            self._raise_first_bad()
+        return entry["seq"], entry["hash"], torn_at, torn
+
+    def _raise_first_bad(self) -> None:
+        """Error path only: scan the whole chain to name the first bad line (O(n) is fine here)."""
+        self.verify()
+        raise JournalTampered(self.path, self._count_lines(), -1, "last entry is not a valid journal entry")
+
+    def _count_lines(self) -> int:
+        with open(self.path, "rb") as fh:
+            return fh.read().count(b"\n")
+
+    # -- public API -----------------------------------------------------------------------------------------
+    def head(self) -> tuple[int, str]:
+        """Seq and hash of the last entry; ``(0, "")`` when the journal is empty or missing. O(1)."""
+        try:
+            fh = open(self.path, "rb")
+        except FileNotFoundError:
+            self.torn = None
+            return 0, ""
+        with fh:
+            seq, digest, _, _ = self._tail_entry(fh)
+        return seq, digest
+
+    @contextmanager
+    def _locked(self) -> Iterator:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            with os.fdopen(fd, "r+b", closefd=False) as fh:
+                yield fh
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    def append(self, event: str, data: dict) -> dict:
+        """Append one entry (fsync'd before returning) and return it as written."""
+        if not isinstance(event, str) or not event:
+            raise ValueError("event must be a non-empty string")
+        plain = json.loads(json.dumps(data, allow_nan=False))  # exactly what a reader will see
+        if not isinstance(plain, dict):
+            raise ValueError("data must be a JSON object")
+        with self._locked() as fh:
+            seq, prev, torn_at, torn = self._tail_entry(fh)
+            self.repaired = None
+            if torn is not None:
+                fh.truncate(torn_at)
+                fh.flush()
+                os.fsync(fh.fileno())
+                self.repaired = torn
+            now = time.time()
+            entry = {"seq": seq + 1, "time": utc_stamp(now), "epoch": now, "event": event, "data": plain,
+                     "prev": prev}
+            entry["hash"] = entry_hash(entry)
+            append_line(self.path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        return entry
+
+    def verify(self, expect_head: Optional[tuple[int, str]] = None) -> list[dict]:
+        """Read and check the whole chain; return its entries, or raise ``JournalTampered`` at the first bad one.
+
+        A torn final line is ignored (recorded in ``torn``). With ``expect_head=(seq, hash)`` (what the state
+        file last recorded), the journal must hold that entry: fewer entries, or a different one at that seq,
+        means lines were removed or rewritten. More entries than expected is not an error here (a crash
+        between the journal append and the state write leaves the journal one step ahead)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raw = b""
+        lines = raw.split(b"\n")
+        tail = lines.pop()  # b"" when the file ends with a newline
+        self.torn = tail or None
+        entries: list[dict] = []
+        prev = ""
+        for number, line in enumerate(lines, start=1):
+            entry, reason = check_entry(line, expect_seq=len(entries) + 1, expect_prev=prev)
+            if entry is None:
+                raise JournalTampered(self.path, number, len(entries) + 1, reason)
+            entries.append(entry)
+            prev = entry["hash"]
+        if expect_head is not None and expect_head[0] > 0:
+            seq, digest = expect_head
+            if seq > len(entries):
+                raise JournalTampered(self.path, len(entries) + 1, len(entries) + 1,
+                                      f"journal ends at entry {len(entries)} but the run state records entry {seq} "
+                                      "(lines were removed from the end)")
+            if entries[seq - 1]["hash"] != digest:
+                raise JournalTampered(self.path, seq, seq,
+                                      "entry differs from the one the run state records (the journal was rewritten)")
+        return entries
