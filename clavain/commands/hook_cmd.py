@@ -1,7 +1,25 @@
-"""`clavain-cli hook ...` subcommands (filled in by the hook work)."""
+"""`clavain-cli hook <event>`: the Claude Code hooks through the CLI (same code as ``hooks/clavain-hook``).
+
+Reads Claude Code's hook JSON on stdin; exit 0 allow, 2 block (reason on stderr), 3 fail open. See
+``clavain.hooks``. The PreToolUse hook blocks the model from running this command through Bash.
+"""
 
 from __future__ import annotations
 
+from clavain.hooks import EVENTS
+
 
 def register(sub) -> None:
-    """Add this module's subcommands to the top-level subparsers."""
+    """Add ``hook`` and its three events to the top-level subparsers."""
+    parser = sub.add_parser("hook", help="Claude Code hook entry points (run by Claude Code, not by hand)",
+                            description="Read Claude Code's hook JSON on stdin and answer with the hook's exit code.")
+    events = parser.add_subparsers(dest="event", metavar="EVENT", required=True)
+    for event in EVENTS:
+        child = events.add_parser(event, help=f"the {event} hook")
+        child.set_defaults(handler=_run)
+
+
+def _run(args, ctx) -> int:
+    from clavain.hooks import main
+
+    return main([args.event], ctx.stdin, ctx.stdout, ctx.stderr, ctx.env, str(ctx.cwd))

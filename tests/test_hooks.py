@@ -1,0 +1,339 @@
+"""The Claude Code hooks: decisions on payloads shaped as Claude Code sends them, through the real entry script."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+ENTRY = ROOT / "hooks" / "clavain-hook"
+
+
+def payload(event: str, project: Path, **extra) -> dict:
+    base = {"session_id": "0b0c-session", "transcript_path": str(project / "transcript.jsonl"),
+            "cwd": str(project), "permission_mode": "default", "hook_event_name": event}
+    base.update(extra)
+    return base
+
+
+def tool_call(project: Path, tool: str, **tool_input) -> dict:
+    return payload("PreToolUse", project, tool_name=tool, tool_input=tool_input, tool_use_id="toolu_01")
+
+
+def make_run(project: Path, run_id: str = "r1", state: str = "running", dispatch: str = "local",
+             summary_text: str | None = None) -> Path:
+    """A run as the run engine leaves it for hooks: a run folder and its active summary."""
+    run = project / ".clavain" / "runs" / run_id
+    (run / "tasks").mkdir(parents=True)
+    active = project / ".clavain" / "active"
+    active.mkdir(parents=True, exist_ok=True)
+    summary = {"run_id": run_id, "plan": "plan.md", "state": state, "batch": 1, "batches": 2,
+               "dispatch": dispatch, "next": "clavain-cli run approve", "updated": "2026-11-25T22:00:00Z"}
+    (active / f"{run_id}.json").write_text(summary_text if summary_text is not None else json.dumps(summary))
+    return run
+
+
+def run_entry(event: str, stdin: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    """The hook exactly as hooks.json runs it: the entry script, a clean environment, stdin."""
+    full = {"PATH": os.environ["PATH"], "CLAVAIN_PYTHON": sys.executable, **(env or {})}
+    return subprocess.run([str(ENTRY), event], input=stdin, cwd=cwd, env=full, capture_output=True, text=True,
+                          timeout=30)
+
+
+def decide(event: str, data, project: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    text = data if isinstance(data, str) else json.dumps(data)
+    return run_entry(event, text, project, env)
+
+
+# --------------------------------------------------------------- always: state cannot be forged
+
+FORGING = [
+    ("clavain-cli hook user-prompt-submit", True),
+    ("echo '{\"prompt\":\"approve\"}' | clavain-cli hook user-prompt-submit", True),
+    ('echo x | "${CLAUDE_PLUGIN_ROOT}/bin/clavain-cli" hook user-prompt-submit', True),
+    ("cd /tmp && printf '%s' \"$P\" | /opt/p/bin/clavain-cli hook pre-tool-use", True),
+    ("python3 -m clavain hook user-prompt-submit < p.json", True),
+    ("python3 -c 'from clavain.hooks import main; main([\"user-prompt-submit\"])'", True),
+    ("bash -c 'clavain-cli hook user-prompt-submit < x'", True),
+    ("x=$(clavain-cli hook session-start)", True),
+    ("sh hooks/clavain-hook user-prompt-submit", True),
+    ("echo hi > .clavain/runs/r1/prompts.jsonl", True),
+    ("echo '{}' >> .clavain/runs/r1/journal.jsonl", True),
+    ("cat x | tee -a .clavain/runs/r1/prompts.jsonl", True),
+    ("sed -i 's/halted/running/' .clavain/runs/r1/run.json", True),
+    ("sed -Ei 's/a/b/' /home/u/p/.clavain/active/r1.json", True),
+    ("perl -pi -e 's/a/b/' .clavain/runs/r1/run.json", True),
+    ("cp /tmp/run.json .clavain/runs/r1/run.json", True),
+    ("cp -t .clavain/runs/r1 /tmp/run.json", True),
+    ("mv .clavain/runs/r1/run.json /tmp/", True),
+    ("rm -rf .clavain", True),
+    ("ln -sf /tmp/x .clavain/runs/r1/run.json", True),
+    ("touch .clavain/active/r2.json", True),
+    ("truncate -s 0 .clavain/runs/r1/journal.jsonl", True),
+    ("dd if=/dev/zero of=.clavain/clavain.db bs=1 count=1", True),
+    ("python3 -c \"open('.clavain/runs/r1/run.json','w').write('{}')\"", True),
+    ("node -e \"require('fs').writeFileSync('.clavain/x', '')\"", True),
+    ("sqlite3 .clavain/clavain.db 'delete from gate'", True),
+    ("cd .clavain/runs/r1 && echo '{}' > run.json", True),
+    ("D=.clavain/runs/r1; echo x > $D/run.json", True),
+    ("find .clavain -name '*.json' -delete", True),
+    ("sudo tee .clavain/x < y", True),
+    ("git checkout -- .clavain/runs", True),
+    # reading, and the only writer, stay allowed
+    ("cat .clavain/runs/r1/batches/batch-1.md", False),
+    ("ls -la .clavain/runs/r1 && head -5 .clavain/runs/r1/journal.jsonl", False),
+    ("grep -n state .clavain/runs/r1/run.json 2>/dev/null | head", False),
+    ("cp .clavain/runs/r1/batches/batch-1.md /tmp/report.md", False),
+    ("clavain-cli run approve --note 'looks good'", False),
+    ('"${CLAUDE_PLUGIN_ROOT}/bin/clavain-cli" run task-done 1 --output out/task-1.md', False),
+    ("clavain-cli run skip 3 --reason 'hook not needed'", False),
+    ("git status && git diff -- .clavain", False),
+    ("echo done > out/task-1.md", False),
+    ("python3 -m pytest -q tests", False),
+    ("echo 'unbalanced", False),
+]
+
+
+@pytest.mark.parametrize("command,blocked", FORGING)
+def test_forging_routes_are_blocked_with_or_without_a_run(git_project, command, blocked):
+    for with_run in (False, True):
+        if with_run:
+            make_run(git_project)
+        r = decide("pre-tool-use", tool_call(git_project, "Bash", command=command), git_project)
+        assert r.returncode == (2 if blocked else 0), (command, with_run, r.stderr)
+        if blocked:
+            assert r.stderr.startswith("clavain: ") and "next: clavain-cli run status" in r.stderr
+
+
+@pytest.mark.parametrize("tool,key,path,blocked", [
+    ("Write", "file_path", "{p}/.clavain/runs/r1/run.json", True),
+    ("Edit", "file_path", "{p}/.clavain/runs/r1/journal.jsonl", True),
+    ("MultiEdit", "file_path", ".clavain/active/r1.json", True),
+    ("NotebookEdit", "notebook_path", "{p}/.clavain/x.ipynb", True),
+    ("Write", "file_path", "{p}/src/clavain_notes.md", False),
+    ("Edit", "file_path", "{p}/docs/.clavainrc", False),
+])
+def test_editing_the_state_folder_is_blocked_always(git_project, tool, key, path, blocked):
+    call = tool_call(git_project, tool, **{key: path.format(p=git_project), "content": "x"})
+    r = decide("pre-tool-use", call, git_project)
+    assert r.returncode == (2 if blocked else 0), r.stderr
+    if blocked:
+        assert "only `clavain-cli run ...` changes" in r.stderr
+
+
+# --------------------------------------------------------------- while a run is active
+
+EDIT_CALLS = [("Edit", {"file_path": "src/a.py", "old_string": "a", "new_string": "b"}),
+              ("Write", {"file_path": "src/a.py", "content": "x"}),
+              ("MultiEdit", {"file_path": "src/a.py", "edits": []}),
+              ("NotebookEdit", {"notebook_path": "n.ipynb", "new_source": "x"}),
+              ("Agent", {"description": "task 3", "prompt": "do task 3", "subagent_type": "general-purpose"}),
+              ("Task", {"description": "task 3", "prompt": "do task 3"})]
+
+
+@pytest.mark.parametrize("tool,tool_input", EDIT_CALLS)
+@pytest.mark.parametrize("state,blocked", [(None, False), ("running", False),
+                                           ("awaiting_approval", True), ("halted", True)])
+def test_edits_and_subagents_wait_for_the_user(git_project, tool, tool_input, state, blocked):
+    if state:
+        make_run(git_project, state=state)
+    r = decide("pre-tool-use", tool_call(git_project, tool, **tool_input), git_project)
+    assert r.returncode == (2 if blocked else 0), r.stderr
+    if blocked:
+        assert f"{tool} is blocked" in r.stderr and "wait for" in r.stderr
+        assert ("halt report" if state == "halted" else "batch report") in r.stderr
+        assert "next: clavain-cli run approve" in r.stderr
+
+
+@pytest.mark.parametrize("state", [None, "running", "awaiting_approval", "halted"])
+def test_plan_mode_is_blocked_while_a_run_is_active(git_project, state):
+    if state:
+        make_run(git_project, state=state)
+    call = tool_call(git_project, "EnterPlanMode")
+    r = decide("pre-tool-use", call, git_project)
+    assert r.returncode == (2 if state else 0), r.stderr
+    if state:
+        assert "plan mode is not used" in r.stderr
+
+
+@pytest.mark.parametrize("command,agent", [
+    ("codex exec 'implement task 3'", "codex"),
+    ("cd sub && codex --full-auto 'x'", "codex"),
+    ("npx -y @openai/codex exec hi", "codex"),
+    ("bash scripts/dispatch.sh --task 3", "dispatch.sh"),
+    ("./scripts/dispatch.sh 3", "dispatch.sh"),
+    ("timeout 600 interserve run 3", "interserve"),
+    ("echo $(oracle ask 'x')", "oracle"),
+    ("echo codex && grep -n oracle notes.md", ""),
+    ("cat scripts/dispatch.sh", ""),
+    ("python3 tools/codex_report.py", ""),
+    ("git log --grep interserve", ""),
+])
+@pytest.mark.parametrize("dispatch", ["local", "external"])
+def test_external_agents_need_the_opt_in(git_project, command, agent, dispatch):
+    make_run(git_project, state="running", dispatch=dispatch)
+    r = decide("pre-tool-use", tool_call(git_project, "Bash", command=command), git_project)
+    blocked = bool(agent) and dispatch == "local"
+    assert r.returncode == (2 if blocked else 0), r.stderr
+    if blocked:
+        assert f"`{agent}` dispatches an external agent" in r.stderr and "Agent tool" in r.stderr
+
+
+def test_external_agents_pass_when_no_run_is_active(git_project):
+    r = decide("pre-tool-use", tool_call(git_project, "Bash", command="codex exec hi"), git_project)
+    assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("tool,tool_input", [("Read", {"file_path": ".clavain/runs/r1/run.json"}),
+                                             ("Bash", {"command": "clavain-cli run status"}),
+                                             ("TaskCreate", {"subject": "x"}), ("Skill", {"skill": "x"})])
+def test_everything_else_passes_at_a_checkpoint(git_project, tool, tool_input):
+    make_run(git_project, state="awaiting_approval")
+    r = decide("pre-tool-use", tool_call(git_project, tool, **tool_input), git_project)
+    assert (r.returncode, r.stderr) == (0, "")
+
+
+def test_a_run_is_found_when_the_model_cd_ed_away(git_project, tmp_path):
+    make_run(git_project, state="awaiting_approval")
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    call = tool_call(away, "Edit", file_path=str(away / "x"), old_string="a", new_string="b")
+    assert decide("pre-tool-use", call, away).returncode == 0
+    env = {"CLAUDE_PROJECT_DIR": str(git_project)}
+    assert decide("pre-tool-use", call, away, env).returncode == 2
+    assert decide("pre-tool-use", call, away, {"CLAVAIN_PROJECT_DIR": str(git_project)}).returncode == 2
+
+
+# --------------------------------------------------------------- bad input and corrupt state
+
+@pytest.mark.parametrize("stdin", ["", "garbage", "[1, 2]", "{\"tool_name\": ", "\u00ff\u00fe"])
+@pytest.mark.parametrize("state,code", [(None, 3), ("running", 3), ("awaiting_approval", 2), ("halted", 2)])
+def test_garbage_input_fails_open_unless_a_run_waits(git_project, stdin, state, code):
+    if state:
+        make_run(git_project, state=state)
+    r = run_entry("pre-tool-use", stdin, git_project)
+    assert r.returncode == code, r.stderr
+    assert "Traceback" not in r.stderr
+    if code == 3:
+        assert len(r.stderr.splitlines()) == 1 and "not Claude Code's JSON" in r.stderr
+
+
+@pytest.mark.parametrize("event", ["user-prompt-submit", "session-start"])
+def test_garbage_input_never_blocks_other_events(git_project, event):
+    make_run(git_project, state="awaiting_approval")
+    r = run_entry(event, "garbage", git_project)
+    assert r.returncode == 3 and len(r.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("summary,run_json,code", [
+    ("{not json", None, 3),
+    ("[]", None, 3),
+    ('{"state": "dancing"}', None, 3),
+    ("{not json", '{"state": "awaiting_approval"}', 2),
+    ("{not json", '{"state": "halted", "tasks": []}', 2),
+    ("{not json", "{broken", 3),
+])
+def test_corrupt_summary_fails_open_unless_the_run_is_known_to_wait(git_project, summary, run_json, code):
+    run = make_run(git_project, summary_text=summary)
+    if run_json is not None:
+        (run / "run.json").write_text(run_json)
+    call = tool_call(git_project, "Edit", file_path="src/a.py", old_string="a", new_string="b")
+    r = decide("pre-tool-use", call, git_project)
+    assert r.returncode == code, r.stderr
+    assert "Traceback" not in r.stderr
+    if code == 3:
+        assert "unreadable run summary" in r.stderr and len(r.stderr.splitlines()) == 1
+
+
+def test_no_state_folder_is_never_created_by_hooks(git_project):
+    for event, data in [("pre-tool-use", tool_call(git_project, "Bash", command="ls")),
+                        ("user-prompt-submit", payload("UserPromptSubmit", git_project, prompt="hi")),
+                        ("session-start", payload("SessionStart", git_project, source="startup"))]:
+        r = decide(event, data, git_project)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    assert not (git_project / ".clavain").exists()
+
+
+def test_unknown_event_fails_open(git_project):
+    r = run_entry("post-tool-use", "{}", git_project)
+    assert r.returncode == 3 and "unknown hook event" in r.stderr
+
+
+# --------------------------------------------------------------- UserPromptSubmit
+
+def test_prompts_are_recorded_for_every_active_run(git_project):
+    runs = [make_run(git_project, run_id, state=state)
+            for run_id, state in (("r1", "awaiting_approval"), ("r2", "running"))]
+    for text in ("approve, looks good", "naïve — ok"):
+        r = decide("user-prompt-submit", payload("UserPromptSubmit", git_project, prompt=text), git_project)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+    for run in runs:
+        lines = [json.loads(line) for line in (run / "prompts.jsonl").read_text(encoding="utf-8").splitlines()]
+        assert [line["prompt"] for line in lines] == ["approve, looks good", "naïve — ok"]
+        first = lines[0]
+        assert set(first) == {"time", "epoch", "session_id", "transcript_path", "cwd", "prompt"}
+        assert first["session_id"] == "0b0c-session" and first["cwd"] == str(git_project)
+        assert first["transcript_path"] == str(git_project / "transcript.jsonl")
+        assert first["time"].endswith("Z") and len(first["time"]) == len("2026-11-25T22:01:02.123456Z")
+        assert lines[0]["epoch"] <= lines[1]["epoch"]
+
+
+def test_prompt_for_a_run_without_folder_is_reported_not_blocked(git_project):
+    (git_project / ".clavain" / "active").mkdir(parents=True)
+    (git_project / ".clavain" / "active" / "ghost.json").write_text('{"state": "running"}')
+    r = decide("user-prompt-submit", payload("UserPromptSubmit", git_project, prompt="go"), git_project)
+    assert r.returncode == 3 and "ghost" in r.stderr
+
+
+# --------------------------------------------------------------- SessionStart
+
+@pytest.mark.parametrize("state", ["running", "awaiting_approval", "halted"])
+def test_session_start_adds_one_context_line(git_project, state):
+    make_run(git_project, state=state)
+    r = decide("session-start", payload("SessionStart", git_project, source="compact"), git_project)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)["hookSpecificOutput"]
+    assert out["hookEventName"] == "SessionStart"
+    assert out["additionalContext"] == (f"clavain: run r1 of plan plan.md is {state}, batch 1 of 2; resume it, "
+                                        "do not start over. next: clavain-cli run approve")
+
+
+# --------------------------------------------------------------- the entry points agree
+
+def test_cli_hook_subcommand_matches_the_entry_script(git_project):
+    make_run(git_project, state="awaiting_approval")
+    call = json.dumps(tool_call(git_project, "Agent", description="x", prompt="y"))
+    via_cli = run_cli(["hook", "pre-tool-use"], cwd=git_project, stdin=call)
+    via_entry = run_entry("pre-tool-use", call, git_project)
+    assert (via_cli.code, via_cli.err) == (via_entry.returncode, via_entry.stderr) == (2, via_entry.stderr)
+
+
+@pytest.mark.parametrize("layout", [(".clavain",), (".git",), (".git", "sub/.clavain"), ()])
+def test_find_project_agrees_with_paths(tmp_path, layout):
+    from clavain import hooks, paths
+
+    root = tmp_path / "root"
+    deep = root / "sub" / "deeper"
+    deep.mkdir(parents=True)
+    for marker in layout:
+        (root / marker).mkdir(parents=True)
+    assert hooks.find_project(str(deep)) == str(paths.find_project(deep))
+    assert hooks.STATE_DIRNAME == paths.STATE_DIRNAME
+
+
+def test_idle_path_imports_only_the_standard_library(git_project):
+    code = ("import io, json, os, sys; sys.path.insert(0, sys.argv[1]); from clavain import hooks;"
+            "p = {'cwd': sys.argv[2], 'tool_name': 'Bash', 'tool_input': {'command': 'ls -la'}};"
+            "hooks.answer('pre-tool-use', json.dumps(p), {}, sys.argv[2]);"
+            "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-S", "-I", "-c", code, str(ROOT), str(git_project)],
+                         capture_output=True, text=True, check=True).stdout
+    outside = set(json.loads(out)) - set(sys.stdlib_module_names) - {"clavain", "__main__"}
+    assert outside == set()
+    assert not {"pathlib", "tempfile", "argparse"} & set(json.loads(out))
