@@ -1,0 +1,269 @@
+"""The state of one run and the one function that changes it.
+
+The journal is the source of truth: every transition is an event ``(name, data)`` and ``apply`` folds it
+into a ``RunState``. ``run.json`` is that fold written down (with the journal head it was folded up to),
+so the state can always be rebuilt by replaying the journal from the start. Pure: no I/O here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Callable, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TaskStatus = Literal["pending", "running", "done", "failed", "skipped"]
+RunPhase = Literal["running", "awaiting_approval", "halted", "finished", "aborted"]
+HaltKind = Literal["task_failed", "verify_failed", "plan_changed", "tampered"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EvidenceRecord(Strict):
+    """The user's words that allowed a decision, and where they were found."""
+
+    text: str
+    time: str
+    epoch: float
+    session_id: Optional[str] = None
+    source: str                              # "transcript" or "prompt record only"
+    transcript_path: Optional[str] = None
+
+
+class Decision(Strict):
+    """One decision that only the user may take: approve, retry, skip, replan, allow-external, abort."""
+
+    action: str
+    batch: int
+    task: Optional[str] = None
+    note: Optional[str] = None
+    evidence: EvidenceRecord
+    time: str
+
+
+class VerifyRecord(Strict):
+    run: str
+    exit_code: Optional[int] = None
+    passed: bool
+    timed_out: bool = False
+    log: Optional[str] = None
+    duration: float = 0.0
+    reason: str = ""
+
+
+class TaskState(Strict):
+    id: str
+    title: str
+    line: int
+    text_sha256: str = ""
+    batch: int
+    status: TaskStatus = "pending"
+    checked_in_plan: bool = False            # ``[x]`` in the plan when the run read it
+    verify_count: int = 0                    # ``<verify>`` entries the plan gives this task
+    attempts: int = 0
+    head_at_start: Optional[str] = None      # git HEAD when the task started
+    output: Optional[str] = None             # output file, relative to the run folder
+    output_sha256: Optional[str] = None
+    files_changed: Optional[list[str]] = None  # None: no git evidence
+    verify: list[VerifyRecord] = Field(default_factory=list)
+    verified: bool = False
+    reason: Optional[str] = None             # why it failed or was skipped
+
+
+class Halt(Strict):
+    n: int
+    kind: HaltKind
+    task: Optional[str] = None
+    reason: str
+    command: Optional[str] = None
+    exit_code: Optional[int] = None
+    output_tail: str = ""
+    log: Optional[str] = None
+    epoch: float
+    time: str
+    report: str                              # relative to the run folder
+    bad_seq: Optional[int] = None            # tampering: the first bad journal entry
+
+
+class RunState(Strict):
+    run_id: str
+    plan: str                                # relative to the project
+    plan_sha256: str
+    bead: Optional[str] = None
+    batch_size: int
+    dispatch: Literal["local", "external"] = "local"
+    external_requested_epoch: Optional[float] = None
+    state: RunPhase = "running"
+    batch: int = 1
+    batches: list[list[str]]
+    groups: list[list[list[str]]]
+    tasks: list[TaskState]
+    approved_batches: list[int] = Field(default_factory=list)
+    checkpoint_epoch: Optional[float] = None
+    halt: Optional[Halt] = None
+    halts: int = 0
+    decisions: list[Decision] = Field(default_factory=list)
+    last_evidence_epoch: float = 0.0
+    must_haves: Optional[dict] = None
+    started_epoch: float
+    created: str
+    updated: str
+
+    def task(self, task_id: str) -> TaskState:
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(task_id)
+
+    def batch_tasks(self, k: Optional[int] = None) -> list[TaskState]:
+        ids = self.batches[(k or self.batch) - 1]
+        return [self.task(i) for i in ids]
+
+    def counts(self) -> dict[str, int]:
+        out = {"pending": 0, "running": 0, "done": 0, "failed": 0, "skipped": 0}
+        for task in self.tasks:
+            out[task.status] += 1
+        return out
+
+
+class RunFile(Strict):
+    """``run.json``: the folded state plus the journal head it was folded up to."""
+
+    journal_seq: int
+    journal_hash: str
+    state_sha256: str
+    state: RunState
+
+
+def state_digest(state: RunState) -> str:
+    raw = json.dumps(state.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------- the fold
+
+def _tasks_from(data: dict) -> list[TaskState]:
+    return [TaskState(**t) for t in data["tasks"]]
+
+
+def _started(_: Optional[RunState], d: dict) -> RunState:
+    return RunState(run_id=d["run_id"], plan=d["plan"], plan_sha256=d["plan_sha256"], bead=d.get("bead"),
+                    batch_size=d["batch_size"], dispatch=d["dispatch"],
+                    external_requested_epoch=d["at"] if d.get("external_requested") else None, batches=d["batches"],
+                    groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
+                    updated=d["time"])
+
+
+def _task_started(s: RunState, d: dict) -> None:
+    t = s.task(d["task"])
+    t.status, t.head_at_start, t.attempts = "running", d.get("head"), t.attempts + 1
+    t.verify, t.verified, t.reason = [], False, None
+
+
+def _verified(s: RunState, d: dict) -> None:
+    t = s.task(d["task"])
+    t.verify = [VerifyRecord(**v) for v in d["results"]]
+    t.verified = True
+
+
+def _task_done(s: RunState, d: dict) -> None:
+    t = s.task(d["task"])
+    t.status, t.output, t.output_sha256 = "done", d["output"], d["output_sha256"]
+    t.files_changed = d.get("files_changed")
+
+
+def _halted(s: RunState, d: dict) -> None:
+    s.halts += 1
+    s.halt = Halt(n=s.halts, epoch=d["at"], time=d["time"], **d["halt"])
+    s.state = "halted"
+    if d["halt"].get("task") and d["halt"]["kind"] in ("task_failed", "verify_failed"):
+        t = s.task(d["halt"]["task"])
+        t.status, t.reason = "failed", d["halt"]["reason"]
+        if d.get("results") is not None:
+            t.verify = [VerifyRecord(**v) for v in d["results"]]
+
+
+def _checkpoint(s: RunState, d: dict) -> None:
+    s.state, s.checkpoint_epoch = "awaiting_approval", d["at"]
+
+
+def _decided(s: RunState, d: dict) -> Decision:
+    decision = Decision(action=d["action"], batch=s.batch, task=d.get("task"), note=d.get("note"),
+                        evidence=EvidenceRecord(**d["evidence"]), time=d["time"])
+    s.decisions.append(decision)
+    s.last_evidence_epoch = max(s.last_evidence_epoch, decision.evidence.epoch)
+    return decision
+
+
+def _approved(s: RunState, d: dict) -> None:
+    _decided(s, d)
+    s.approved_batches.append(s.batch)
+    s.state = "running"
+    if s.batch < len(s.batches):
+        s.batch += 1
+
+
+def _retried(s: RunState, d: dict) -> None:
+    _decided(s, d)
+    t = s.task(d["task"])
+    t.status, t.verify, t.verified = "pending", [], False
+    s.state, s.halt = "running", None
+
+
+def _skipped(s: RunState, d: dict) -> None:
+    _decided(s, d)
+    t = s.task(d["task"])
+    t.status, t.reason = "skipped", d["reason"]
+    s.state, s.halt = "running", None
+
+
+def _replanned(s: RunState, d: dict) -> None:
+    _decided(s, d)
+    s.plan_sha256, s.batches, s.groups, s.tasks = d["plan_sha256"], d["batches"], d["groups"], _tasks_from(d)
+    s.batch, s.state, s.halt = d["batch"], "running", None
+    s.approved_batches = [k for k in d["approved_batches"]]
+
+
+def _external_allowed(s: RunState, d: dict) -> None:
+    _decided(s, d)
+    s.dispatch, s.external_requested_epoch = "external", None
+
+
+def _aborted(s: RunState, d: dict) -> None:
+    _decided(s, d)
+    s.state = "aborted"
+
+
+def _must_haves(s: RunState, d: dict) -> None:
+    s.must_haves = d["report"]
+
+
+def _finished(s: RunState, d: dict) -> None:
+    s.state = "finished"
+
+
+_EVENTS: dict[str, Callable[[RunState, dict], None]] = {
+    "task_started": _task_started, "verified": _verified, "task_done": _task_done, "halted": _halted,
+    "checkpoint": _checkpoint, "approved": _approved, "retried": _retried, "skipped": _skipped,
+    "replanned": _replanned, "external_allowed": _external_allowed, "aborted": _aborted,
+    "must_haves": _must_haves, "finished": _finished,
+}
+
+
+def apply(state: Optional[RunState], event: str, data: dict) -> RunState:
+    """The state after ``event``. ``data`` carries ``at`` (epoch) and ``time`` (ISO-8601 UTC)."""
+    if event == "run_started":
+        return _started(state, data)
+    if state is None:
+        raise ValueError(f"event {event!r} before run_started")
+    try:
+        handler = _EVENTS[event]
+    except KeyError:
+        raise ValueError(f"unknown event {event!r}") from None
+    new = state.model_copy(deep=True)
+    handler(new, data)
+    new.updated = data["time"]
+    return new

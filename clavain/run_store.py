@@ -1,0 +1,195 @@
+"""A run's folder on disk: the lock, the journal, ``run.json`` and the active summary for hooks.
+
+Every transition goes the same way, under the run's file lock: fold the event into the state, append the
+event to the journal (fsync'd, carrying the digest of the state it leads to), replace ``run.json``
+atomically, then replace ``.clavain/active/<run-id>.json``. A crash between two of these steps is repaired
+on the next command (``load``): the journal is one step ahead, and its last event is folded in again.
+Anything else that does not match is tampering, and ``load`` reports it as such.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from clavain import paths
+from clavain.fsutil import atomic_write
+from clavain.journal import Journal, JournalTampered, utc_stamp
+from clavain.run_state import RunFile, RunState, apply, state_digest
+
+LOCK_TIMEOUT = 60.0
+
+
+@dataclass
+class Tamper:
+    """Why the state on disk cannot be trusted: the first bad journal entry, or run.json vs the journal."""
+
+    reason: str
+    seq: Optional[int] = None
+    line: Optional[int] = None
+    where: str = ""
+
+
+@dataclass
+class Loaded:
+    state: RunState
+    seq: int
+    hash: str
+    notes: list[str] = field(default_factory=list)   # "rebuilt from the journal", crash repair ...
+    tamper: Optional[Tamper] = None
+
+
+class RunFolder:
+    """Paths and durable operations of ``.clavain/runs/<run-id>/``."""
+
+    def __init__(self, project: Path, run_id: str) -> None:
+        self.project = Path(project)
+        self.run_id = run_id
+        self.dir = paths.run_dir(self.project, run_id)
+        self.run_json = self.dir / "run.json"
+        self.journal = Journal(self.dir / "journal.jsonl")
+        self.tasks_dir = self.dir / "tasks"
+        self.batches_dir = self.dir / "batches"
+        self.active = paths.active_dir(self.project) / f"{run_id}.json"
+
+    def exists(self) -> bool:
+        return self.journal.path.exists()
+
+    def rel(self, path: Path) -> str:
+        """A path inside the run folder, relative to the project (what briefs and reports show)."""
+        return Path(path).relative_to(self.project).as_posix()
+
+    def lock(self):
+        from filelock import FileLock
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.dir / "lock"), timeout=LOCK_TIMEOUT)
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def record(self, state: Optional[RunState], event: str, data: dict) -> tuple[RunState, dict]:
+        """Fold, journal, write. ``data`` gains ``at``, ``time`` and ``state_sha256``. Caller holds the lock."""
+        now = time.time()
+        data = {**data, "at": now, "time": utc_stamp(now)}
+        new = apply(state, event, data)
+        data["state_sha256"] = state_digest(new)
+        entry = self.journal.append(event, data)
+        self.save(new, entry["seq"], entry["hash"])
+        return new, entry
+
+    def save(self, state: RunState, seq: int, digest: str) -> None:
+        body = RunFile(journal_seq=seq, journal_hash=digest, state_sha256=state_digest(state), state=state)
+        atomic_write(self.run_json, body.model_dump_json(indent=1) + "\n")
+        self.write_active(state)
+
+    def write_active(self, state: RunState) -> None:
+        """The small summary hooks read; present exactly while the run is unfinished."""
+        if state.state in ("finished", "aborted"):
+            self.active.unlink(missing_ok=True)
+            return
+        from clavain.run_rules import next_command
+
+        summary = {"run_id": state.run_id, "plan": state.plan,
+                   "state": state.state, "batch": state.batch, "batches": len(state.batches),
+                   "dispatch": state.dispatch, "next": next_command(state), "updated": state.updated}
+        atomic_write(self.active, json.dumps(summary, indent=1) + "\n")
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    def _last_entry(self) -> Optional[dict]:
+        with open(self.journal.path, "rb") as fh:
+            last, _, _ = self.journal._tail(fh)
+        return None if last is None else json.loads(last.decode("utf-8"))
+
+    def _consistent(self, rf: RunFile, head: tuple[int, str]) -> bool:
+        """run.json folds exactly the journal up to its head: same entry, same state digest (O(1))."""
+        if (rf.journal_seq, rf.journal_hash) != head:
+            return False
+        last = self._last_entry()
+        return last is not None and state_digest(rf.state) == rf.state_sha256 == last["data"].get("state_sha256")
+
+    def _read_run_json(self) -> tuple[Optional[RunFile], str]:
+        from pydantic import ValidationError
+
+        try:
+            raw = self.run_json.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None, "run.json is missing"
+        except OSError as exc:
+            return None, f"run.json cannot be read ({exc.strerror})"
+        try:
+            return RunFile.model_validate_json(raw), ""
+        except ValidationError as exc:
+            return None, f"run.json is corrupt ({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']})"
+
+    def load(self, *, full: bool = False) -> Loaded:
+        """The run's state, checked against the journal. Cheap (O(1) in history) unless ``full`` or repair.
+
+        ``full`` verifies the whole chain (``run status``). Never raises for tampering: it returns the
+        trusted state with ``tamper`` set, and the caller halts the run."""
+        rf, why = self._read_run_json()
+        try:
+            head = self.journal.head()
+        except JournalTampered as exc:
+            return self._from_journal(notes=[], tamper_hint=exc, fallback=rf)
+        if full:
+            try:
+                self.journal.verify()
+            except JournalTampered as exc:
+                known = rf is not None and rf.state.halt is not None and rf.state.halt.kind == "tampered" \
+                    and rf.state.halt.bad_seq == exc.seq and self._consistent(rf, head)
+                if known:  # already halted for exactly this break
+                    return Loaded(rf.state, *head)
+                return self._from_journal(notes=[], tamper_hint=exc, fallback=rf)
+        if rf is None:
+            return self._from_journal(notes=[f"{why}: state rebuilt from the journal"])
+        if (rf.journal_seq, rf.journal_hash) == head:
+            if self._consistent(rf, head):
+                return Loaded(rf.state, *head)
+            return self._from_journal(notes=[], mismatch=Tamper(
+                f"run.json does not match journal entry {head[0]} (the state file was edited by hand)",
+                seq=head[0], where=self.rel(self.run_json)))
+        last = self._last_entry()
+        if (last and rf.journal_seq == head[0] - 1 and last["prev"] == rf.journal_hash
+                and state_digest(rf.state) == rf.state_sha256):
+            new = apply(rf.state, last["event"], last["data"])
+            if state_digest(new) == last["data"].get("state_sha256"):
+                self.save(new, *head)
+                return Loaded(new, *head, notes=[f"completed the interrupted step '{last['event']}' "
+                                                  f"(journal entry {head[0]})"])
+        return self._from_journal(notes=[], mismatch=Tamper(
+            f"run.json records journal entry {rf.journal_seq} but the journal ends at entry {head[0]}",
+            seq=min(rf.journal_seq, head[0]) or None, where=self.rel(self.run_json)))
+
+    def _from_journal(self, *, notes: list[str], tamper_hint: Optional[JournalTampered] = None,
+                      mismatch: Optional[Tamper] = None, fallback: Optional[RunFile] = None) -> Loaded:
+        """Replay the journal (the trusted prefix when the chain is broken) and write run.json from it."""
+        tamper = mismatch
+        try:
+            entries = self.journal.verify()
+        except JournalTampered as exc:
+            tamper = Tamper(f"journal entry {exc.seq}: {exc.reason}", seq=exc.seq, line=exc.line,
+                            where=f"{self.rel(self.journal.path)}:{exc.line}")
+            entries = self._trusted_prefix(exc.line)
+        else:
+            if tamper_hint is not None:  # head() saw a bad tail that verify accepts: cannot happen, be safe
+                tamper = Tamper(str(tamper_hint), seq=tamper_hint.seq, line=tamper_hint.line)
+        state: Optional[RunState] = None
+        for entry in entries:
+            state = apply(state, entry["event"], entry["data"])
+        if state is None:
+            if fallback is not None:
+                return Loaded(fallback.state, fallback.journal_seq, fallback.journal_hash, notes, tamper)
+            from clavain.errors import EnvironmentProblem
+
+            raise EnvironmentProblem(f"run {self.run_id} has no readable journal entry; its state is lost",
+                                     path=self.rel(self.journal.path), next_command="clavain-cli run start <plan>")
+        seq, digest = (entries[-1]["seq"], entries[-1]["hash"])
+        if tamper is None:
+            self.save(state, seq, digest)
+        return Loaded(state, seq, digest, notes, tamper)
+
+    def _trusted_prefix(self, bad_line: int) -> list[dict]:
+        lines = self.journal.path.read_bytes().split(b"\n")[: max(bad_line - 1, 0)]
+        return [json.loads(line) for line in lines if line]
