@@ -1,0 +1,108 @@
+"""A run from start to finish through the CLI: checkpoints, a failed verify, a retry, a skip, the end."""
+
+from __future__ import annotations
+
+import json
+
+from test_run_support import cli, do_task, js, ok, run_dir, say, write_plan
+
+
+def test_small_plan_end_to_end(project):
+    write_plan(project)
+    start = js(project, "start", "plan.md", "--batch-size", "2")
+    assert start["state"] == "running" and start["batches"] == 2
+    assert start["next"] == "clavain-cli run task-start 1"
+
+    (project / "a.txt").write_text("nothing yet\n")
+    do_task(project, "1", verify=True)
+
+    ok(project, "task-start", "2")
+    r = cli(project, "verify", "2")
+    assert r.code == 1 and "halted" in r.err and "retry 2" in r.err
+    rd = run_dir(project)
+    halt = (rd / "batches" / "halt-1.md").read_text()
+    assert "grep -q hello a.txt" in halt and "exit code: 1" in halt and "task 1: Make a file (done" in halt
+
+    r = cli(project, "retry", "2")
+    assert r.code == 1 and "user's own reply" in r.err
+    say(project, "fix a.txt and retry task 2")
+    ok(project, "retry", "2")
+    (project / "a.txt").write_text("hello\n")
+    do_task(project, "2", verify=True)
+
+    ok(project, "checkpoint")
+    r = cli(project, "task-start", "3")
+    assert r.code == 1 and "next: clavain-cli run approve" in r.err
+    say(project, "/clavain:execute-plan plan.md")  # a re-invocation is not an approval
+    assert cli(project, "approve").code == 1
+    say(project, "Looks good, go on")
+    approved = js(project, "approve")
+    assert approved["evidence"]["text"] == "Looks good, go on"
+    assert approved["evidence"]["source"] == "prompt record only"
+    assert "Looks good, go on" in (rd / "batches" / "batch-1.md").read_text()
+
+    ok(project, "task-start", "3")
+    ok(project, "task-fail", "3", "--reason", "cannot think today")
+    say(project, "skip it")
+    ok(project, "skip", "3", "--reason", "the user skipped it")
+    do_task(project, "4")
+    ok(project, "checkpoint")
+    assert cli(project, "finish").code == 1
+    say(project, "approved")
+    ok(project, "approve")
+    fin = js(project, "finish")
+    assert fin["state"] == "finished"
+    final = (rd / "batches" / "final.md").read_text()
+    assert "skipped: the user skipped it" in final and "fix a.txt and retry task 2" in final
+    assert not (project / ".clavain" / "active").exists() or not list((project / ".clavain" / "active").iterdir())
+
+    status = js(project, "status", "--run", rd.name)
+    assert [t["status"] for t in status["tasks"]] == ["done", "done", "skipped", "done"]
+    events = [json.loads(line)["event"] for line in (rd / "journal.jsonl").read_text().splitlines()]
+    assert events.count("halted") == 2 and events[-1] == "finished"
+
+
+def test_outputs_are_copied_hashed_and_named_in_the_next_brief(project):
+    write_plan(project)
+    ok(project, "start", "plan.md", "--batch-size", "1")
+    (project / "a.txt").write_text("x\n")
+    do_task(project, "1", "first output\n", verify=True)
+    ok(project, "checkpoint")
+    say(project, "yes")
+    r = ok(project, "approve")
+    stored = run_dir(project) / "tasks" / "task-1.md"
+    assert stored.read_text() == "first output\n"
+    assert ".clavain/runs/" in r.out and "tasks/task-1.md" in r.out and "first output" not in r.out
+
+
+def test_task_done_from_stdin_and_git_evidence(git_project):
+    write_plan(git_project)
+    ok(git_project, "start", "plan.md")
+    ok(git_project, "task-start", "1")
+    (git_project / "a.txt").write_text("hello\n")
+    ok(git_project, "verify", "1")
+    done = json.loads(ok(git_project, "task-done", "1", "--output", "-", "--json", stdin="made a.txt\n").out)
+    assert "a.txt" in done["files_changed"] and "plan.md" in done["files_changed"]
+    state = json.loads((run_dir(git_project) / "run.json").read_text())["state"]
+    assert len(state["tasks"][0]["head_at_start"]) == 40
+
+
+def test_todos_for_the_task_list_tools(project):
+    write_plan(project)
+    ok(project, "start", "plan.md")
+    ok(project, "task-start", "1")
+    todos = json.loads(ok(project, "status", "--todos").out)
+    assert [t["status"] for t in todos] == ["in_progress", "pending", "pending", "pending"]
+    assert todos[0]["subject"] == todos[0]["content"] == "Task 1: Make a file"
+    assert todos[0]["activeForm"].startswith("Working on task 1")
+
+
+def test_progress_line_in_status(project):
+    write_plan(project)
+    ok(project, "start", "plan.md", "--batch-size", "2")
+    (project / "a.txt").write_text("hello\n")
+    do_task(project, "1", verify=True)
+    do_task(project, "2", verify=True)
+    ok(project, "checkpoint")
+    out = ok(project, "status").out
+    assert "[#####.....] 2/4 tasks · batch 1/2 · awaiting your approval" in out

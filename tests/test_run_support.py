@@ -1,0 +1,136 @@
+"""Helpers for the run tests (no tests here): a project with a plan, the user's voice, the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+from conftest import run_cli
+
+SKIP_GATE = {"CLAVAIN_SKIP_GATE": "run tests"}
+
+SMALL_PLAN = """\
+# Small Plan
+
+**Goal:** exercise the run.
+
+## Global Constraints
+
+- Standard library only.
+
+### Task 1: Make a file
+
+**Files:**
+- Create: `a.txt`
+
+- [ ] **Step 1: Write a.txt**
+
+<verify>
+- run: `test -f a.txt`
+  expect: exit 0
+</verify>
+
+### Task 2: Check its content
+
+**Files:**
+- Modify: `a.txt`
+
+- [ ] **Step 1: Put hello in a.txt**
+
+<verify>
+- run: `grep -q hello a.txt && echo found-hello`
+  expect: contains "found-hello"
+</verify>
+
+### Task 3: No verify here
+
+- [ ] **Step 1: Think**
+
+### Task 4: Last one
+
+- [ ] **Step 1: Wrap up**
+"""
+
+
+def write_plan(project: Path, text: str = SMALL_PLAN, name: str = "plan.md") -> Path:
+    path = project / name
+    path.write_text(text)
+    return path
+
+
+def cli(project: Path, *argv, stdin: str = "", env: dict | None = None):
+    return run_cli(["run", *argv], cwd=project, env={**SKIP_GATE, **(env or {})}, stdin=stdin)
+
+
+def ok(project: Path, *argv, stdin: str = ""):
+    r = cli(project, *argv, stdin=stdin)
+    assert r.code == 0, f"{argv}: exit {r.code}\n{r.out}\n{r.err}"
+    return r
+
+
+def js(project: Path, *argv) -> dict:
+    return json.loads(ok(project, *argv, "--json").out)
+
+
+def run_dir(project: Path) -> Path:
+    runs = sorted((project / ".clavain" / "runs").iterdir())
+    return runs[-1]
+
+
+def say(project: Path, text: str, *, transcript: Path | None = None, session_id: str = "s-1") -> float:
+    """The user writes a prompt: one prompts.jsonl line, as the UserPromptSubmit hook records it."""
+    time.sleep(0.002)
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+    line = {"time": stamp, "epoch": now, "session_id": session_id,
+            "transcript_path": str(transcript) if transcript else None, "cwd": str(project), "prompt": text}
+    with open(run_dir(project) / "prompts.jsonl", "a") as fh:
+        fh.write(json.dumps(line) + "\n")
+    return now
+
+
+def transcript_line(text: str, epoch: float, **extra) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
+    entry = {"parentUuid": None, "isSidechain": False, "userType": "external", "cwd": "/p", "sessionId": "s-1",
+             "version": "2.1.197", "type": "user", "message": {"role": "user", "content": text},
+             "uuid": f"u-{epoch}", "timestamp": stamp, **extra}
+    return json.dumps(entry)
+
+
+def do_task(project: Path, task: str, content: str = "did it\n", verify: bool = False) -> None:
+    ok(project, "task-start", task)
+    if verify:
+        ok(project, "verify", task)
+    out = project / f"out-{task}.md"
+    out.write_text(content)
+    ok(project, "task-done", task, "--output", str(out))
+
+
+_VOLATILE = [
+    (re.compile(r"\d{8}-\d{6}-[a-z0-9-]+-[0-9a-f]{4}"), "RUN-ID"),
+    (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "TIME"),
+    (re.compile(r"\d+\.\ds\)"), "N.Ns)"),
+]
+
+
+def normalise(text: str, project: Path) -> str:
+    text = text.replace(str(project), "PROJECT")
+    for pattern, repl in _VOLATILE:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def golden(name: str, text: str) -> None:
+    import os
+
+    path = Path(__file__).parent / "golden" / "run" / name
+    if os.environ.get("CLAVAIN_UPDATE_GOLDEN") == "1" or not path.exists():
+        if not os.environ.get("CLAVAIN_UPDATE_GOLDEN") and not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            raise AssertionError(f"golden file {path} was missing and has been written; check it and rerun")
+        path.write_text(text)
+        return
+    assert text == path.read_text(), f"{name} differs from its golden file (CLAVAIN_UPDATE_GOLDEN=1 rewrites it)"
