@@ -27,6 +27,7 @@ MAX_BYTES = 16 * 1024 * 1024
 
 _CHECKPOINT_LINE = re.compile(r"\s*<!--\s*checkpoint\b.*-->\s*$", re.IGNORECASE)
 _BEAD = re.compile(r"\s*\*\*Bead:?\*\*:?\s*(.*)$", re.IGNORECASE)
+_OBJECTIVE = re.compile(r"^<objective>\s*\n?(.*?)</objective>", re.MULTILINE | re.DOTALL)
 _BULLET = re.compile(r"[-*+]\s+(.*)$")
 _TASK_FIELDS = ("id", "title", "line", "end_line", "files", "file_roles", "steps", "verify", "depends",
                 "parallel", "done", "kind", "section", "text_sha256")
@@ -155,6 +156,9 @@ def _title(source: Source) -> str:
     title = source.frontmatter.get("title")
     if isinstance(title, (str, int, float)) and str(title).strip():
         return str(title).strip()
+    objective = _OBJECTIVE.search(source.text)          # GSD plans have no H1; their objective says what they do
+    if objective and objective.group(1).strip():
+        return objective.group(1).strip().split("\n")[0].strip()
     return Path(source.path).stem or source.path
 
 

@@ -19,7 +19,7 @@ from clavain.plan_verify import verify_blocks
 _OPEN = re.compile(r"\s*<task\b([^>]*)>(.*)$")
 _CLOSE = "</task>"
 _TYPE = re.compile(r"""\btype\s*=\s*["']([^"']*)["']""")
-_NAME_ID = re.compile(r"Task\s+(\d[\w.]*?)\.?\s*[:.\-—–]\s*(.*)$", re.IGNORECASE | re.DOTALL)
+_NAME_ID = re.compile(r"Task\s+(\d+[A-Za-z]*(?:\.\d+[A-Za-z]*)*)\s*[:.\-—–]\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _ELEMENTS = ("name", "files", "action", "verify", "done", "what-built")
 _FRONTMATTER_LISTS = ("depends_on", "files_modified")
 
@@ -47,7 +47,9 @@ def tasks(source: Source, starts: list[int]) -> tuple[list[dict], list[str]]:
         if named:
             task_id, title = named.group(1), named.group(2).strip()
         title = " ".join(title.split()) or f"{kind} task {position}"
-        verify = [entry for _, entries in verify_blocks(source, start + 1, end - 1) for entry in entries]
+        verify = []
+        if parts["verify"] is not None and "run:" in parts["verify"]:
+            verify = [entry for _, entries in verify_blocks(source, start + 1, end - 1) for entry in entries]
         steps = []
         if parts["verify"] and not verify:
             steps.append(_step("Verify: " + parts["verify"], start))

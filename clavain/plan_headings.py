@@ -18,9 +18,11 @@ import re
 from clavain.plan_body import read_body
 from clavain.plan_source import Heading, Source, enclosing, section_end, trim_end
 
-_TASK = re.compile(r"Task\s+(\d[\w.]*?)\.?(?:\s*[:.)\-—–]\s*|\s+|$)(.*)$", re.IGNORECASE)
+_ID = r"(\d+[A-Za-z]*(?:\.\d+[A-Za-z]*)*)"
+_SEPARATOR = r"(?:\s*[:.)\-—–]\s*|\s+|$)"
+_TASK = re.compile(r"Task\s+" + _ID + _SEPARATOR + r"(.*)$", re.IGNORECASE)
 _NUMBERED = re.compile(r"(\d+[a-z]?(?:\.\d+[a-z]?)*)[.)]\s+(.*)$")
-_STEP = re.compile(r"Step\s+(\d[\w.]*?)\.?(?:\s*[:.)\-—–]\s*|\s+|$)(.*)$", re.IGNORECASE)
+_STEP = re.compile(r"Step\s+" + _ID + _SEPARATOR + r"(.*)$", re.IGNORECASE)
 _CONTAINER = re.compile(r"(?:\d+[.)]\s*)?(changes|implementation|tasks|steps|implementation (?:plan|steps|tasks)|"
                         r"proposed changes|work items)\b", re.IGNORECASE)
 _PARALLEL_MARK = re.compile(r"\s*\[P\]\s*", re.IGNORECASE)
@@ -72,7 +74,7 @@ def heading_tasks(source: Source, found: list[tuple[Heading, str, str]]) -> list
         body = read_body(source, heading.line + 1, end)
         marked = body.pop("parallel")
         parallel = marked or bool(_PARALLEL_MARK.search(title))
-        title = _PARALLEL_MARK.sub(" ", title).strip().strip("*").strip() or f"Task {task_id}"
+        title = _PARALLEL_MARK.sub(" ", title).strip(" \t*:.-—–") or f"Task {task_id}"
         steps = body["steps"]
         tasks.append({"id": task_id, "title": title, "line": heading.line, "end_line": end,
                       "section": enclosing(source, heading), "parallel": parallel,

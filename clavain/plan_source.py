@@ -132,8 +132,8 @@ def _skip_fence(source: Source, start: int, fence: str) -> int:
         closing = lines[index].strip()
         if len(closing) >= length and closing[0] == char and closing == char * len(closing):
             return index + 1
-    raise source.error(f"code fence `{fence}` opened here is never closed; everything after it would be "
-                       f"read as code", start + 1)
+    raise source.error(f"code fence {fence} opened on this line is never closed; everything after it would "
+                       "be read as code", start + 1)
 
 
 def _skip_comment(source: Source, start: int) -> int:

@@ -8,6 +8,7 @@ import json
 def register(sub) -> None:
     """Add this module's subcommands to the top-level subparsers."""
     plan = sub.add_parser("plan", help="read a plan: validate it or show its tasks and batches")
+    plan.set_defaults(handler=_no_verb)
     verbs = plan.add_subparsers(dest="plan_command", metavar="VERB", parser_class=type(plan))
     validate = verbs.add_parser("validate", help="check a plan; print a one-line summary (exit 0) or the error (exit 2)")
     validate.add_argument("plan", help="the plan's markdown file")
@@ -18,6 +19,12 @@ def register(sub) -> None:
     show.add_argument("--json", action="store_true", help="one JSON object: title, bead, format, must_haves, tasks, batches")
     show.add_argument("--batch-size", type=int, default=3, metavar="N", help="tasks per batch (default 3)")
     show.set_defaults(handler=show_cmd)
+
+
+def _no_verb(args, ctx) -> int:
+    from clavain.errors import BadInput
+
+    raise BadInput("clavain-cli plan: name a verb: validate or show", next_command="clavain-cli plan --help")
 
 
 def _load(args, ctx):
