@@ -151,16 +151,23 @@ class RunFolder:
                 f"run.json does not match journal entry {head[0]} (the state file was edited by hand)",
                 seq=head[0], where=self.rel(self.run_json)))
         last = self._last_entry()
-        if (last and rf.journal_seq == head[0] - 1 and last["prev"] == rf.journal_hash
-                and state_digest(rf.state) == rf.state_sha256):
+        if last and rf.journal_seq == head[0] - 1 and last["prev"] == rf.journal_hash \
+                and state_digest(rf.state) == rf.state_sha256:
             new = apply(rf.state, last["event"], last["data"])
             if state_digest(new) == last["data"].get("state_sha256"):
                 self.save(new, *head)
                 return Loaded(new, *head, notes=[f"completed the interrupted step '{last['event']}' "
                                                   f"(journal entry {head[0]})"])
-        return self._from_journal(notes=[], mismatch=Tamper(
-            f"run.json records journal entry {rf.journal_seq} but the journal ends at entry {head[0]}",
-            seq=min(rf.journal_seq, head[0]) or None, where=self.rel(self.run_json)))
+            why, bad = f"journal entry {head[0]} does not lead to the state it records (forged or edited)", head[0]
+        elif rf.journal_seq > head[0]:
+            why, bad = (f"run.json records journal entry {rf.journal_seq} but the journal ends at entry {head[0]} "
+                        f"(entries were removed)"), head[0] + 1
+        elif rf.journal_seq == head[0]:
+            why, bad = f"journal entry {head[0]} is not the one run.json records (rewritten)", head[0]
+        else:
+            why, bad = (f"run.json records journal entry {rf.journal_seq} but the journal goes on to entry "
+                        f"{head[0]} (entries were added)"), rf.journal_seq + 1
+        return self._from_journal(notes=[], mismatch=Tamper(why, seq=bad, where=self.rel(self.journal.path)))
 
     def _from_journal(self, *, notes: list[str], tamper_hint: Optional[JournalTampered] = None,
                       mismatch: Optional[Tamper] = None, fallback: Optional[RunFile] = None) -> Loaded:
@@ -177,7 +184,16 @@ class RunFolder:
                 tamper = Tamper(str(tamper_hint), seq=tamper_hint.seq, line=tamper_hint.line)
         state: Optional[RunState] = None
         for entry in entries:
-            state = apply(state, entry["event"], entry["data"])
+            try:
+                folded = apply(state, entry["event"], entry["data"])
+                good = state_digest(folded) == entry["data"].get("state_sha256")
+            except (ValueError, KeyError, TypeError):
+                good = False
+            if not good:  # chained correctly, but not what the engine wrote: forged with recomputed hashes
+                tamper = tamper or Tamper(f"journal entry {entry['seq']} does not lead to the state it records "
+                                          f"(forged or edited)", seq=entry["seq"], where=self.rel(self.journal.path))
+                break
+            state = folded
         if state is None:
             if fallback is not None:
                 return Loaded(fallback.state, fallback.journal_seq, fallback.journal_hash, notes, tamper)
