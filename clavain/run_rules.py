@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from clavain.errors import BadInput, Refused
+from clavain.paths import STATE_DIRNAME as STATE_DIR
 from clavain.run_state import RunState, TaskState
 
 CLI = "clavain-cli run"
@@ -34,12 +35,13 @@ def next_command(s: RunState) -> str:
 def _halt_options(s: RunState) -> str:
     halt = s.halt
     assert halt is not None
+    report = f"{STATE_DIR}/runs/{s.run_id}/{halt.report}"
     if halt.kind == "plan_changed":
         return f"{CLI} replan   (only after the user has confirmed the changed plan), or {CLI} abort"
     if halt.kind == "tampered":
-        return f"{CLI} abort   (only after the user has read {halt.report})"
+        return f"{CLI} abort   (only after the user has read {report})"
     return (f"{CLI} retry {halt.task} | {CLI} skip {halt.task} --reason TEXT | {CLI} abort   "
-            f"(only after the user has decided, having read {halt.report})")
+            f"(only after the user has decided, having read {report})")
 
 
 def refuse(s: RunState, message: str) -> Refused:

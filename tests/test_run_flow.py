@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_run_support import cli, do_task, js, ok, run_dir, say, write_plan
+from test_run_support import cli, do_task, to_checkpoint, js, ok, run_dir, say, write_plan
 
 
 def test_small_plan_end_to_end(project):
@@ -100,9 +100,6 @@ def test_todos_for_the_task_list_tools(project):
 def test_progress_line_in_status(project):
     write_plan(project)
     ok(project, "start", "plan.md", "--batch-size", "2")
-    (project / "a.txt").write_text("hello\n")
-    do_task(project, "1", verify=True)
-    do_task(project, "2", verify=True)
-    ok(project, "checkpoint")
+    to_checkpoint(project)
     out = ok(project, "status").out
     assert "[#####.....] 2/4 tasks · batch 1/2 · awaiting your approval" in out

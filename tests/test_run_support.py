@@ -108,6 +108,14 @@ def do_task(project: Path, task: str, content: str = "did it\n", verify: bool = 
     ok(project, "task-done", task, "--output", str(out))
 
 
+def to_checkpoint(project: Path) -> None:
+    """Batch 1 of the small plan (batch size 2) done and closed."""
+    (project / "a.txt").write_text("hello\n")
+    do_task(project, "1", verify=True)
+    do_task(project, "2", verify=True)
+    ok(project, "checkpoint")
+
+
 _VOLATILE = [
     (re.compile(r"\d{8}-\d{6}-[a-z0-9-]+-[0-9a-f]{4}"), "RUN-ID"),
     (re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z"), "TIME"),

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from test_run_support import cli, do_task, js, ok, run_dir, say, write_plan
+from test_run_support import cli, do_task, to_checkpoint, js, ok, run_dir, say, write_plan
 
 
 @pytest.fixture
@@ -14,10 +14,7 @@ def busy(project):
     """A run with a few recorded steps: batch 1 done, at its checkpoint."""
     write_plan(project)
     ok(project, "start", "plan.md", "--batch-size", "2")
-    (project / "a.txt").write_text("hello\n")
-    do_task(project, "1", verify=True)
-    do_task(project, "2", verify=True)
-    ok(project, "checkpoint")
+    to_checkpoint(project)
     return project
 
 

@@ -1,0 +1,52 @@
+"""Briefs and reports locked by golden files (times and run ids normalised).
+
+CLAVAIN_UPDATE_GOLDEN=1 rewrites them."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_run_support import cli, do_task, golden, normalise, ok, run_dir, say, to_checkpoint, write_plan
+
+
+@pytest.fixture
+def scripted(project):
+    """The small plan taken through every kind of report, keeping each one's text."""
+    texts = {}
+    write_plan(project)
+    texts["brief-1.md"] = ok(project, "start", "plan.md", "--batch-size", "2").out
+    to_checkpoint(project)
+    texts["status-checkpoint.txt"] = ok(project, "status").out
+    say(project, "Looks right. Go on with batch 2.")
+    texts["approve.txt"] = ok(project, "approve", "--note", "reviewed the diff").out
+    rd = run_dir(project)
+    texts["batch-1.md"] = (rd / "batches" / "batch-1.md").read_text()
+    ok(project, "task-start", "3")
+    ok(project, "task-fail", "3", "--reason", "the step needs a decision the plan does not make")
+    texts["halt-1.md"] = (rd / "batches" / "halt-1.md").read_text()
+    say(project, "skip task 3")
+    ok(project, "skip", "3", "--reason", "decided later")
+    do_task(project, "4")
+    ok(project, "checkpoint")
+    say(project, "fine")
+    ok(project, "approve")
+    ok(project, "finish")
+    texts["final.md"] = (rd / "batches" / "final.md").read_text()
+    return project, texts
+
+
+NAMES = ["brief-1.md", "status-checkpoint.txt", "approve.txt", "batch-1.md", "halt-1.md", "final.md"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_rendered_text_matches_golden(scripted, name):
+    project, texts = scripted
+    golden(name, normalise(texts[name], project))
+
+
+def test_verify_failure_halt_report(project):
+    write_plan(project)
+    ok(project, "start", "plan.md")
+    ok(project, "task-start", "1")
+    assert cli(project, "verify", "1").code == 1
+    golden("halt-verify.md", normalise((run_dir(project) / "batches" / "halt-1.md").read_text(), project))
