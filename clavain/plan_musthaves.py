@@ -1,7 +1,8 @@
 """Must-Haves: what must be true when the plan is done, from markdown or GSD frontmatter.
 
 Markdown: a ``## Must-Haves`` section with the labels ``**Truths:**``, ``**Artifacts:**`` and
-``**Key Links:**`` (or ``###`` headings of those names), each followed by bullets.
+``**Key Links:**`` (or ``###`` headings of those names), each followed by bullets. Bullets before any
+label are truths.
 
 - Truth: any text.
 - Artifact: ``- `PATH` [— description] [provides TEXT] [exports `a`, `b`] [contains `text`] [(at least N lines)]``.
@@ -58,7 +59,7 @@ def from_markdown(source: Source) -> dict:
 
 
 def _read_section(source: Source, heading: Heading, result: dict) -> None:
-    kind = None
+    kind = None          # bullets before any label are truths
     for number, line in source.visible(heading.line + 1, section_end(source, heading)):
         label = _LABEL.match(line)
         if not label and line.lstrip().startswith("#"):
@@ -73,10 +74,7 @@ def _read_section(source: Source, heading: Heading, result: dict) -> None:
         if not bullet:
             continue
         text = bullet.group(2).strip()
-        if kind is None:
-            raise source.error("Must-Haves bullet before any **Truths:**, **Artifacts:** or **Key Links:** label",
-                               number)
-        if kind == "truths":
+        if kind in (None, "truths"):
             result["truths"].append(text)
         elif kind == "artifacts":
             result["artifacts"].append(_artifact(source, text, number))

@@ -1,0 +1,85 @@
+"""Whatever the bytes, the reader returns a Plan or raises BadInput: never any other exception."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clavain.errors import BadInput
+
+FRAGMENTS = [
+    "---", "...", "bead: x", "must_haves:", "  artifacts:", "    - path: a.py", "      min_lines: 3", "wave: 1",
+    "depends_on: [01-01]", "title: [", "a: &x 1", "b: *x", "# Title", "## Task 1: one", "### Task 2: two",
+    "### Task 2.1 [P]: x", "## Task 10a", "#### Task 0.", "## Step 1: s", "## Changes", "### 1. first", "### 2) second",
+    "```", "````markdown", "~~~", "    ```bash", "<!-- checkpoint -->", "<!--", "-->", "<verify>", "</verify>",
+    "- run: `make`", "- run: make", "  expect: exit 1", "  expect: contains \"ok\"", "  expect: exit any",
+    "expect: nope", "**Depends on:** Task 1", "**Depends on:** Task 9, Task 2", "**Depends on:** none",
+    "**Files:**", "- Create: `a.py`", "- Modify: `b.py:1-3`", "- [ ] **Step 1: do**", "- [x] **Step 2: done**",
+    "**Parallel:** yes", "## Must-Haves", "**Truths:**", "**Artifacts:**", "**Key Links:**", "- `a.py` exports `f`",
+    "- plain bullet", "- `a.py` imports `f` from `b.py` and calls `f(`", "- `a` -> `b` pattern `(`",
+    "## Global Constraints", "## Batch 1", "## Phase 1: Setup", "- [ ] T001 [P] [US1] Do src/a.py",
+    "- [X] T002 Build (depends on T001)", "- [ ] T001 again", "**Checkpoint**: ok", '<task type="auto">',
+    '<task type="checkpoint:decision">', '<task type="weird">', "<name>Task 1: n</name>", "<files>a, b</files>",
+    "<verify>npm test</verify>", "<done>d</done>", "</task>", "<objective>", "</objective>", "**Bead:** `b-1`",
+    "", "   ", "\t", "\r", "text with `code` and /paths/x.py",
+]
+
+lines = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=40)), max_size=40)
+
+
+def parse_or_bad_input(text: str) -> None:
+    from clavain.model import Plan
+    from clavain.plan import parse_plan_text
+
+    try:
+        plan = parse_plan_text(text, "p.md")
+    except BadInput as exc:
+        assert exc.path == "p.md" and exc.message
+        return
+    assert isinstance(plan, Plan) and plan.tasks
+    plan.model_dump_json()
+    from clavain.batching import make_batches
+
+    assert [t for b in make_batches(plan) for t in b.tasks] == [t.id for t in plan.tasks]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text())
+def test_arbitrary_text(text):
+    parse_or_bad_input(text)
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lines, st.sampled_from(["\n", "\r\n"]))
+def test_plan_shaped_text(parts, newline):
+    parse_or_bad_input(newline.join(parts))
+
+
+@settings(max_examples=200, deadline=None)
+@given(lines, st.text(max_size=300))
+def test_with_arbitrary_manifest(parts, manifest):
+    from clavain.plan import parse_plan_text
+
+    try:
+        parse_plan_text("\n".join(parts), "p.md", manifest_text=manifest, manifest_path="p.exec.yaml")
+    except BadInput as exc:
+        assert exc.path in ("p.md", "p.exec.yaml")
+
+
+@pytest.fixture(scope="module")
+def plan_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("bytes")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_from_disk(plan_dir, data):
+    from clavain.plan import read_plan
+
+    path = plan_dir / "plan.md"
+    path.write_bytes(data)
+    try:
+        read_plan(path)
+    except BadInput as exc:
+        assert exc.path == str(path)
