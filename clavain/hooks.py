@@ -142,7 +142,7 @@ def _waiting_message(run: Run, tool: str) -> str:
         what = f"run {run.run_id} is awaiting the user's approval of batch {run.batch} of {run.batches} (plan {run.plan})"
         todo = "Present the batch report to the user (clavain-cli run status) and wait for their reply"
     return (f"{tool} is blocked: {what}. {todo}; do not edit files or start subagents until the user answers.\n"
-            f"next: {run.next} (only after the user's word)")
+            f"next: {run.next}" + ("" if "(" in run.next else " (only after the user's word)"))
 
 
 def _state_path(tool_input: dict) -> str:
@@ -208,7 +208,8 @@ def prompt_record(payload: dict, now: float) -> dict:
     stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {"time": stamp, "epoch": now, "session_id": text_or_none("session_id"),
             "transcript_path": text_or_none("transcript_path"), "cwd": text_or_none("cwd"),
-            "prompt": str(payload.get("prompt", ""))}
+            "prompt": str(payload.get("prompt", ""))} | (
+                {"prompt_id": payload["prompt_id"]} if isinstance(payload.get("prompt_id"), str) else {})
 
 
 def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]]]) -> tuple[int, str, str]:

@@ -337,3 +337,13 @@ def test_idle_path_imports_only_the_standard_library(git_project):
     outside = set(json.loads(out)) - set(sys.stdlib_module_names) - {"clavain", "__main__"}
     assert outside == set()
     assert not {"pathlib", "tempfile", "argparse"} & set(json.loads(out))
+
+
+@pytest.mark.parametrize("extra,expected", [({"prompt_id": "p-42"}, {"prompt_id": "p-42"}), ({"prompt_id": 7}, {}),
+                                            ({}, {})])
+def test_prompt_id_is_kept_when_claude_code_sends_one(git_project, extra, expected):
+    run = make_run(git_project)
+    data = payload("UserPromptSubmit", git_project, prompt="yes", **extra)
+    assert decide("user-prompt-submit", data, git_project).returncode == 0
+    record = json.loads((run / "prompts.jsonl").read_text())
+    assert {k: record[k] for k in record if k == "prompt_id"} == expected
