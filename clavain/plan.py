@@ -17,6 +17,8 @@ line, a GSD ``checkpoint:*`` task, a manifest stage boundary, and a plan's own `
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from pathlib import Path
 
@@ -82,6 +84,24 @@ def read_text(path: Path) -> str:
 
 def parse_plan_text(text: str, path: str, *, manifest_text: str | None = None, manifest_path: str | None = None):
     """The same as ``read_plan`` from text; ``manifest_text`` is the companion manifest's content, if any."""
+    with _collector_paused():
+        return _parse(text, path, manifest_text, manifest_path)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Reading allocates many small objects and keeps them all; pausing the cyclic garbage collector for
+    the duration keeps the cost linear in the plan's size (it is switched back on if it was on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str | None):
     from clavain import plan_deps, plan_gsd, plan_headings, plan_speckit
 
     source = load_source(text, path)

@@ -16,6 +16,7 @@ import re
 from clavain.plan_source import Source
 from clavain.plan_verify import verify_blocks
 
+_MARKERS = ("*", "-", "+")        # every line this module reads starts with one of these
 _FILES = re.compile(r"\s*\*\*Files:?\*\*:?\s*(.*)$", re.IGNORECASE)
 _BULLET = re.compile(r"\s*[-*+]\s+(?!\[[ xX]\])(.*)$")
 _ROLE = re.compile(r"([A-Za-z][\w /-]{0,30}?):\s+(.*)$")
@@ -26,6 +27,7 @@ _STEP_WORD = re.compile(r"\**\s*Step\s+([0-9][\w.]*)\s*[:.)-]?\s*(.*?)\**\s*$", 
 _BOLD_STEP = re.compile(r"\*\*Step\s+([0-9][\w.]*)\s*[:.)-]?\s*(.*?)\*\*\s*(.*)$", re.IGNORECASE)
 _DEPENDS = re.compile(r"\s*(?:[-*]\s+)?\*\*Depends(?:\s+on)?:?\*\*:?\s*(.*)$", re.IGNORECASE)
 _PARALLEL = re.compile(r"\s*(?:[-*]\s+)?\*\*(?:Parallel|Independent):?\*\*:?\s*(yes|true)\b", re.IGNORECASE)
+_NO_DEPENDENCY = re.compile(r"(none|nothing|n/a|-|—)\b", re.IGNORECASE)
 _DEP_ID = re.compile(r"\b(T?\d[\w.]*)")
 
 
@@ -36,32 +38,37 @@ def read_body(source: Source, start: int, stop: int) -> dict:
     steps: list[dict] = []
     depends: list[tuple[str, str, int]] = []
     parallel = False
-    rows = list(source.visible(start, stop))
+    rows = source.visible(start, stop)
     index = 0
     while index < len(rows):
         number, line = rows[index]
         index += 1
-        match = _FILES.match(line)
+        if line.lstrip()[:1] not in _MARKERS:
+            continue
+        match = _CHECKBOX.match(line) if "[" in line else None
+        if match:
+            steps.append(_step(match.group(3), number, match.group(2) != " "))
+            continue
+        if "**" not in line:
+            continue
+        head = line[:40].lower()
+        match = _FILES.match(line) if "files" in head else None
         if match:
             _add_files(match.group(1), "", files, roles)
             index = _files_list(rows, index, files, roles)
             continue
-        match = _CHECKBOX.match(line)
-        if match:
-            steps.append(_step(match.group(3), number, match.group(2) != " "))
-            continue
-        match = _BOLD_STEP.match(line.strip())
+        match = _BOLD_STEP.match(line.strip()) if "step" in head else None
         if match:
             steps.append({"number": match.group(1).rstrip("."), "text": match.group(2).strip(), "line": number,
                           "done": False})
             continue
-        match = _DEPENDS.match(line)
+        match = _DEPENDS.match(line) if "depend" in head else None
         if match:
             depends.extend((dep, source.path, number) for dep in dependency_ids(match.group(1)))
             continue
-        if _PARALLEL.match(line):
+        if ("parallel" in head or "independent" in head) and _PARALLEL.match(line):
             parallel = True
-    verify = [entry for _, entries in verify_blocks(source, start, stop) for entry in entries]
+    verify = [entry for _, entries in verify_blocks(source, rows) for entry in entries]
     return {"files": files, "file_roles": roles, "steps": steps, "depends": depends, "parallel": parallel,
             "verify": verify}
 
@@ -69,7 +76,7 @@ def read_body(source: Source, start: int, stop: int) -> dict:
 def dependency_ids(text: str) -> list[str]:
     """``Task 2, Task 3`` / ``Tasks 2 and 3`` / ``T001, T002`` / ``none`` -> ids as written."""
     text = text.strip().strip("*").strip()
-    if not text or re.match(r"(none|nothing|n/a|-|—)\b", text, re.IGNORECASE):
+    if not text or _NO_DEPENDENCY.match(text):
         return []
     text = text.split("(")[0]
     return [m.rstrip(".") for m in _DEP_ID.findall(text)]

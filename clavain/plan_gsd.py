@@ -49,7 +49,7 @@ def tasks(source: Source, starts: list[int]) -> tuple[list[dict], list[str]]:
         title = " ".join(title.split()) or f"{kind} task {position}"
         verify = []
         if parts["verify"] is not None and "run:" in parts["verify"]:
-            verify = [entry for _, entries in verify_blocks(source, start + 1, end - 1) for entry in entries]
+            verify = [entry for _, entries in verify_blocks(source, source.visible(start + 1, end - 1)) for entry in entries]
         steps = []
         if parts["verify"] and not verify:
             steps.append(_step("Verify: " + parts["verify"], start))

@@ -96,14 +96,14 @@ def batch_boundaries(source: Source, tasks: list[dict]) -> list[str]:
 
 def marked_checkpoints(source: Source, tasks: list[dict], pattern: re.Pattern, hint: str) -> list[str]:
     """Ids of the tasks right before each structural line that ``pattern`` matches (``hint``: a quick pre-check)."""
-    after: list[str] = []
+    after: dict[str, None] = {}
     lines = [t["line"] for t in tasks]
-    for number, line in source.visible(source.body_start + 1, len(source.lines)):
+    for number, line in source.rows:
         if hint in line and pattern.match(line):
             index = bisect.bisect_left(lines, number) - 1
-            if index >= 0 and tasks[index]["id"] not in after:
-                after.append(tasks[index]["id"])
-    return after
+            if index >= 0:
+                after[tasks[index]["id"]] = None
+    return list(after)
 
 
 def text_digest(source: Source, start: int, end: int) -> str:

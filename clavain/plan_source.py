@@ -42,15 +42,16 @@ class Source:
     ends: dict[int, int] = field(default_factory=dict)          # heading line -> last line of its section
     parents: dict[int, Heading] = field(default_factory=dict)   # heading line -> enclosing heading
     heading_lines: list[int] = field(default_factory=list)
+    rows: list[tuple[int, str]] = field(default_factory=list)     # (number, text) of structural lines
+    row_numbers: list[int] = field(default_factory=list)
 
     def line(self, number: int) -> str:
         return self.lines[number - 1]
 
-    def visible(self, start: int, stop: int):
+    def visible(self, start: int, stop: int) -> list[tuple[int, str]]:
         """(1-based line number, text) of the structural lines with 1-based numbers in [start, stop]."""
-        for index in range(max(start, 1) - 1, min(stop, len(self.lines))):
-            if not self.hidden[index]:
-                yield index + 1, self.lines[index]
+        low = bisect.bisect_left(self.row_numbers, start)
+        return self.rows[low:bisect.bisect_right(self.row_numbers, stop, low)]
 
     def error(self, message: str, line: int | None, next_command: str | None = None) -> BadInput:
         return BadInput(message, path=self.path, line=line,
@@ -73,14 +74,17 @@ def load_source(text: str, path: str) -> Source:
     if not text.strip():
         raise source.error("the plan is empty", 1, "write tasks into the plan (e.g. `## Task 1: title`), then "
                                                    f"clavain-cli plan validate {path}")
-    for number, line in enumerate(lines, 1):
-        if len(line) > MAX_LINE_CHARS:
-            raise source.error(f"line is {len(line):,} characters long; a plan's lines must be under "
-                               f"{MAX_LINE_CHARS:,} (is this really a markdown plan?)", number)
-        if "\x00" in line:
-            raise source.error("the file holds NUL bytes: it is binary, not a markdown plan", number)
+    if max(map(len, lines)) > MAX_LINE_CHARS:
+        number = next(n for n, line in enumerate(lines, 1) if len(line) > MAX_LINE_CHARS)
+        raise source.error(f"line is {len(lines[number - 1]):,} characters long; a plan's lines must be under "
+                           f"{MAX_LINE_CHARS:,} (is this really a markdown plan?)", number)
+    if "\x00" in text:
+        raise source.error("the file holds NUL bytes: it is binary, not a markdown plan",
+                           text.count("\n", 0, text.index("\x00")) + 1)
     _read_frontmatter(source)
     _mark_hidden(source)
+    source.rows = [(n, line) for n, (line, hidden) in enumerate(zip(lines, source.hidden), 1) if not hidden]
+    source.row_numbers = [n for n, _ in source.rows]
     source.headings = _headings(source)
     source.heading_lines = [h.line for h in source.headings]
     _nest(source)
@@ -147,7 +151,7 @@ def _skip_comment(source: Source, start: int) -> int:
 
 def _headings(source: Source) -> list[Heading]:
     found = []
-    for number, line in source.visible(source.body_start + 1, len(source.lines)):
+    for number, line in source.rows:
         if "#" in line[:4]:
             match = _HEADING.match(line)
             if match:

@@ -30,14 +30,15 @@ GRAMMAR = "entries are `- run: `command`` lines, each optionally followed by `ex
           "`expect: exit any` or `expect: contains \"text\"`"
 
 
-def verify_blocks(source: Source, start: int, stop: int) -> list[tuple[int, list[dict]]]:
-    """Every ``<verify>`` block whose opening line is in [start, stop]: (line, entries as dicts)."""
+def verify_blocks(source: Source, rows: list[tuple[int, str]]) -> list[tuple[int, list[dict]]]:
+    """Every ``<verify>`` block among ``rows`` (structural (number, text) lines): (line, entries as dicts)."""
     blocks = []
-    rows = list(source.visible(start, stop))
     index = 0
     while index < len(rows):
         number, line = rows[index]
-        if "<verify" in line and OPEN.match(line):
+        if "<verify" not in line:
+            index += 1
+        elif OPEN.match(line):
             entries, index = _read_block(source, rows, index)
             blocks.append((number, entries))
         elif "<verify>" in line and "</verify>" in line:
