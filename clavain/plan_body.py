@@ -28,6 +28,9 @@ _BOLD_STEP = re.compile(r"\*\*Step\s+([0-9][\w.]*)\s*[:.)-]?\s*(.*?)\*\*\s*(.*)$
 _DEPENDS = re.compile(r"\s*(?:[-*]\s+)?\*\*Depends(?:\s+on)?:?\*\*:?\s*(.*)$", re.IGNORECASE)
 _PARALLEL = re.compile(r"\s*(?:[-*]\s+)?\*\*(?:Parallel|Independent):?\*\*:?\s*(yes|true)\b", re.IGNORECASE)
 _NO_DEPENDENCY = re.compile(r"(none|nothing|n/a|-|—)\b", re.IGNORECASE)
+_TASK_WORD = re.compile(r"\bTasks?\b", re.IGNORECASE)
+_TASK_LIST = re.compile(r"\bTasks?\s+((?:T?\d[\w.]*)(?:\s*(?:,|&|\band\b|\bor\b)\s*(?:Task\s+)?T?\d[\w.]*)*)",
+                        re.IGNORECASE)
 _DEP_ID = re.compile(r"\b(T?\d[\w.]*)")
 
 
@@ -74,11 +77,16 @@ def read_body(source: Source, start: int, stop: int) -> dict:
 
 
 def dependency_ids(text: str) -> list[str]:
-    """``Task 2, Task 3`` / ``Tasks 2 and 3`` / ``T001, T002`` / ``none`` -> ids as written."""
+    """``Task 2, Task 3`` / ``Tasks 2 and 3`` / ``T001, T002`` / ``1, 2`` / ``none`` -> ids as written.
+
+    When the text names tasks with the word "Task", only the ids right after it count, so trailing prose
+    ("Task 1 GREEN passing, 3 tests") adds nothing."""
     text = text.strip().strip("*").strip()
     if not text or _NO_DEPENDENCY.match(text):
         return []
     text = text.split("(")[0]
+    if _TASK_WORD.search(text):
+        return [m.rstrip(".") for group in _TASK_LIST.findall(text) for m in _DEP_ID.findall(group)]
     return [m.rstrip(".") for m in _DEP_ID.findall(text)]
 
 

@@ -187,9 +187,9 @@ def trim_end(source: Source, start: int, end: int) -> int:
 def enclosing(source: Source, heading: Heading) -> str | None:
     """Text of the heading that encloses ``heading`` (a Phase / Chunk / Batch section), if any.
 
-    Must-Haves and Global Constraints headings are not sections, even when tasks sit below them."""
+    The plan's title (level 1), Must-Haves and Global Constraints headings are not sections."""
     parent = source.parents.get(heading.line)
-    if parent is None or not parent.text or is_constraints(parent.text) or _MUST_HAVES.match(parent.text):
+    if parent is None or parent.level == 1 or not parent.text or is_constraints(parent.text) or _MUST_HAVES.match(parent.text):
         return None
     return parent.text
 

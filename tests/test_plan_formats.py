@@ -183,3 +183,28 @@ def test_task_headings(text, ids):
     from clavain.plan import parse_plan_text
 
     assert [t.id for t in parse_plan_text(text, "p.md").tasks] == ids
+
+
+@pytest.mark.parametrize("text, ids", [
+    ("Task 1 GREEN passing, 3 tests", ["1"]),
+    ("Tasks 2 and 3", ["2", "3"]),
+    ("Task 2, Task 3", ["2", "3"]),
+    ("Task 10a & 2.1b.", ["10a", "2.1b"]),
+    ("T001, T002", ["T001", "T002"]),
+    ("1, 2", ["1", "2"]),
+    ("Task 4 (needs 5 files)", ["4"]),
+    ("none", []),
+    ("None yet.", []),
+    ("", []),
+])
+def test_dependency_ids(text, ids):
+    from clavain.plan_body import dependency_ids
+
+    assert dependency_ids(text) == ids
+
+
+def test_title_heading_is_not_a_section():
+    from clavain.plan import parse_plan_text
+
+    plan = parse_plan_text("# Title\n\n## Task 1: a\n\n## Phase 2\n\n### Task 2: b\n", "p.md")
+    assert [t.section for t in plan.tasks] == [None, "Phase 2"]
