@@ -134,7 +134,27 @@ def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str |
     plan_deps.check(tasks, path)
     order = {task["id"]: n for n, task in enumerate(tasks)}
     checkpoints = sorted(set(c for c in checkpoints if c in order), key=order.__getitem__)
-    return _build(source, fmt, tasks, checkpoints, frontmatter)
+    plan = _build(source, fmt, tasks, checkpoints, frontmatter)
+    if fmt in ("superpowers", "numbered", "speckit"):
+        plan.warnings.extend(_stray_verify_blocks(source, tasks))
+    return plan
+
+
+def _stray_verify_blocks(source: Source, tasks: list[dict]) -> list[str]:
+    """``<verify>`` blocks outside every task are checked like the others, then reported: nothing runs them."""
+    import bisect
+
+    from clavain.plan_verify import verify_blocks
+
+    starts = [t["line"] for t in tasks]
+    ends = [t["end_line"] for t in tasks]
+    stray = []
+    for line, _ in verify_blocks(source, source.rows):
+        index = bisect.bisect_right(starts, line) - 1
+        if index < 0 or line > ends[index]:
+            stray.append(f"{source.path}:{line}: `<verify>` block outside any task; nothing will run it "
+                         "(move it into the task it checks)")
+    return stray
 
 
 def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], frontmatter: dict):

@@ -208,3 +208,16 @@ def test_title_heading_is_not_a_section():
 
     plan = parse_plan_text("# Title\n\n## Task 1: a\n\n## Phase 2\n\n### Task 2: b\n", "p.md")
     assert [t.section for t in plan.tasks] == [None, "Phase 2"]
+
+
+def test_verify_block_outside_tasks_is_checked_and_reported(tmp_path):
+    from conftest import run_cli
+
+    (tmp_path / "p.md").write_text("# P\n\n<verify>\n- run: `true`\n</verify>\n\n### Task 1: a\n\n"
+                                   "<verify>\n- run: `make`\n</verify>\n")
+    result = run_cli(["plan", "validate", "p.md"], cwd=tmp_path)
+    assert result.code == 0
+    assert result.err == (f"warning: {tmp_path / 'p.md'}:3: `<verify>` block outside any task; nothing will run it "
+                          "(move it into the task it checks)\n")
+    (tmp_path / "p.md").write_text("# P\n\n<verify>\n</verify>\n\n### Task 1: a\n")
+    assert run_cli(["plan", "validate", "p.md"], cwd=tmp_path).code == 2
