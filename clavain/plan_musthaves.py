@@ -29,6 +29,7 @@ from clavain.plan_source import Heading, Source, section_end
 
 _LABEL = re.compile(r"\s*\*\*\s*(truths|artifacts|key[ -]?links)\s*:?\s*\*\*\s*:?\s*$", re.IGNORECASE)
 _HEADING_LABEL = re.compile(r"(truths|artifacts|key[ -]?links)\s*:?$", re.IGNORECASE)
+_HEADING_LINE = re.compile(r" {0,3}#{1,6}(?:\s+(.*))?$")
 _BULLET = re.compile(r"( {0,3})[-*+]\s+(.*)$")
 _ARTIFACT = re.compile(r"`([^`]+)`\s*(.*)$")
 _EXPORTS = re.compile(r"\bexports?\s+((?:`[^`]+`(?:\s*,\s*|\s+and\s+|,?\s*)?)+)", re.IGNORECASE)
@@ -62,13 +63,13 @@ def _read_section(source: Source, heading: Heading, result: dict) -> None:
     kind = None          # bullets before any label are truths
     for number, line in source.visible(heading.line + 1, section_end(source, heading)):
         label = _LABEL.match(line)
-        if not label and line.lstrip().startswith("#"):
-            text = line.lstrip("# ").strip()
-            label = _HEADING_LABEL.match(text)
+        heading = _HEADING_LINE.match(line)
+        if not label and heading:
+            label = _HEADING_LABEL.match(heading.group(1).strip())
         if label:
             kind = _kind(label.group(1))
             continue
-        if line.lstrip().startswith("#"):
+        if heading:
             return                      # another heading (a task placed under Must-Haves) ends the section
         bullet = _BULLET.match(line)
         if not bullet:

@@ -221,3 +221,17 @@ def test_verify_block_outside_tasks_is_checked_and_reported(tmp_path):
                           "(move it into the task it checks)\n")
     (tmp_path / "p.md").write_text("# P\n\n<verify>\n</verify>\n\n### Task 1: a\n")
     assert run_cli(["plan", "validate", "p.md"], cwd=tmp_path).code == 2
+
+
+def test_must_haves_with_heading_labels_and_unlabelled_truths():
+    from clavain.plan import parse_plan_text
+
+    text = ("# P\n\n## Must-Haves\n\n- the CLI starts\n\n### Artifacts\n\n- `a.py` provides the entry point\n"
+            "- `b.py` (120+ lines)\n\n### Key Links\n\n- `a.py` → `b.py`\n\n### Task 1: x\n\n- #not-a-heading\n")
+    plan = parse_plan_text(text, "p.md")
+    mh = plan.must_haves
+    assert mh.truths == ["the CLI starts"]
+    assert [(a.path, a.provides, a.min_lines) for a in mh.artifacts] == [("a.py", "the entry point", None),
+                                                                        ("b.py", None, 120)]
+    assert [(k.from_, k.to, k.via, k.pattern) for k in mh.key_links] == [("a.py", "b.py", None, None)]
+    assert [t.id for t in plan.tasks] == ["1"]
