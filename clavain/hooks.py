@@ -31,7 +31,6 @@ else from both the payload's ``cwd`` and ``CLAUDE_PROJECT_DIR``, the way ``clava
 
 from __future__ import annotations
 
-import json
 import os
 
 STATE_DIRNAME = ".clavain"
@@ -91,9 +90,42 @@ def projects(payload: dict, env, cwd: str) -> list[str]:
     return found
 
 
+class _Scanner:
+    """The settings ``_json.make_scanner`` reads (those of ``json.loads`` with no hooks)."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    memo: dict = {}
+
+    @staticmethod
+    def parse_constant(name: str):
+        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
+
+
+def loads(text: str):
+    """``json.loads`` through the C scanner the json package itself uses, without importing the package:
+    ``import json`` pulls in ``re``, ``enum`` and ``collections``, which cost more than the interpreter's own
+    start. Raises ``ValueError`` for anything that is not one JSON document."""
+    try:
+        from _json import make_scanner
+
+        stripped = text.strip(" \t\n\r")
+        value, end = make_scanner(_Scanner())(stripped, 0)
+        if end == len(stripped):
+            return value
+    except Exception:  # no C scanner, or bad input: its errors need json.decoder loaded
+        pass
+    import json  # the slow path says exactly what is wrong (a ValueError)
+
+    return json.loads(text)
+
+
 def _read_json(path: str):
     with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
+        return loads(handle.read())
 
 
 def active_runs(project: str) -> list[Run]:
@@ -161,10 +193,13 @@ def pre_tool_use(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
     if tool in EDIT_TOOLS and _state_path(tool_input):
         return _block(f"{tool} on {_state_path(tool_input)} is blocked: {STATE_DIRNAME}/ holds run state that only "
                       "`clavain-cli run ...` changes. Reading it is fine.\nnext: clavain-cli run status")
-    if tool == "Bash":
+    command = str(tool_input.get("command", ""))
+    # every forging route names clavain; an external agent matters only while a run is active
+    if tool == "Bash" and (STATE_DIRNAME[1:] in command or (runs and any(
+            name.split(".")[0] in command for name in EXTERNAL_AGENTS))):
         from clavain.bashscan import scan as scan_bash
 
-        scan = scan_bash(str(tool_input.get("command", "")))
+        scan = scan_bash(command)
         if scan.hook_call:
             return _block("running a clavain hook by hand is blocked: hooks are Claude Code's to run, and a prompt "
                           "recorded that way is not the user's. Ask the user and wait for their reply.\n"
@@ -213,11 +248,15 @@ def prompt_record(payload: dict, now: float) -> dict:
 
 
 def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]]]) -> tuple[int, str, str]:
+    if not any(runs for _, runs in runs_by_project):
+        return EXIT_ALLOW, "", ""
     if not isinstance(payload.get("prompt"), str):
         return EXIT_PROBLEM, "", "clavain: hook input has no 'prompt'; nothing recorded"
     import time
 
     from clavain.fsutil import append_line
+
+    import json
 
     line = json.dumps(prompt_record(payload, time.time()), ensure_ascii=False, sort_keys=True)
     failed = []
@@ -245,6 +284,8 @@ def session_start(runs: list[Run]) -> tuple[int, str, str]:
         state = run.state or "in an unknown state (its summary is unreadable)"
         lines.append(f"clavain: run {run.run_id} of plan {run.plan} is {state}, batch {run.batch} of "
                      f"{run.batches}; resume it, do not start over. next: {run.next}")
+    import json
+
     output = {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": "\n".join(lines)}}
     return EXIT_ALLOW, json.dumps(output), ""
 
@@ -256,7 +297,7 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
     if event not in EVENTS:
         return EXIT_PROBLEM, "", f"clavain: unknown hook event {event!r}; expected one of {', '.join(EVENTS)}"
     try:
-        payload = json.loads(text)
+        payload = loads(text)
         if not isinstance(payload, dict):
             raise ValueError("not a JSON object")
     except ValueError as exc:

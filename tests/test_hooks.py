@@ -327,16 +327,24 @@ def test_find_project_agrees_with_paths(tmp_path, layout):
     assert hooks.STATE_DIRNAME == paths.STATE_DIRNAME
 
 
-def test_idle_path_imports_only_the_standard_library(git_project):
-    code = ("import io, json, os, sys; sys.path.insert(0, sys.argv[1]); from clavain import hooks;"
-            "p = {'cwd': sys.argv[2], 'tool_name': 'Bash', 'tool_input': {'command': 'ls -la'}};"
-            "hooks.answer('pre-tool-use', json.dumps(p), {}, sys.argv[2]);"
-            "print(json.dumps(sorted(m.split('.')[0] for m in sys.modules)))")
-    out = subprocess.run([sys.executable, "-S", "-I", "-c", code, str(ROOT), str(git_project)],
-                         capture_output=True, text=True, check=True).stdout
-    outside = set(json.loads(out)) - set(sys.stdlib_module_names) - {"clavain", "__main__"}
-    assert outside == set()
-    assert not {"pathlib", "tempfile", "argparse"} & set(json.loads(out))
+@pytest.mark.parametrize("event,data", [
+    ("pre-tool-use", {"tool_name": "Bash", "tool_input": {"command": "git status && ls -la | head"}}),
+    ("pre-tool-use", {"tool_name": "Edit", "tool_input": {"file_path": "a.py", "old_string": "a", "new_string": "b"}}),
+    ("user-prompt-submit", {"prompt": "hello"}),
+    ("session-start", {"source": "startup"}),
+])
+def test_idle_path_imports_only_a_little_of_the_standard_library(git_project, event, data):
+    """With no run active, a hook imports no third-party module, and not even json, re or pathlib."""
+    code = ("import os, sys; sys.path.insert(0, sys.argv[1]); from clavain import hooks;"
+            "code = hooks.answer(sys.argv[3], sys.argv[4], {}, sys.argv[2])[0];"
+            "names = sorted({m.split('.')[0] for m in sys.modules}); print(code, ' '.join(names))")
+    text = json.dumps({"cwd": str(git_project), **data})
+    out = subprocess.run([sys.executable, "-S", "-I", "-c", code, str(ROOT), str(git_project), event, text],
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out[0] == "0"
+    modules = set(out[1:])
+    assert modules - set(sys.stdlib_module_names) - {"clavain", "__main__"} == set()
+    assert not {"pathlib", "tempfile", "argparse", "json", "re", "shlex"} & modules
 
 
 @pytest.mark.parametrize("extra,expected", [({"prompt_id": "p-42"}, {"prompt_id": "p-42"}), ({"prompt_id": 7}, {}),
@@ -347,3 +355,18 @@ def test_prompt_id_is_kept_when_claude_code_sends_one(git_project, extra, expect
     assert decide("user-prompt-submit", data, git_project).returncode == 0
     record = json.loads((run / "prompts.jsonl").read_text())
     assert {k: record[k] for k in record if k == "prompt_id"} == expected
+
+
+@pytest.mark.parametrize("text", ['{"a": [1, 2.5, -3e2, true, false, null], "b": {"c": "\\u00e9\\n"}}', ' [] ',
+                                  '"x"', "NaN", '{"a": Infinity}', "", "garbage", '{"a": 1} {}', '{"a": 1,}',
+                                  "{not json", '{"a": "\\ud800"}', "\t{\"k\": 1}\n"])
+def test_fast_json_reader_agrees_with_json(text):
+    from clavain.hooks import loads
+
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        with pytest.raises(ValueError):
+            loads(text)
+        return
+    assert json.dumps(loads(text)) == json.dumps(expected)
