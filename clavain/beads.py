@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
@@ -75,6 +74,8 @@ class Beads:
         try:
             out, err = proc.communicate(timeout=self.timeout)
         except subprocess.TimeoutExpired:
+            import signal
+
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except OSError:
@@ -189,6 +190,8 @@ def _simple_frontmatter_value(block: list[str], key: str) -> tuple[bool, Optiona
                     return False, None
                 value = None
         if match.group(1) == key:
+            if not value:
+                return False, None  # `bead:` alone may open a nested block: PyYAML decides
             found.append(value)
     if len(found) > 1:
         return False, None

@@ -11,11 +11,8 @@ the gate path imports PyYAML only when the file changed since the last command.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from clavain.errors import BadInput
 from clavain.paths import config_path
@@ -28,8 +25,7 @@ DEFAULT_REVIEW_GLOB = "docs/research/flux-drive/**/findings.json"
 CACHE_KIND = "gate-config-v1"  # bump when GateConfig changes shape
 
 
-@dataclass(frozen=True)
-class GateConfig:
+class GateConfig(NamedTuple):
     default_tier: str = "soft"
     review_glob: str = DEFAULT_REVIEW_GLOB
     bd_timeout: float = 5.0
@@ -58,20 +54,20 @@ def parse_gate_config(text: str, path: Path) -> GateConfig:
     gate = data.get("gate") or {}
     if not isinstance(gate, dict):
         raise BadInput("`gate` must be a mapping", path=path, line=_line_of(text, "gate"), next_command=f"fix {path}")
-    known = set(GateConfig.__dataclass_fields__)
+    known = set(GateConfig._fields)
     for key in gate:
         if key not in known:
             raise BadInput(f"unknown setting gate.{key} (known: {', '.join(sorted(known))})", path=path,
                            line=_line_of(text, str(key)), next_command=f"fix {path}")
-    tier = gate.get("default_tier", GateConfig.default_tier)
+    tier = gate.get("default_tier", GateConfig._field_defaults["default_tier"])
     if tier not in TIERS:
         raise BadInput(f"gate.default_tier is {tier!r}; use one of {', '.join(TIERS)}", path=path,
                        line=_line_of(text, "default_tier"), next_command=f"fix {path}")
-    glob = gate.get("review_glob", GateConfig.review_glob)
+    glob = gate.get("review_glob", GateConfig._field_defaults["review_glob"])
     if not isinstance(glob, str) or not glob or glob.startswith("/") or ".." in Path(glob).parts:
         raise BadInput(f"gate.review_glob is {glob!r}; use a glob relative to the project", path=path,
                        line=_line_of(text, "review_glob"), next_command=f"fix {path}")
-    timeout = gate.get("bd_timeout", GateConfig.bd_timeout)
+    timeout = gate.get("bd_timeout", GateConfig._field_defaults["bd_timeout"])
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
         raise BadInput(f"gate.bd_timeout is {timeout!r}; use a number of seconds between 0 and 600", path=path,
                        line=_line_of(text, "bd_timeout"), next_command=f"fix {path}")
@@ -87,12 +83,16 @@ def load_gate_config(project: Path, store: Optional["Store"] = None) -> GateConf
         return GateConfig()
     except OSError as exc:
         raise BadInput(f"config cannot be read: {exc.strerror}", path=path, next_command=f"check {path}") from None
-    key = hashlib.sha256(raw).hexdigest()
+    from clavain.store import sha256_hex
+
+    import json
+
+    key = sha256_hex(raw)
     if store is not None:
         cached = store.cache_get(CACHE_KIND, key)
         if cached is not None:
             return GateConfig(**json.loads(cached))
     config = parse_gate_config(raw.decode("utf-8", errors="replace"), path)
     if store is not None:
-        store.cache_put(CACHE_KIND, key, json.dumps(asdict(config)))
+        store.cache_put(CACHE_KIND, key, json.dumps(config._asdict()))
     return config

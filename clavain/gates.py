@@ -17,16 +17,15 @@ needs it, the plan reader (pydantic) only the first time a plan's digest is seen
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Mapping, NamedTuple, Optional
 
 from clavain.beads import BEAD_ID, Beads, BeadsFailure, bead_ids_in, is_placeholder
 from clavain.errors import BadInput, Refused
 
 if TYPE_CHECKING:
     from clavain.config import GateConfig
-    from clavain.store import Store
+    from clavain.store import Decision, Store
 
 PHASES: tuple[str, ...] = ("brainstorm", "brainstorm-reviewed", "strategized", "planned", "plan-reviewed",
                            "executing", "shipping", "reflect", "done")
@@ -139,10 +138,11 @@ def infer_bead(plan_path: Path, env: Mapping[str, str]) -> tuple[str, list[str]]
 
 # -- results ---------------------------------------------------------------------------------------
 
-@dataclass
-class GateResult:
+class GateResult(NamedTuple):
     """A gate that passed. ``outcome``: pass, warn (soft tier let a bad transition through), skip
-    (CLAVAIN_SKIP_GATE passed a block) or bypass (CLAVAIN_DISABLE_GATES)."""
+    (CLAVAIN_SKIP_GATE passed a block) or bypass (CLAVAIN_DISABLE_GATES).
+
+    (NamedTuple rather than a dataclass: building a dataclass at import costs the fast path.)"""
 
     bead: str
     kind: str                       # 'bead' or 'plan': what the phase is recorded against
@@ -152,37 +152,32 @@ class GateResult:
     tier: str
     tier_source: str
     outcome: str
+    warnings: list[str]
     transition: Optional[str] = None
     bypassed: bool = False
     skip_reason: Optional[str] = None
-    warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
-class AdvanceResult:
+class AdvanceResult(NamedTuple):
     gate: GateResult
     previous: Optional[str]
     phase: str
     history_id: int
-    phaseline_written: bool = False
-    bd_recorded: bool = False
-    warnings: list[str] = field(default_factory=list)
+    phaseline_written: bool
+    bd_recorded: bool
+    warnings: list[str]
 
 
 # -- one gate session ------------------------------------------------------------------------------
 
-@dataclass
 class _Session:
-    project: Path
-    bead: str
-    kind: str
-    subject: str
-    artifact: Optional[Path]
-    env: Mapping[str, str]
-    store: "Store"
-    config: "GateConfig"
-    beads: Optional[Beads]
-    warnings: list[str] = field(default_factory=list)
+    """What one gate command works with: the subject, the open store, the config, `bd` if present."""
+
+    def __init__(self, project: Path, bead: str, kind: str, subject: str, artifact: Optional[Path],
+                 env: Mapping[str, str], store: "Store", config: "GateConfig", beads: Optional[Beads],
+                 warnings: list[str]) -> None:
+        self.project, self.bead, self.kind, self.subject, self.artifact = project, bead, kind, subject, artifact
+        self.env, self.store, self.config, self.beads, self.warnings = env, store, config, beads, warnings
 
     def display(self) -> str:
         return f"bead {self.bead}" if self.bead else f"plan {self.subject}"
@@ -266,22 +261,21 @@ def _manifest_candidates(plan: Path) -> tuple[Path, Path]:
 
 def _check_plan(s: _Session, target: str) -> tuple[str, str]:
     """Raise BadInput unless the plan exists and reads; return (text, digest)."""
-    import hashlib
-
-    from clavain.digest import plan_digest
+    from clavain.phaseline import plan_digest
+    from clavain.store import sha256_hex
 
     if s.artifact is None:
         raise BadInput(f"the gate for {target} needs the plan file",
                        next_command=f"clavain-cli enforce-gate '{s.bead}' {target} <plan.md>")
     text = read_plan_text(s.artifact, f"clavain-cli enforce-gate '{s.bead}' {target} <plan.md>")
     digest = plan_digest(text)
-    key = hashlib.sha256(f"{s.artifact}\0{digest}\0{_reader_fingerprint()}".encode())
+    parts = [str(s.artifact).encode(), digest.encode(), _reader_fingerprint().encode()]
     for manifest in _manifest_candidates(s.artifact):  # the reader also reads <plan>.exec.yaml beside it
         try:
-            key.update(manifest.read_bytes())
+            parts.append(manifest.read_bytes())
         except OSError:
-            key.update(b"\0absent")
-    key = key.hexdigest()
+            parts.append(b"absent")
+    key = sha256_hex(b"\0".join(parts))
     if s.store.cache_get(PLAN_CACHE, key) is None:
         from clavain.plan import read_plan
 
@@ -403,24 +397,25 @@ def _judge(s: _Session, current: Optional[str], target: str, tier: str, tier_sou
     return "block", kind, _refusal(s, current, target, why)
 
 
-def _enforce(s: _Session, target: str, command: str) -> tuple[GateResult, Optional[str], Callable[[Optional[str]], None]]:
-    """Run the gate; return (result, the store's phase when judged, a re-judge function for advance)."""
+def _enforce(s: _Session, target: str, command: str) -> tuple[GateResult, "Decision", Callable[[Optional[str]], None]]:
+    """Run the gate. A block is recorded and raised; a pass returns (result, its decision for the caller
+    to record, a re-judge function that advance-phase runs inside its write transaction)."""
     from clavain.store import Decision
 
     check_phase(target)
 
-    def record(current, tier, tier_source, outcome, reason="", skip=None):
-        s.store.record_decision(Decision(command, s.kind, s.subject, current, target, tier, tier_source, outcome,
-                                         reason, skip, s.artifact_rel()))
+    def decision(current, tier, tier_source, outcome, reason="", skip=None) -> Decision:
+        return Decision(command, s.kind, s.subject, current, target, tier, tier_source, outcome, reason, skip,
+                        s.artifact_rel())
 
     if env_flag(s.env, "CLAVAIN_DISABLE_GATES"):
         stored = s.store.current_phase(s.kind, s.subject)
         s.warnings.append(f"gates disabled by CLAVAIN_DISABLE_GATES: {command} {target} for {s.display()} "
                           f"bypassed (recorded)")
-        record(stored, "none", "CLAVAIN_DISABLE_GATES", "bypass", "CLAVAIN_DISABLE_GATES")
         result = GateResult(s.bead, s.kind, s.subject, stored, target, "none", "CLAVAIN_DISABLE_GATES", "bypass",
-                            transition_kind(stored, target), bypassed=True, warnings=s.warnings)
-        return result, stored, lambda current: None
+                            s.warnings, transition_kind(stored, target), bypassed=True)
+        return result, decision(stored, "none", "CLAVAIN_DISABLE_GATES", "bypass", "CLAVAIN_DISABLE_GATES"), \
+            lambda current: None
 
     text = None
     if target == "executing":
@@ -432,34 +427,30 @@ def _enforce(s: _Session, target: str, command: str) -> tuple[GateResult, Option
     tier, tier_source, failure = _tier(s)
     skip = s.env.get("CLAVAIN_SKIP_GATE", "").strip() or None
 
-    def decide(current: Optional[str]) -> tuple[str, Optional[str]]:
-        outcome, kind, refusal = _judge(s, current, target, tier, tier_source, failure)
-        if refusal is None:
-            return outcome, kind
+    outcome, kind, refusal = _judge(s, current, target, tier, tier_source, failure)
+    if refusal is not None:
         if skip is None:
-            record(current, tier, tier_source, "block", refusal.message)
+            s.store.record_decision(decision(current, tier, tier_source, "block", refusal.message))
             raise refusal
+        outcome = "skip"
         s.warnings.append(f"gate skipped by CLAVAIN_SKIP_GATE ({skip}): {refusal.message} (recorded)")
         if s.beads is not None:
             try:
                 s.beads.append_note(s.bead, f"clavain: gate skipped for {target} by CLAVAIN_SKIP_GATE: {skip}")
             except BeadsFailure as exc:
                 s.warnings.append(f"bd: {exc}; the skip is recorded in the local store only")
-        return "skip", kind
-
-    outcome, kind = decide(current)
-    record(current, tier, tier_source, outcome, skip=skip if outcome == "skip" else None)
-    result = GateResult(s.bead, s.kind, s.subject, current, target, tier, tier_source, outcome, kind,
-                        skip_reason=skip if outcome == "skip" else None, warnings=s.warnings)
+    skipped = skip if outcome == "skip" else None
+    result = GateResult(s.bead, s.kind, s.subject, current, target, tier, tier_source, outcome, s.warnings, kind,
+                        skip_reason=skipped)
 
     def rejudge(now: Optional[str]) -> None:
         # Another process moved the phase between the gate and the write: judge the move again.
         if now != stored:
-            refusal = _judge(s, now, target, tier, tier_source, failure)[2]
-            if refusal is not None and skip is None:
-                raise refusal
+            late = _judge(s, now, target, tier, tier_source, failure)[2]
+            if late is not None and skip is None:
+                raise late
 
-    return result, stored, rejudge
+    return result, decision(current, tier, tier_source, outcome, skip=skipped), rejudge
 
 
 # -- public entry points ----------------------------------------------------------------------------
@@ -470,42 +461,61 @@ def enforce_gate(project: Path, bead: str, target: str, artifact: Optional[Path]
     missing or malformed plan for ``executing``). The decision is recorded in the store."""
     check_phase(target)
     with _open_session(project, bead, artifact, env, "enforce-gate") as s:
-        return _enforce(s, target, "enforce-gate")[0]
+        result, decision, _ = _enforce(s, target, "enforce-gate")
+        s.store.record_decision(decision)
+        return result
 
 
 def advance_phase(project: Path, bead: str, phase: str, reason: str, artifact: Optional[Path],
                   env: Mapping[str, str]) -> AdvanceResult:
     """Record ``phase`` for the bead (or the plan): in the store first, then the plan's Phase line, then
     `bd`. Refuses whatever ``enforce_gate`` would block; a failing `bd` is reported, never costs the record."""
-    from clavain.digest import plan_digest
-    from clavain.phaseline import write_phase
     check_phase(phase)
     with _open_session(project, bead, artifact, env, "advance-phase") as s:
-        gate, _, rejudge = _enforce(s, phase, "advance-phase")
+        gate, decision, rejudge = _enforce(s, phase, "advance-phase")
         reason = reason or f"advance to {phase}"
-        row = s.store.record_phase(s.kind, s.subject, phase, reason, s.artifact_rel(), check=rejudge)
-        result = AdvanceResult(gate, row.from_phase, phase, row.id, warnings=s.warnings)
-        if s.artifact is not None:
-            if s.artifact.suffix not in (".md", ".markdown"):
-                s.warnings.append(f"{s.artifact_rel()} is not a markdown file; no Phase line written")
-            elif not s.artifact.is_file():
-                s.warnings.append(f"{s.artifact_rel()} not found; no Phase line written")
-            else:
-                try:
-                    changed_at, text = write_phase(s.artifact, phase, row.at)
-                except (OSError, UnicodeDecodeError) as exc:
-                    s.warnings.append(f"{s.artifact_rel()}: Phase line not written ({exc}); the store holds {phase}")
-                else:
-                    s.store.note_plan_content(str(s.artifact), plan_digest(text), changed_at)
-                    result.phaseline_written = True
-        if s.beads is not None:
-            try:
-                s.beads.set_phase(s.bead, phase, reason)
-                result.bd_recorded = True
-            except BeadsFailure as exc:
-                s.warnings.append(f"bd: {exc}; the local store holds phase {phase}. Re-sync with: "
-                                  f"bd set-state {s.bead} phase={phase} --reason '{reason}'")
-        return result
+        try:
+            row = s.store.record_phase(s.kind, s.subject, phase, reason, s.artifact_rel(), check=rejudge,
+                                       decision=decision)
+        except Refused as late:
+            now = s.store.current_phase(s.kind, s.subject)
+            s.store.record_decision(decision._replace(from_phase=now, outcome="block", reason=late.message))
+            raise
+        written = _write_phase_line(s, phase, row.at)
+        recorded = _write_bd_phase(s, phase, reason)
+        return AdvanceResult(gate, row.from_phase, phase, row.id, written, recorded, s.warnings)
+
+
+def _write_phase_line(s: _Session, phase: str, at: str) -> bool:
+    from clavain.phaseline import plan_digest, write_phase
+
+    if s.artifact is None:
+        return False
+    if s.artifact.suffix not in (".md", ".markdown"):
+        s.warnings.append(f"{s.artifact_rel()} is not a markdown file; no Phase line written")
+        return False
+    if not s.artifact.is_file():
+        s.warnings.append(f"{s.artifact_rel()} not found; no Phase line written")
+        return False
+    try:
+        changed_at, text = write_phase(s.artifact, phase, at)
+    except (OSError, UnicodeDecodeError) as exc:
+        s.warnings.append(f"{s.artifact_rel()}: Phase line not written ({exc}); the store holds {phase}")
+        return False
+    s.store.note_plan_content(str(s.artifact), plan_digest(text), changed_at)
+    return True
+
+
+def _write_bd_phase(s: _Session, phase: str, reason: str) -> bool:
+    if s.beads is None:
+        return False
+    try:
+        s.beads.set_phase(s.bead, phase, reason)
+    except BeadsFailure as exc:
+        s.warnings.append(f"bd: {exc}; the local store holds phase {phase}. Re-sync with: "
+                          f"bd set-state {s.bead} phase={phase} --reason '{reason}'")
+        return False
+    return True
 
 
 def current_phase(project: Path, bead: str, artifact: Optional[Path], env: Mapping[str, str]) -> tuple[str, list[str]]:

@@ -13,13 +13,30 @@ import re
 from pathlib import Path
 from typing import Iterator, Optional
 
-from clavain.fsutil import atomic_write
+PHASE_PREFIX = "**Phase:**"                        # lines starting so are the ones plan_digest drops
+_PHASE_LINES = re.compile(r"^\*\*Phase:\*\*.*$\n?", re.MULTILINE)
+_PHASE_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
-PHASE_LINE = re.compile(r"^\*\*Phase:\*\*")          # the same lines plan_digest drops
-_PHASE_VALUE = re.compile(r"^\*\*Phase:\*\*\s*`?([A-Za-z][\w-]*)")
-_BEAD_LINE = re.compile(r"^\s*(?:[-*>]\s+)?\*\*Bead:\*\*")
-_TITLE = re.compile(r"^#\s")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+
+def _fence(line: str) -> Optional[str]:
+    """The fence marker (three or more backticks or tildes, indented at most three spaces) or None."""
+    stripped = line.lstrip(" ")
+    if len(line) - len(stripped) > 3 or stripped[:1] not in ("`", "~"):
+        return None
+    marker = stripped[:len(stripped) - len(stripped.lstrip(stripped[0]))]
+    return marker if len(marker) >= 3 else None
+
+
+def _is_title(line: str) -> bool:
+    return line[:1] == "#" and line[1:2].isspace()
+
+
+def is_bead_line(line: str) -> bool:
+    """``**Bead:** ...``, also indented, or as a list item or quote."""
+    text = line.lstrip()
+    if text[:1] in ("-", "*", ">") and text[1:2].isspace():
+        text = text[1:].lstrip()
+    return text.startswith("**Bead:**")
 
 
 def split_lines(text: str) -> list[str]:
@@ -45,23 +62,24 @@ def structural_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
     fence: Optional[str] = None
     for index in range(body_start(lines), len(lines)):
         line = lines[index]
-        match = _FENCE.match(line)
+        marker = _fence(line)
         if fence is None:
-            if match:
-                fence = match.group(1)
+            if marker:
+                fence = marker
                 continue
             yield index, line
-        elif match and match.group(1)[0] == fence[0] and len(match.group(1)) >= len(fence) \
-                and not line.strip().strip(fence[0]):
+        elif marker and marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip().strip(fence[0]):
             fence = None
 
 
 def read_phase(text: str) -> Optional[str]:
     """The phase named by the plan's first ``**Phase:**`` line, or None."""
     for _, line in structural_lines(split_lines(text)):
-        match = _PHASE_VALUE.match(line)
-        if match:
-            return match.group(1)
+        if line.startswith(PHASE_PREFIX):
+            rest = line[len(PHASE_PREFIX):].lstrip().lstrip("`")
+            word = rest[:len(rest) - len(rest.lstrip(_PHASE_CHARS))]
+            if word[:1].isalpha():
+                return word
     return None
 
 
@@ -71,14 +89,14 @@ def with_phase(text: str, phase: str, at: str) -> str:
     lines = split_lines(text)
     body = list(structural_lines(lines))
     for index, line in body:
-        if PHASE_LINE.match(line):
+        if line.startswith(PHASE_PREFIX):
             ending = line[len(line.rstrip("\r\n")):]
             lines[index] = new + ending
             return "".join(lines)
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
-    anchor = next((i for i, line in body if _BEAD_LINE.match(line)), None)
+    anchor = next((i for i, line in body if is_bead_line(line)), None)
     if anchor is None:
-        anchor = next((i for i, line in body if _TITLE.match(line)), None)
+        anchor = next((i for i, line in body if _is_title(line)), None)
     start = body_start(lines)
     position = start if anchor is None else anchor + 1
     if position == len(lines) and lines and not lines[-1].endswith("\n"):
@@ -90,10 +108,20 @@ def with_phase(text: str, phase: str, at: str) -> str:
     return "".join(lines)
 
 
+def plan_digest(text: str) -> str:
+    """The same value as ``clavain.digest.plan_digest`` (a test holds them equal), without importing
+    hashlib, so the gate's fast path stays fast."""
+    from clavain.store import sha256_hex
+
+    return sha256_hex(_PHASE_LINES.sub("", text).encode("utf-8"))
+
+
 def write_phase(path: Path, phase: str, at: str) -> tuple[float, str]:
     """Rewrite the plan at ``path`` with its Phase line set, atomically, keeping its file mode.
 
     Returns the file's modification time before the write (the time of its last change) and its text."""
+    from clavain.fsutil import atomic_write
+
     path = Path(path)
     info = path.stat()
     text = path.read_bytes().decode("utf-8")

@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from clavain.errors import EnvironmentProblem
 from clavain.paths import db_path
@@ -74,13 +73,25 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def sha256_hex(data: bytes) -> str:
+    """sha256 of ``data`` from the interpreter's built-in module when it has one: importing hashlib
+    (OpenSSL) costs about a third of a bare interpreter start, and the gate runs on every plan."""
+    try:
+        from _sha256 import sha256  # CPython <= 3.11
+    except ImportError:
+        try:
+            from _sha2 import sha256  # CPython >= 3.12
+        except ImportError:
+            from hashlib import sha256
+    return sha256(data).hexdigest()
+
+
 def utc_now() -> str:
     """The current UTC time as ``YYYY-MM-DDTHH:MM:SSZ``."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-@dataclass(frozen=True)
-class HistoryRow:
+class HistoryRow(NamedTuple):
     id: int
     kind: str
     subject: str
@@ -91,8 +102,7 @@ class HistoryRow:
     at: str
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     command: str
     kind: str
     subject: str
@@ -184,8 +194,10 @@ class Store:
         return row[0] if row else None
 
     def record_phase(self, kind: str, subject: str, phase: str, reason: str, artifact: Optional[str],
-                     check: Callable[[Optional[str]], None] = lambda current: None) -> HistoryRow:
-        """Set the current phase and append a history row, in one transaction.
+                     check: Callable[[Optional[str]], None] = lambda current: None,
+                     decision: Optional["Decision"] = None) -> HistoryRow:
+        """Set the current phase and append a history row (and the gate decision that let it through),
+        in one transaction.
 
         ``check(current)`` runs inside the transaction with the phase as it stands now (another
         process may have moved it since the caller looked); it raises to refuse the change."""
@@ -193,6 +205,8 @@ class Store:
         with self.transaction():
             current = self.current_phase(kind, subject)
             check(current)
+            if decision is not None:
+                self._insert_decision(decision)
             self.conn.execute(
                 "INSERT INTO phase_current (kind, subject, phase, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (kind, subject) DO UPDATE SET phase = excluded.phase, updated_at = excluded.updated_at",
@@ -211,11 +225,14 @@ class Store:
     # -- gate decisions ----------------------------------------------------------------------------
     def record_decision(self, d: Decision) -> int:
         with self.transaction():
-            cursor = self.conn.execute(
-                "INSERT INTO gate_decision (at, command, kind, subject, from_phase, target, tier, tier_source, "
-                "outcome, reason, skip_reason, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (utc_now(), d.command, d.kind, d.subject, d.from_phase, d.target, d.tier, d.tier_source,
-                 d.outcome, d.reason, d.skip_reason, d.artifact))
+            return self._insert_decision(d)
+
+    def _insert_decision(self, d: Decision) -> int:
+        cursor = self.conn.execute(
+            "INSERT INTO gate_decision (at, command, kind, subject, from_phase, target, tier, tier_source, "
+            "outcome, reason, skip_reason, artifact) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (utc_now(), d.command, d.kind, d.subject, d.from_phase, d.target, d.tier, d.tier_source,
+             d.outcome, d.reason, d.skip_reason, d.artifact))
         return cursor.lastrowid
 
     def decisions(self, kind: Optional[str] = None, subject: Optional[str] = None) -> list[Decision]:

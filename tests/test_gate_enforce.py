@@ -145,6 +145,7 @@ def test_advance_phase_refuses_what_the_gate_blocks(project, tmp_path, case: Cas
         assert rows[-1].from_phase == case.current and rows[-1].reason == "why"
         assert f"**Phase:** {case.target} (as of " in (project / "plan.md").read_text()
         assert r.out.strip() == f"{subject}: {case.current or '(none)'} -> {case.target}"
+        assert [(d.command, d.outcome) for d in decisions(project)] == [("advance-phase", case.outcome)]
     else:
         assert len(rows) == setup_rows
         assert (project / "plan.md").read_text() == before
@@ -319,3 +320,31 @@ def test_empty_bead_records_the_phase_against_the_plan_path(project):
     assert [row.phase for row in history(project, "plan", "docs/plans/p.md")] == ["executing"]
     assert run_cli(["phase", "", "docs/plans/p.md"], cwd=project).out == "executing\n"
     assert run_cli(["phase", BEAD], cwd=project).out == "\n"
+
+
+def test_a_phase_moved_by_another_process_during_the_gate_is_judged_again(project, tmp_path):
+    """The gate reads the phase (planned -> executing is allowed), then waits on a slow bd; meanwhile
+    another writer moves the phase back to brainstorm. The write transaction judges again and refuses."""
+    import subprocess
+    import sys
+
+    from conftest import CLI
+
+    write_plan(project)
+    set_phase(project, "bead", BEAD, "planned")
+    started = tmp_path / "bd-started"
+    env, _ = bd_env(tmp_path, {BEAD: {"priority": 1}}, sleep="1", started=str(started))
+    proc = subprocess.Popen([str(CLI), "advance-phase", BEAD, "executing", "go", "plan.md"], cwd=project,
+                            env={**os.environ, **env, "CLAVAIN_PYTHON": sys.executable}, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    set_phase(project, "bead", BEAD, "brainstorm")
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, err
+    assert "brainstorm -> executing is not an allowed transition" in err
+    assert [row.phase for row in history(project, "bead", BEAD)] == ["planned", "brainstorm"]
+    last = decisions(project)[-1]
+    assert (last.command, last.outcome, last.from_phase) == ("advance-phase", "block", "brainstorm")
+    assert "**Phase:**" not in (project / "plan.md").read_text()
