@@ -44,11 +44,12 @@ _CHUNK = 4096
 class JournalTampered(Exception):
     """The chain is broken at entry ``seq`` (the seq that was expected there), line ``line`` of ``path``."""
 
-    def __init__(self, path: Path, line: int, seq: int, reason: str) -> None:
+    def __init__(self, path: Path, line: int, seq: int, reason: str, valid: Optional[list] = None) -> None:
         self.path = Path(path)
         self.line = line
         self.seq = seq
         self.reason = reason
+        self.valid: list[dict] = valid or []   # the checked entries before the bad one (the trusted prefix)
         super().__init__(f"{self.path}:{line}: journal entry {seq}: {reason}")
 
 
@@ -126,12 +127,12 @@ class Journal:
         last = body[body.rfind(b"\n") + 1:]
         return last, torn_at, torn
 
-    def _tail_entry(self, fh) -> tuple[int, str, int, Optional[bytes]]:
-        """``(seq, hash, torn_at, torn)`` of the last complete entry, checked on its own (O(1))."""
+    def _tail_entry(self, fh) -> tuple[Optional[dict], int, Optional[bytes]]:
+        """``(entry, torn_at, torn)``: the last complete entry (None when empty), checked on its own (O(1))."""
         last, torn_at, torn = self._tail(fh)
         self.torn = torn
         if last is None:
-            return 0, "", torn_at, torn
+            return None, torn_at, torn
         try:
             probe = json.loads(last.decode("utf-8"))
             seq = probe["seq"] if isinstance(probe, dict) else None
@@ -143,7 +144,7 @@ class Journal:
             entry, _ = check_entry(last, expect_seq=seq, expect_prev=prev)
         if entry is None:
             self._raise_first_bad()
-        return entry["seq"], entry["hash"], torn_at, torn
+        return entry, torn_at, torn
 
     def _raise_first_bad(self) -> None:
         """Error path only: scan the whole chain to name the first bad line (O(n) is fine here)."""
@@ -155,16 +156,23 @@ class Journal:
             return fh.read().count(b"\n")
 
     # -- public API -----------------------------------------------------------------------------------------
-    def head(self) -> tuple[int, str]:
-        """Seq and hash of the last entry; ``(0, "")`` when the journal is empty or missing. O(1)."""
+    def last(self) -> Optional[dict]:
+        """The last entry (its own hash checked; a torn final line skipped), or None when empty. O(1).
+
+        Raises ``JournalTampered`` when the last complete line is not a valid entry."""
         try:
             fh = open(self.path, "rb")
         except FileNotFoundError:
             self.torn = None
-            return 0, ""
+            return None
         with fh:
-            seq, digest, _, _ = self._tail_entry(fh)
-        return seq, digest
+            entry, _, _ = self._tail_entry(fh)
+        return entry
+
+    def head(self) -> tuple[int, str]:
+        """Seq and hash of the last entry; ``(0, "")`` when the journal is empty or missing. O(1)."""
+        entry = self.last()
+        return (0, "") if entry is None else (entry["seq"], entry["hash"])
 
     @contextmanager
     def _locked(self) -> Iterator:
@@ -186,7 +194,8 @@ class Journal:
         if not isinstance(plain, dict):
             raise ValueError("data must be a JSON object")
         with self._locked() as fh:
-            seq, prev, torn_at, torn = self._tail_entry(fh)
+            last, torn_at, torn = self._tail_entry(fh)
+            seq, prev = (0, "") if last is None else (last["seq"], last["hash"])
             self.repaired = None
             if torn is not None:
                 fh.truncate(torn_at)
@@ -219,7 +228,7 @@ class Journal:
         for number, line in enumerate(lines, start=1):
             entry, reason = check_entry(line, expect_seq=len(entries) + 1, expect_prev=prev)
             if entry is None:
-                raise JournalTampered(self.path, number, len(entries) + 1, reason)
+                raise JournalTampered(self.path, number, len(entries) + 1, reason, valid=entries)
             entries.append(entry)
             prev = entry["hash"]
         if expect_head is not None and expect_head[0] > 0:
@@ -227,8 +236,9 @@ class Journal:
             if seq > len(entries):
                 raise JournalTampered(self.path, len(entries) + 1, len(entries) + 1,
                                       f"journal ends at entry {len(entries)} but the run state records entry {seq} "
-                                      "(lines were removed from the end)")
+                                      "(lines were removed from the end)", valid=entries)
             if entries[seq - 1]["hash"] != digest:
                 raise JournalTampered(self.path, seq, seq,
-                                      "entry differs from the one the run state records (the journal was rewritten)")
+                                      "entry differs from the one the run state records (the journal was rewritten)",
+                                      valid=entries[: seq - 1])
         return entries

@@ -29,7 +29,7 @@ def lines_of(journal: Journal) -> list[str]:
 
 def test_append_builds_a_chain_and_head_matches(tmp_path):
     journal = Journal(tmp_path / "j.jsonl")
-    assert journal.head() == (0, "")
+    assert journal.head() == (0, "") and journal.last() is None
     assert journal.verify() == []
     first = journal.append("start", {"plan": "p.md", "n": 1.5, "tags": ("a", "b")})
     second = journal.append("task-start", {"task": "10a"})
@@ -38,6 +38,7 @@ def test_append_builds_a_chain_and_head_matches(tmp_path):
     assert first["data"] == {"plan": "p.md", "n": 1.5, "tags": ["a", "b"]}  # returned as a reader sees it
     assert first["time"].endswith("Z") and len(first["time"]) == len("2026-11-25T22:01:02.123456Z")
     assert journal.head() == (2, second["hash"])
+    assert journal.last() == second
     assert journal.verify() == [first, second]
     assert entry_hash(second) == second["hash"]
 
@@ -146,6 +147,7 @@ def test_verify_names_the_first_bad_entry(tmp_path, name, edit, bad_line, reason
         journal.verify()
     assert info.value.line == bad_line
     assert info.value.seq == bad_line
+    assert [e["seq"] for e in info.value.valid] == list(range(1, bad_line))  # the trusted prefix
     assert reason in info.value.reason
     assert str(info.value).startswith(f"{journal.path}:{bad_line}: journal entry {bad_line}: ")
 
@@ -178,6 +180,7 @@ def test_expected_head_catches_lines_cut_from_the_end(tmp_path):
     with pytest.raises(JournalTampered) as info:
         journal.verify(expect_head=recorded)
     assert "removed from the end" in info.value.reason and info.value.line == 4
+    assert len(info.value.valid) == 3
 
 
 def test_expected_head_catches_a_rewritten_journal_and_allows_one_step_ahead(tmp_path):
@@ -190,6 +193,7 @@ def test_expected_head_catches_a_rewritten_journal_and_allows_one_step_ahead(tmp
     with pytest.raises(JournalTampered) as info:
         journal.verify(expect_head=recorded)
     assert "rewritten" in info.value.reason and info.value.line == 3
+    assert [e["seq"] for e in info.value.valid] == [1, 2]
 
 
 def _json_bytes(entry: dict) -> bytes:
@@ -217,6 +221,7 @@ def test_a_torn_last_line_is_never_written(tmp_path, name, tail, count):
     assert len(journal.verify()) == count
     assert journal.torn == raw
     assert journal.head() == head
+    assert (journal.last() or {}).get("seq", 0) == count
     entry = journal.append("task-done", {"task": "1"})
     assert journal.repaired == raw
     assert entry["seq"] == count + 1 and entry["prev"] == head[1]
