@@ -20,9 +20,9 @@ PreToolUse rules:
   always      Bash running ``clavain-cli hook ...`` (a forged prompt); Bash writing into ``.clavain/``;
               Edit/Write/MultiEdit/NotebookEdit on a path under ``.clavain/``. Only ``clavain-cli run`` writes there.
   run active  EnterPlanMode (rule 6); Bash running an external agent (codex, dispatch.sh, interserve,
-              oracle) unless the run's dispatch is ``external`` (rule 5).
-  waiting     Edit/Write/MultiEdit/NotebookEdit and the subagent tool (Agent, Task) while a run is
-  or halted   ``awaiting_approval`` or ``halted`` (rules 3 and 4).
+              oracle) unless every active run's dispatch is ``external`` (rule 5).
+  waiting     Edit/Write/MultiEdit/NotebookEdit, the subagent tool (Agent, Task) and external agents while
+  or halted   a run is ``awaiting_approval`` or ``halted`` (rules 3 and 4).
 
 Active runs are the files ``<project>/.clavain/active/<run-id>.json`` (one ``listdir``); with none the
 hook decides without reading anything else. The project is found from ``CLAVAIN_PROJECT_DIR`` if set,
@@ -185,6 +185,13 @@ def _state_path(tool_input: dict) -> str:
     return ""
 
 
+def _external_agent(scan) -> str:
+    if scan is None:
+        return ""
+    return next((name for name in scan.runs
+                 if name in EXTERNAL_AGENTS or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS), "")
+
+
 def pre_tool_use(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
     tool = payload.get("tool_name")
     tool_input = payload.get("tool_input")
@@ -215,16 +222,15 @@ def pre_tool_use(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
         return _block(f"plan mode is not used while run {run.run_id} executes {run.plan}: the plan already exists. "
                       f"If the scope changed, stop and ask the user.\nnext: {run.next}")
     waiting = [r for r in runs if r.state in WAITING]
-    if waiting and (tool in EDIT_TOOLS or tool in SUBAGENT_TOOLS):
-        return _block(_waiting_message(waiting[0], str(tool)))
-    if scan is not None and not any(r.dispatch == "external" for r in runs):
-        agent = next((name for name in scan.runs if name in EXTERNAL_AGENTS
-                      or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS), "")
-        if agent:
-            return _block(f"`{agent}` dispatches an external agent, and run {run.run_id} uses local subagents. Do "
-                          "the task with the Agent tool. External dispatch needs the user's opt-in: a run started "
-                          "with --dispatch external and the user's word, then clavain-cli run allow-external."
-                          f"\nnext: {run.next}")
+    agent = _external_agent(scan)
+    if waiting and (tool in EDIT_TOOLS or tool in SUBAGENT_TOOLS or agent):
+        return _block(_waiting_message(waiting[0], f"`{agent}`" if agent else str(tool)))
+    local = [r for r in runs if r.dispatch != "external"]
+    if agent and local:
+        return _block(f"`{agent}` dispatches an external agent, and run {local[0].run_id} uses local subagents. Do "
+                      "the task with the Agent tool. External dispatch needs the user's opt-in: a run started with "
+                      "--dispatch external, then the user's word and clavain-cli run allow-external."
+                      f"\nnext: {local[0].next}")
     unknown = [r for r in runs if r.problem]
     if unknown:
         return EXIT_PROBLEM, "", f"clavain: {unknown[0].problem}; allowing {tool}. next: {unknown[0].next}"

@@ -370,3 +370,17 @@ def test_fast_json_reader_agrees_with_json(text):
             loads(text)
         return
     assert json.dumps(loads(text)) == json.dumps(expected)
+
+
+@pytest.mark.parametrize("runs,blocked_by", [
+    ([("r1", "running", "external")], ""),
+    ([("r1", "awaiting_approval", "external")], "`codex` is blocked: run r1 is awaiting"),
+    ([("r1", "halted", "external")], "`codex` is blocked: run r1 is halted"),
+    ([("r1", "running", "external"), ("r2", "running", "local")], "run r2 uses local subagents"),
+])
+def test_external_agents_wait_with_the_run_and_need_every_run_to_opt_in(git_project, runs, blocked_by):
+    for run_id, state, dispatch in runs:
+        make_run(git_project, run_id, state=state, dispatch=dispatch)
+    r = decide("pre-tool-use", tool_call(git_project, "Bash", command="codex exec 'task 3'"), git_project)
+    assert r.returncode == (2 if blocked_by else 0), r.stderr
+    assert blocked_by in r.stderr
