@@ -9,7 +9,8 @@ The UserPromptSubmit hook appends every user prompt to ``<run>/prompts.jsonl`` t
   user message written after that time whose text matches the prompt (whitespace aside): an entry with
   ``"type": "user"`` and role ``user`` that is not a tool result (``tool_result`` block or
   ``toolUseResult``), not ``isMeta`` (a command's expanded body), not ``isSidechain`` or a subagent's entry.
-  If the hook also recorded ``prompt_id``, the entry's ``promptId`` must equal it;
+  If the hook also recorded ``prompt_id`` and ``session_id``, the entry's ``promptId`` and ``sessionId``
+  must equal them;
 - when no transcript is named or it cannot be read, the prompt record alone counts ("prompt record only").
 
 The transcript's timestamps have millisecond precision, so a message may be up to 1 ms before the time
@@ -112,6 +113,7 @@ class _Message:
     epoch: float
     text: str                      # normalized
     prompt_id: Optional[str]
+    session_id: Optional[str]
 
 
 def transcript_messages(path: Path, since_epoch: float) -> list[_Message]:
@@ -123,8 +125,8 @@ def transcript_messages(path: Path, since_epoch: float) -> list[_Message]:
             epoch = _parse_time(entry.get("timestamp"))
             if text is None or epoch is None or epoch < since_epoch - TRANSCRIPT_SLACK:
                 continue
-            prompt_id = entry.get("promptId") if isinstance(entry.get("promptId"), str) else None
-            found.append(_Message(epoch, normalize(text), prompt_id))
+            found.append(_Message(epoch, normalize(text), _str_or_none(entry.get("promptId")),
+                                  _str_or_none(entry.get("sessionId"))))
     return found
 
 
@@ -193,8 +195,9 @@ def find_user_prompt(run_dir: Path, since_epoch: float) -> tuple[Optional[Eviden
             why = "no transcript named" if transcript is None else f"transcript {transcript} not readable"
             return (Evidence(source=SOURCE_RECORD_ONLY, **evidence),
                     f"{label} recorded in {prompts}; {why}, so the prompt record alone counts")
-        want, prompt_id = normalize(text), _str_or_none(record.get("prompt_id"))
-        match = [m for m in messages if m.text == want and (prompt_id is None or m.prompt_id in (None, prompt_id))]
+        want, prompt_id, session = normalize(text), _str_or_none(record.get("prompt_id")), evidence["session_id"]
+        match = [m for m in messages if m.text == want and (prompt_id is None or m.prompt_id in (None, prompt_id))
+                 and (session is None or m.session_id in (None, session))]
         if match:
             return (Evidence(source=SOURCE_TRANSCRIPT, **evidence),
                     f"{label} recorded in {prompts} and found as a user message in {transcript}")

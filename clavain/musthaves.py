@@ -188,6 +188,9 @@ class ArtifactResult:
     detail: str = ""
     line: Optional[int] = None                  # plan line of the artifact entry
 
+    def to_dict(self) -> dict:
+        return {"what": self.path, **asdict(self)}
+
 
 def check_artifact(artifact: Artifact, project: Path) -> ArtifactResult:
     path = _resolve(project, artifact.path)
@@ -351,7 +354,7 @@ class KeyLinkResult:
     def to_dict(self) -> dict:
         data = asdict(self)
         data["from"] = data.pop("from_")
-        return data
+        return {"what": f"{self.from_} -> {self.to}", **data}
 
 
 def check_key_link(link: KeyLink, project: Path) -> KeyLinkResult:
@@ -405,7 +408,7 @@ class MustHaveReport:
         return all(a.ok for a in self.artifacts) and not any(k.ok is False for k in self.key_links)
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "artifacts": [asdict(a) for a in self.artifacts],
+        return {"ok": self.ok, "artifacts": [a.to_dict() for a in self.artifacts],
                 "key_links": [k.to_dict() for k in self.key_links], "truths": list(self.truths)}
 
 

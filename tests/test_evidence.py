@@ -84,6 +84,11 @@ def _other_prompt_id(t, r):
     r[1] = {**APPROVAL, "prompt_id": "00000000-0000-0000-0000-000000000000"}
 
 
+def _other_session(t, r):
+    """A transcript of another session (or a file written to look like one) does not vouch for this record."""
+    t[genuine_index(t)]["sessionId"] = "11111111-2222-3333-4444-555555555555"
+
+
 def _missing_transcript(t, r):
     r[1] = {**APPROVAL, "transcript_path": "/nonexistent/session.jsonl"}
 
@@ -139,6 +144,7 @@ EVIDENCE_CASES = [
     ("mismatched text", _mismatched_text, None, "no user message with this text"),
     ("message before the checkpoint", _message_before_checkpoint, None, "no user message with this text"),
     ("other prompt id", _other_prompt_id, None, "no user message with this text"),
+    ("other session id", _other_session, None, "no user message with this text"),
     ("garbage transcript", _garbage_transcript, None, "no user message with this text"),
     ("missing transcript file", _missing_transcript, "prompt record only", "not readable"),
     ("no transcript named", _no_transcript, "prompt record only", "no transcript named"),

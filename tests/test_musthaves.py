@@ -197,6 +197,8 @@ def test_report(tree):
     assert data["ok"] is True and data["truths"] == ["The grid collapses on mobile"]
     assert [a["ok"] for a in data["artifacts"]] == [True, True]
     assert [k["ok"] for k in data["key_links"]] == [True, None]
+    assert [a["what"] for a in data["artifacts"]] == ["src/pkg/core.py", "index.html"]
+    assert data["key_links"][0]["what"] == "src/pkg/service.py -> src/pkg/core.py"
     must.artifacts.append(Artifact(path="gone.py"))
     assert not check_must_haves(must, tree).ok
     must.artifacts.pop()
