@@ -39,7 +39,10 @@ _WRITE_ANY = {"mv", "rm", "rmdir", "unlink", "shred", "touch", "truncate", "chmo
               "ex", "vi", "vim", "nvim", "nano", "emacs", "sponge", "split", "csplit", "mktemp"}
 # programs that write only their destination (the last operand, or -t DIR)
 _WRITE_DEST = {"cp", "install", "scp", "rsync"}
-_GIT_READ_ONLY = {"status", "log", "diff", "show", "ls-files", "blame", "grep", "cat-file", "check-ignore"}
+# git subcommands that change files in the work tree
+_GIT_WRITES = {"checkout", "restore", "reset", "clean", "stash", "rm", "mv", "apply", "am", "switch", "pull",
+               "merge", "rebase", "cherry-pick", "revert", "read-tree", "checkout-index"}
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
 
 class Scan:
@@ -142,7 +145,7 @@ def _write_word(name: str, args: list[str]) -> str:
         return next((a for a in state_args if a.startswith("of=")), "")
     if name == "git":
         sub = next(iter(_operands(args)), "")
-        return "" if sub in _GIT_READ_ONLY else state_args[0]
+        return state_args[0] if sub in _GIT_WRITES else ""
     if name == "find" and any(a in ("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprintf",
                                     "-fls") for a in args):
         return state_args[0]
@@ -158,12 +161,28 @@ def _inline_code(name: str, args: list[str]) -> str:
     return ""
 
 
+def strip_heredocs(line: str) -> str:
+    """The command line without here-document bodies (text fed to a program, not commands)."""
+    lines = line.split("\n")
+    kept: list[str] = []
+    ends: list[str] = []
+    for text in lines:
+        if ends:
+            if text.strip() == ends[0]:
+                ends.pop(0)
+            continue
+        kept.append(text)
+        ends.extend(match.group(2) for match in _HEREDOC.finditer(text))
+    return "\n".join(kept)
+
+
 def _scan_into(result: Scan, line: str, depth: int) -> None:
     if depth > 4:
         return
+    mentions_state = names_state(line)  # a heredoc fed to an interpreter still counts
+    line = strip_heredocs(line)
     for match in _SUBSTITUTION.finditer(line):
         _scan_into(result, match.group(1) or match.group(2) or "", depth + 1)
-    mentions_state = names_state(line)
     in_state_dir = False
     for words, targets in _split(_tokens(line.replace("`", " ; "))):
         words = _unwrap(words)

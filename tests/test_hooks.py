@@ -85,6 +85,13 @@ FORGING = [
     ("find .clavain -name '*.json' -delete", True),
     ("sudo tee .clavain/x < y", True),
     ("git checkout -- .clavain/runs", True),
+    ("python3 - <<'EOF'\nopen('.clavain/runs/r1/run.json', 'w').write('{}')\nEOF", True),
+    ("cat > .clavain/runs/r1/run.json <<EOF\n{}\nEOF", True),
+    ("clavain-cli run task-done 1 --output - <<'EOF'\npython3 -m pytest passed\nrm -rf .clavain is not needed\nEOF",
+     False),
+    ("git commit -qm 'ignore .clavain state'", False),
+    ("echo '.clavain/' >> .gitignore", False),
+    ("ls > .clavain-listing.txt", False),
     # reading, and the only writer, stay allowed
     ("cat .clavain/runs/r1/batches/batch-1.md", False),
     ("ls -la .clavain/runs/r1 && head -5 .clavain/runs/r1/journal.jsonl", False),
@@ -384,3 +391,12 @@ def test_external_agents_wait_with_the_run_and_need_every_run_to_opt_in(git_proj
     r = decide("pre-tool-use", tool_call(git_project, "Bash", command="codex exec 'task 3'"), git_project)
     assert r.returncode == (2 if blocked_by else 0), r.stderr
     assert blocked_by in r.stderr
+
+
+def test_session_start_names_a_run_whose_summary_is_corrupt(git_project):
+    make_run(git_project, summary_text="{torn")
+    r = decide("session-start", payload("SessionStart", git_project, source="resume"), git_project)
+    context = json.loads(r.stdout)["hookSpecificOutput"]["additionalContext"]
+    assert r.returncode == 0
+    assert context.startswith("clavain: run r1 of plan ? is in an unknown state (its summary is unreadable)")
+    assert context.endswith("next: clavain-cli run status --run r1")
