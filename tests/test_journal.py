@@ -275,3 +275,26 @@ def test_sigkill_at_random_points_never_wedges_the_journal(tmp_path):
         assert entry["seq"] == len(entries) + 1
         last_seq = entry["seq"]
     assert len(Journal(path).verify()) == last_seq
+
+
+def test_a_cut_at_any_byte_leaves_a_verifiable_prefix_that_appending_resumes(tmp_path_factory):
+    """Whatever byte a crash stops at, verify returns the entries before it and append carries on."""
+    from hypothesis import given, settings, strategies as st
+
+    base = make_journal(tmp_path_factory.mktemp("base"), 6)
+    raw = base.path.read_bytes()
+    ends = [i + 1 for i, b in enumerate(raw) if b == ord("\n")]
+
+    @settings(max_examples=80, deadline=None)
+    @given(cut=st.integers(min_value=0, max_value=len(raw)))
+    def check(cut):
+        folder = tmp_path_factory.mktemp("cut")
+        journal = Journal(folder / "journal.jsonl")
+        journal.path.write_bytes(raw[:cut])
+        whole = sum(1 for end in ends if end <= cut)
+        assert len(journal.verify()) == whole
+        assert journal.head()[0] == whole
+        assert journal.append("resume", {})["seq"] == whole + 1
+        assert len(journal.verify()) == whole + 1
+
+    check()

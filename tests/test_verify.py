@@ -69,6 +69,13 @@ def test_output_tail_is_the_last_twenty_lines(tmp_path, project):
     assert "\n1\n2\n" in result.log_path.read_text()  # the log keeps everything
 
 
+def _gone(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not _alive(pid)
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -98,22 +105,14 @@ def test_timeout_kills_the_whole_process_group(tmp_path, project, run):
     assert "[timed out after 0.5s]" in result.log_path.read_text()
     pid_file = project / "child.pid"
     if pid_file.exists():
-        pid = int(pid_file.read_text())
-        deadline = time.monotonic() + 5
-        while _alive(pid) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not _alive(pid)
+        assert _gone(int(pid_file.read_text()))
 
 
 def test_background_leftovers_are_killed_after_a_command_ends(tmp_path, project):
     result = run_verify([entry("sleep 30 & echo $! > bg.pid; echo started")], cwd=project, log_dir=tmp_path,
                         task_id="4")[0]
     assert result.passed and result.duration < 10
-    pid = int((project / "bg.pid").read_text())
-    deadline = time.monotonic() + 5
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert not _alive(pid)
+    assert _gone(int((project / "bg.pid").read_text()))
 
 
 def test_no_entries_is_an_empty_result(tmp_path, project):
