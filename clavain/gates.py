@@ -476,7 +476,7 @@ def advance_phase(project: Path, bead: str, phase: str, reason: str, artifact: O
         reason = reason or f"advance to {phase}"
         try:
             row = s.store.record_phase(s.kind, s.subject, phase, reason, s.artifact_rel(), check=rejudge,
-                                       decision=decision)
+                                       decision=decision, known_from=gate.current)
         except Refused as late:
             now = s.store.current_phase(s.kind, s.subject)
             s.store.record_decision(decision._replace(from_phase=now, outcome="block", reason=late.message))

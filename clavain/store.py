@@ -195,26 +195,28 @@ class Store:
 
     def record_phase(self, kind: str, subject: str, phase: str, reason: str, artifact: Optional[str],
                      check: Callable[[Optional[str]], None] = lambda current: None,
-                     decision: Optional["Decision"] = None) -> HistoryRow:
+                     decision: Optional["Decision"] = None, known_from: Optional[str] = None) -> HistoryRow:
         """Set the current phase and append a history row (and the gate decision that let it through),
         in one transaction.
 
         ``check(current)`` runs inside the transaction with the phase as it stands now (another
-        process may have moved it since the caller looked); it raises to refuse the change."""
+        process may have moved it since the caller looked); it raises to refuse the change.
+        ``known_from`` is the phase known elsewhere (bd, the plan) when the store holds none yet."""
         at = utc_now()
         with self.transaction():
             current = self.current_phase(kind, subject)
             check(current)
             if decision is not None:
                 self._insert_decision(decision)
+            previous = current if current is not None else known_from
             self.conn.execute(
                 "INSERT INTO phase_current (kind, subject, phase, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (kind, subject) DO UPDATE SET phase = excluded.phase, updated_at = excluded.updated_at",
                 (kind, subject, phase, at))
             cursor = self.conn.execute(
                 "INSERT INTO phase_history (kind, subject, from_phase, phase, reason, artifact, at, pid) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (kind, subject, current, phase, reason, artifact, at, os.getpid()))
-        return HistoryRow(cursor.lastrowid, kind, subject, current, phase, reason, artifact, at)
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", (kind, subject, previous, phase, reason, artifact, at, os.getpid()))
+        return HistoryRow(cursor.lastrowid, kind, subject, previous, phase, reason, artifact, at)
 
     def history(self, kind: str, subject: str) -> list[HistoryRow]:
         rows = self.conn.execute(
