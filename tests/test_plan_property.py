@@ -83,3 +83,40 @@ def test_arbitrary_bytes_from_disk(plan_dir, data):
         read_plan(path)
     except BadInput as exc:
         assert exc.path == str(path)
+
+
+ids = st.from_regex(r"\A(0|[1-9][0-9]{0,2})([a-h]|\.[1-9][a-c]?)?\Z")
+blocks = st.lists(st.one_of(
+    st.tuples(st.just("task"), ids),
+    st.tuples(st.just("fenced"), ids),
+    st.tuples(st.just("prose"), st.text(alphabet="abc xyz*-`#\n", max_size=30)),
+), max_size=25)
+
+
+def render(parts) -> tuple[str, list[str]]:
+    lines, expected = ["# Plan", ""], []
+    for kind, value in parts:
+        if kind == "task":
+            lines += [f"### Task {value}: do {value}", "", "- [ ] **Step 1: work**", ""]
+            expected.append(value)
+        elif kind == "fenced":
+            lines += ["````markdown", f"### Task {value}: example", "```bash", "echo", "```", "````", ""]
+        else:
+            lines += [" " + line.replace("`", "'") for line in value.split("\n")] + [""]
+    return "\n".join(lines), expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(blocks)
+def test_task_ids_are_read_as_written_and_fences_hide_tasks(parts):
+    from clavain.plan import parse_plan_text
+
+    text, expected = render(parts)
+    try:
+        plan = parse_plan_text(text, "p.md")
+    except BadInput as exc:
+        assert (not expected and "no tasks found" in exc.message) or "duplicate task id" in exc.message
+        assert len(set(expected)) != len(expected) or not expected
+        return
+    assert [t.id for t in plan.tasks] == expected
+    assert all(t.title == f"do {t.id}" for t in plan.tasks)
