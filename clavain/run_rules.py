@@ -20,7 +20,8 @@ def next_command(s: RunState) -> str:
         return _halt_options(s)
     if s.state in ("finished", "aborted"):
         return f"none: the run is {s.state} ({CLI} status --run {s.run_id} shows it)"
-    for task in s.batch_tasks():
+    for task_id in s.batches[s.batch - 1]:  # lazily: stop at the first open task
+        task = s.task(task_id)
         if task.status == "running":
             if task.verify_count and not task.verified:
                 return f"{CLI} verify {task.id}"

@@ -11,7 +11,7 @@ import hashlib
 import json
 from typing import Callable, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 TaskStatus = Literal["pending", "running", "done", "failed", "skipped"]
 RunPhase = Literal["running", "awaiting_approval", "halted", "finished", "aborted"]
@@ -111,12 +111,22 @@ class RunState(Strict):
     started_epoch: float
     created: str
     updated: str
+    _index: Optional[tuple[list, dict[str, int]]] = PrivateAttr(default=None)
+
+    def position(self, task_id: str) -> int:
+        """Where the task sits in ``tasks`` (O(1) after the first call on this list)."""
+        if self._index is None or self._index[0] is not self.tasks:
+            self._index = (self.tasks, {t.id: i for i, t in enumerate(self.tasks)})
+        return self._index[1][task_id]
 
     def task(self, task_id: str) -> TaskState:
-        for task in self.tasks:
-            if task.id == task_id:
-                return task
-        raise KeyError(task_id)
+        return self.tasks[self.position(task_id)]
+
+    def own_task(self, task_id: str) -> TaskState:
+        """The task, copied into this state so it can be changed without touching an earlier state."""
+        i = self.position(task_id)
+        self.tasks[i] = self.tasks[i].model_copy()
+        return self.tasks[i]
 
     def batch_tasks(self, k: Optional[int] = None) -> list[TaskState]:
         ids = self.batches[(k or self.batch) - 1]
@@ -158,19 +168,19 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
 
 
 def _task_started(s: RunState, d: dict) -> None:
-    t = s.task(d["task"])
+    t = s.own_task(d["task"])
     t.status, t.head_at_start, t.attempts = "running", d.get("head"), t.attempts + 1
     t.verify, t.verified, t.reason = [], False, None
 
 
 def _verified(s: RunState, d: dict) -> None:
-    t = s.task(d["task"])
+    t = s.own_task(d["task"])
     t.verify = [VerifyRecord(**v) for v in d["results"]]
     t.verified = True
 
 
 def _task_done(s: RunState, d: dict) -> None:
-    t = s.task(d["task"])
+    t = s.own_task(d["task"])
     t.status, t.output, t.output_sha256 = "done", d["output"], d["output_sha256"]
     t.files_changed = d.get("files_changed")
 
@@ -180,7 +190,7 @@ def _halted(s: RunState, d: dict) -> None:
     s.halt = Halt(n=s.halts, epoch=d["at"], time=d["time"], **d["halt"])
     s.state = "halted"
     if d["halt"].get("task") and d["halt"]["kind"] in ("task_failed", "verify_failed"):
-        t = s.task(d["halt"]["task"])
+        t = s.own_task(d["halt"]["task"])
         t.status, t.reason = "failed", d["halt"]["reason"]
         if d.get("results") is not None:
             t.verify = [VerifyRecord(**v) for v in d["results"]]
@@ -193,14 +203,14 @@ def _checkpoint(s: RunState, d: dict) -> None:
 def _decided(s: RunState, d: dict) -> Decision:
     decision = Decision(action=d["action"], batch=s.batch, task=d.get("task"), note=d.get("note"),
                         evidence=EvidenceRecord(**d["evidence"]), time=d["time"])
-    s.decisions.append(decision)
+    s.decisions = [*s.decisions, decision]
     s.last_evidence_epoch = max(s.last_evidence_epoch, decision.evidence.epoch)
     return decision
 
 
 def _approved(s: RunState, d: dict) -> None:
     _decided(s, d)
-    s.approved_batches.append(s.batch)
+    s.approved_batches = [*s.approved_batches, s.batch]
     s.state = "running"
     if s.batch < len(s.batches):
         s.batch += 1
@@ -208,14 +218,14 @@ def _approved(s: RunState, d: dict) -> None:
 
 def _retried(s: RunState, d: dict) -> None:
     _decided(s, d)
-    t = s.task(d["task"])
+    t = s.own_task(d["task"])
     t.status, t.verify, t.verified = "pending", [], False
     s.state, s.halt = "running", None
 
 
 def _skipped(s: RunState, d: dict) -> None:
     _decided(s, d)
-    t = s.task(d["task"])
+    t = s.own_task(d["task"])
     t.status, t.reason = "skipped", d["reason"]
     s.state, s.halt = "running", None
 
@@ -263,7 +273,8 @@ def apply(state: Optional[RunState], event: str, data: dict) -> RunState:
         handler = _EVENTS[event]
     except KeyError:
         raise ValueError(f"unknown event {event!r}") from None
-    new = state.model_copy(deep=True)
+    # shallow: lists are replaced, never changed in place, and a changed task is copied first (own_task)
+    new = state.model_copy(update={"tasks": list(state.tasks)})
     handler(new, data)
     new.updated = data["time"]
     return new

@@ -74,13 +74,14 @@ class RunFolder:
         now = time.time()
         data = {**data, "at": now, "time": utc_stamp(now)}
         new = apply(state, event, data)
-        data["state_sha256"] = state_digest(new)
+        data["state_sha256"] = digest = state_digest(new)
         entry = self.journal.append(event, data)
-        self.save(new, entry["seq"], entry["hash"])
+        self.save(new, entry["seq"], entry["hash"], digest)
         return new, entry
 
-    def save(self, state: RunState, seq: int, digest: str) -> None:
-        body = RunFile(journal_seq=seq, journal_hash=digest, state_sha256=state_digest(state), state=state)
+    def save(self, state: RunState, seq: int, entry_hash: str, digest: Optional[str] = None) -> None:
+        body = RunFile(journal_seq=seq, journal_hash=entry_hash, state_sha256=digest or state_digest(state),
+                       state=state)
         atomic_write(self.run_json, body.model_dump_json(indent=1) + "\n")
         self.write_active(state)
 
@@ -155,7 +156,7 @@ class RunFolder:
                 and state_digest(rf.state) == rf.state_sha256:
             new = apply(rf.state, last["event"], last["data"])
             if state_digest(new) == last["data"].get("state_sha256"):
-                self.save(new, *head)
+                self.save(new, *head, last["data"]["state_sha256"])
                 return Loaded(new, *head, notes=[f"completed the interrupted step '{last['event']}' "
                                                   f"(journal entry {head[0]})"])
             why, bad = f"journal entry {head[0]} does not lead to the state it records (forged or edited)", head[0]
