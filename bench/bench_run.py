@@ -18,7 +18,6 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench_gate import timed  # noqa: E402  (the same timing helper as the other benchmarks)
 CLI = ROOT / "bin" / "clavain-cli"
 TARGET = 2.0
 
@@ -53,15 +53,6 @@ def prepare(project: Path, tasks: int, done_before: int) -> None:
                                                           "output_sha256": "0" * 64, "files_changed": None})
         folder.record(state, "task_started", {"task": str(done_before + 1), "head": None})
     (project / "out.md").write_text("the task's output\n")
-
-
-def timed(argv: list[str], cwd: Path, env: dict) -> float:
-    t0 = time.perf_counter()
-    proc = subprocess.run(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - t0
-    if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(map(str, argv))} exited {proc.returncode}: {proc.stderr.decode()[-400:]}")
-    return elapsed
 
 
 def main() -> None:

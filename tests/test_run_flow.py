@@ -103,3 +103,24 @@ def test_progress_line_in_status(project):
     to_checkpoint(project)
     out = ok(project, "status").out
     assert "[#####.....] 2/4 tasks · batch 1/2 · awaiting your approval" in out
+
+
+def test_repeating_a_step_after_an_unknown_outcome_is_harmless(project):
+    """A command whose answer was lost (a crash, a timeout) can be sent again without recording twice."""
+    write_plan(project)
+    ok(project, "start", "plan.md")
+    ok(project, "task-start", "1")
+    assert "already started" in ok(project, "task-start", "1").out
+    (project / "a.txt").write_text("x\n")
+    ok(project, "verify", "1")
+    ok(project, "task-done", "1", "--output", "-", stdin="out\n")
+    assert "already recorded" in ok(project, "task-done", "1", "--output", "-", stdin="out\n").out
+    r = cli(project, "task-done", "1", "--output", "-", stdin="different\n")
+    assert r.code == 1 and "next: clavain-cli run task-start 2" in r.err
+    journal = (run_dir(project) / "journal.jsonl").read_text().splitlines()
+    assert [json.loads(line)["event"] for line in journal] == ["run_started", "task_started", "verified", "task_done"]
+
+
+def test_run_without_subcommand_prints_usage(project):
+    r = cli(project)
+    assert r.code == 2 and "task-start" in r.out

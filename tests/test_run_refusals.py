@@ -214,3 +214,31 @@ def test_replan_keeps_unchanged_finished_tasks(project):
     r = json.loads(ok(project, "replan", "--json").out)
     assert r["kept"] == ["1"] and r["state"] == "running"
     assert r["next"] == "clavain-cli run task-start 2"
+
+
+SPECKIT = """# Tasks: Demo
+
+## Phase 1: Setup
+
+- [ ] T001 Create project structure in src/
+- [ ] T002 [P] Add config in src/config.py
+- [ ] T003 [P] Add logging in src/log.py
+- [ ] T004 Wire it up in src/main.py
+"""
+
+
+def test_tasks_marked_independent_may_run_together_and_no_others(project):
+    write_plan(project, SPECKIT, name="tasks.md")
+    brief = ok(project, "start", "tasks.md", "--batch-size", "4").out
+    assert "may run in parallel: T002, T003" in brief
+    r = cli(project, "task-start", "T002")
+    assert r.code == 1 and "before task T001" in r.err and "next: clavain-cli run task-start T001" in r.err
+    do_task(project, "T001")
+    ok(project, "task-start", "T002")
+    ok(project, "task-start", "T003")          # same independent group: allowed while T002 runs
+    r = cli(project, "task-start", "T004")
+    assert r.code == 1 and "before task T002" in r.err
+    do_task_done = lambda t: ok(project, "task-done", t, "--output", "-", stdin=f"{t} done\n")  # noqa: E731
+    do_task_done("T003")
+    do_task_done("T002")
+    ok(project, "task-start", "T004")
