@@ -400,3 +400,20 @@ def test_session_start_names_a_run_whose_summary_is_corrupt(git_project):
     assert r.returncode == 0
     assert context.startswith("clavain: run r1 of plan ? is in an unknown state (its summary is unreadable)")
     assert context.endswith("next: clavain-cli run status --run r1")
+
+
+def test_hooks_json_command_runs_from_a_copy_in_a_folder_with_spaces_without_a_venv(git_project, tmp_path):
+    """As Claude Code runs it: sh -c on the command line, CLAUDE_PLUGIN_ROOT set, python3 from PATH."""
+    import shutil
+
+    copy = tmp_path / "plugin cache" / "clavain"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".venv", "node_modules", ".git", "__pycache__"))
+    command = json.loads((copy / "hooks" / "hooks.json").read_text())["hooks"]["PreToolUse"][0]["hooks"][0]["command"]
+    python_dir = tmp_path / "python bin"
+    python_dir.mkdir()
+    (python_dir / "python3").symlink_to(sys.executable)
+    env = {"PATH": f"{python_dir}:/usr/bin:/bin", "CLAUDE_PLUGIN_ROOT": str(copy)}
+    make_run(git_project, state="awaiting_approval")
+    call = json.dumps(tool_call(git_project, "Write", file_path=str(git_project / "a.py"), content="x"))
+    r = subprocess.run(["sh", "-c", command], input=call, cwd=git_project, env=env, capture_output=True, text=True)
+    assert r.returncode == 2 and "Write is blocked" in r.stderr, r.stderr
