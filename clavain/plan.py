@@ -62,6 +62,9 @@ def read_text(path: Path) -> str:
         if path.is_dir():
             raise BadInput("is a folder, not a plan file", path=shown,
                            next_command=f"name the plan's markdown file: clavain-cli plan validate {path}/<plan>.md")
+        if not path.is_file():
+            raise BadInput("is not a regular file (a device, pipe or socket), not a plan", path=shown,
+                           next_command="name the plan's markdown file: clavain-cli plan validate <plan>.md")
         size = path.stat().st_size
         if size > MAX_BYTES:
             raise BadInput(f"file is {size:,} bytes; a plan must be under {MAX_BYTES:,}", path=shown, line=1,

@@ -84,6 +84,11 @@ def test_unreadable_inputs_exit_2(tmp_path, make, line, words):
     assert_bad_input(run_cli(["plan", "validate", "plan.md"], cwd=tmp_path), plan, line, words)
 
 
+def test_device_is_refused_without_reading_it(tmp_path):
+    result = run_cli(["plan", "validate", "/dev/zero"], cwd=tmp_path)
+    assert_bad_input(result, Path("/dev/zero"), None, "not a regular file")
+
+
 def test_oversized_file_is_refused_before_reading(tmp_path):
     plan = tmp_path / "big.md"
     with plan.open("wb") as handle:
