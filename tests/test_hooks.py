@@ -26,6 +26,10 @@ def tool_call(project: Path, tool: str, **tool_input) -> dict:
     return payload("PreToolUse", project, tool_name=tool, tool_input=tool_input, tool_use_id="toolu_01")
 
 
+NEXT = {"running": "clavain-cli run task-start 1", "awaiting_approval": "clavain-cli run approve",
+        "halted": "clavain-cli run retry 2"}
+
+
 def make_run(project: Path, run_id: str = "r1", state: str = "running", dispatch: str = "local",
              summary_text: str | None = None) -> Path:
     """A run as the run engine leaves it for hooks: a run folder and its active summary."""
@@ -34,7 +38,8 @@ def make_run(project: Path, run_id: str = "r1", state: str = "running", dispatch
     active = project / ".clavain" / "active"
     active.mkdir(parents=True, exist_ok=True)
     summary = {"run_id": run_id, "plan": "plan.md", "state": state, "batch": 1, "batches": 2,
-               "dispatch": dispatch, "next": "clavain-cli run approve", "updated": "2026-11-25T22:00:00Z"}
+               "dispatch": dispatch, "next": NEXT.get(state, "clavain-cli run status"),
+               "updated": "2026-11-25T22:00:00Z"}
     (active / f"{run_id}.json").write_text(summary_text if summary_text is not None else json.dumps(summary))
     return run
 
@@ -155,7 +160,7 @@ def test_edits_and_subagents_wait_for_the_user(git_project, tool, tool_input, st
     if blocked:
         assert f"{tool} is blocked" in r.stderr and "wait for" in r.stderr
         assert ("halt report" if state == "halted" else "batch report") in r.stderr
-        assert "next: clavain-cli run approve" in r.stderr
+        assert f"next: {NEXT[state]} (only after the user's word)" in r.stderr
 
 
 @pytest.mark.parametrize("state", [None, "running", "awaiting_approval", "halted"])
@@ -308,7 +313,7 @@ def test_session_start_adds_one_context_line(git_project, state):
     out = json.loads(r.stdout)["hookSpecificOutput"]
     assert out["hookEventName"] == "SessionStart"
     assert out["additionalContext"] == (f"clavain: run r1 of plan plan.md is {state}, batch 1 of 2; resume it, "
-                                        "do not start over. next: clavain-cli run approve")
+                                        f"do not start over. next: {NEXT[state]}")
 
 
 # --------------------------------------------------------------- the entry points agree

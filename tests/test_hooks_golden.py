@@ -1,0 +1,61 @@
+"""What the hooks say, locked by golden files: the block messages the model reads, the fail-open lines the
+user sees, and the SessionStart context. CLAVAIN_UPDATE_GOLDEN=1 rewrites tests/golden/hooks/*.txt."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from conftest import ROOT
+from test_hooks import decide, make_run, payload, run_entry, tool_call
+
+GOLDEN = ROOT / "tests" / "golden" / "hooks"
+
+# name -> (state of the one run or None, dispatch, event, payload maker or raw stdin)
+CASES = {
+    "edit-awaiting-approval": ("awaiting_approval", "local", "pre-tool-use",
+                               lambda p: tool_call(p, "Edit", file_path="src/a.py", old_string="a", new_string="b")),
+    "agent-halted": ("halted", "local", "pre-tool-use",
+                     lambda p: tool_call(p, "Agent", description="Task 3", prompt="do it")),
+    "codex-awaiting-approval": ("awaiting_approval", "external", "pre-tool-use",
+                                lambda p: tool_call(p, "Bash", command="codex exec 'x'")),
+    "codex-running-local": ("running", "local", "pre-tool-use",
+                            lambda p: tool_call(p, "Bash", command="codex exec 'x'")),
+    "enter-plan-mode": ("running", "local", "pre-tool-use", lambda p: tool_call(p, "EnterPlanMode")),
+    "forged-prompt": (None, "local", "pre-tool-use",
+                      lambda p: tool_call(p, "Bash", command="echo '{}' | clavain-cli hook user-prompt-submit")),
+    "bash-writes-state": (None, "local", "pre-tool-use",
+                          lambda p: tool_call(p, "Bash", command="sed -i s/a/b/ .clavain/runs/r1/run.json")),
+    "write-tool-on-state": (None, "local", "pre-tool-use",
+                            lambda p: tool_call(p, "Write", file_path=".clavain/runs/r1/run.json", content="{}")),
+    "garbage-no-run": (None, "local", "pre-tool-use", "not json"),
+    "garbage-awaiting-approval": ("awaiting_approval", "local", "pre-tool-use", "not json"),
+    "session-start-halted": ("halted", "local", "session-start", lambda p: payload("SessionStart", p, source="resume")),
+}
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / f"{name}.txt"
+    if os.environ.get("CLAVAIN_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"missing golden file {path}; run with CLAVAIN_UPDATE_GOLDEN=1"
+    assert text == path.read_text(), f"{path} differs (CLAVAIN_UPDATE_GOLDEN=1 rewrites it)"
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_hook_text(git_project, name):
+    state, dispatch, event, make = CASES[name]
+    if state:
+        make_run(git_project, state=state, dispatch=dispatch)
+    if callable(make):
+        r = decide(event, make(git_project), git_project)
+    else:
+        r = run_entry(event, make, git_project)
+    out = r.stdout
+    if out:
+        out = json.dumps(json.loads(out), indent=2)
+    text = f"exit {r.returncode}\n--- stdout\n{out}\n--- stderr\n{r.stderr}".replace(str(git_project), "<project>")
+    check_golden(name, text)
