@@ -188,3 +188,54 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     assert "Looks good, batch 1 approved. Go on." in report and "transcript" in report
     summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
     assert (summary["state"], summary["batch"]) == ("running", 2)
+
+
+HALTING_PLAN = """# Halting Plan
+
+### Task 1: A note that must exist
+
+**Files:**
+- Create: `notes/one.md`
+
+- [ ] **Step 1: Write it**
+
+<verify>
+- run: `test -f notes/one.md`
+  expect: exit 0
+</verify>
+
+### Task 2: Another note
+
+- [ ] **Step 1: Write it**
+"""
+
+
+def test_a_failed_verify_halts_the_run_and_the_model_cannot_carry_on(git_project, tmp_path):
+    project, home = git_project, tmp_path / "home"
+    home.mkdir()
+    (project / "plan.md").write_text(HALTING_PLAN)
+    script = [
+        ("start", bash("clavain-cli run start plan.md")),
+        ("task-start 1", bash("clavain-cli run task-start 1")),
+        ("write 1", [tool("Write", file_path=str(project / "out" / "task-1.md"), content="forgot the note\n")]),
+        ("verify 1", bash("clavain-cli run verify 1")),
+        ("edit", [tool("Edit", file_path=str(project / "out" / "task-1.md"), old_string="forgot", new_string="x")]),
+        ("retry", bash("clavain-cli run retry 1")),
+        ("task-done", bash("clavain-cli run task-done 1 --output out/task-1.md")),
+        ("agent", [tool("Agent", description="fix", prompt="write notes/one.md", subagent_type="general-purpose")]),
+        ("end", [text("Task 1 failed its verify; the halt report is above.")]),
+    ]
+    _, got = play(script, project, home, "/clavain:execute-plan plan.md")
+    log = "\n".join(f"{label}: error={r['is_error']} {r['text'][:300]!r}" for label, r in got.items())
+    assert got["start"]["is_error"] is False and got["task-start 1"]["is_error"] is False, log
+    assert got["verify 1"]["is_error"] is True and "halt" in got["verify 1"]["text"], log
+    assert got["edit"]["is_error"] is True and "Edit is blocked" in got["edit"]["text"], log
+    assert got["edit"]["text"].count("halt report") == 1, log
+    assert got["agent"]["is_error"] is True and "Agent is blocked" in got["agent"]["text"], log
+    for label in ("retry", "task-done"):
+        assert got[label]["is_error"] is True and "Exit code 1" in got[label]["text"], log
+    (run,) = (project / ".clavain" / "runs").iterdir()
+    assert (run / "batches" / "halt-1.md").exists()
+    assert not (run / "tasks" / "task-1.md").exists()
+    summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
+    assert summary["state"] == "halted"
