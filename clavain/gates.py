@@ -206,6 +206,17 @@ def _normalise_bead(bead: str, warnings: list[str]) -> str:
     return bead
 
 
+def _subject(project: Path, bead: str, artifact: Optional[Path], usage: str,
+             warnings: list[str]) -> tuple[str, Optional[Path], str, str]:
+    """(bead, absolute artifact, kind, subject): the phase is kept against the bead, or without one
+    against the plan's path relative to the project."""
+    bead = _normalise_bead(bead, warnings)
+    path = None if artifact is None or str(artifact) == "" else Path(os.path.abspath(project / artifact))
+    if not bead and path is None:
+        raise BadInput("a bead id or a plan file is needed to know whose phase this is", next_command=usage)
+    return (bead, path, "bead", bead) if bead else (bead, path, "plan", _relative(project, path))
+
+
 class _open_session:
     """Context manager: validate the subject, open the store, read the config, find `bd`."""
 
@@ -220,12 +231,8 @@ class _open_session:
 
         project, bead, artifact, env, command = self.args
         warnings: list[str] = []
-        bead = _normalise_bead(bead, warnings)
-        artifact = None if artifact is None or str(artifact) == "" else Path(os.path.abspath(project / artifact))
-        if not bead and artifact is None:
-            raise BadInput(f"{command} needs a bead id or a plan file to record the phase against",
-                           next_command=f"clavain-cli {command} '' <phase> <plan.md>")
-        kind, subject = ("bead", bead) if bead else ("plan", _relative(project, artifact))
+        bead, artifact, kind, subject = _subject(project, bead, artifact,
+                                                 f"clavain-cli {command} '' <phase> <plan.md>", warnings)
         store = Store.open(project)
         try:
             config = load_gate_config(project, store)
@@ -526,11 +533,7 @@ def current_phase(project: Path, bead: str, artifact: Optional[Path], env: Mappi
 
     project = Path(project).resolve()
     warnings: list[str] = []
-    bead = _normalise_bead(bead, warnings)
-    path = None if artifact is None or str(artifact) == "" else Path(os.path.abspath(project / artifact))
-    if not bead and path is None:
-        raise BadInput("phase needs a bead id or a plan file", next_command="clavain-cli phase <bead> [plan.md]")
-    kind, subject = ("bead", bead) if bead else ("plan", _relative(project, path))
+    bead, path, kind, subject = _subject(project, bead, artifact, "clavain-cli phase <bead> [plan.md]", warnings)
     store = Store.open(project, create=False)
     if store is not None:
         with store:

@@ -138,7 +138,11 @@ class Store:
         if not path.exists():
             if not create:
                 return None
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise EnvironmentProblem(f"cannot create the store's folder: {exc.strerror}", path=path.parent,
+                                         next_command=f"check the permissions of {path.parent.parent}") from None
         try:
             conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:

@@ -232,7 +232,7 @@ def test_executing_without_a_plan_argument_is_bad_input(project):
 
 def test_no_bead_and_no_plan_is_bad_input(project):
     r = run_cli(["advance-phase", "", "planned"], cwd=project)
-    assert r.code == 2 and "needs a bead id or a plan file" in r.err
+    assert r.code == 2 and "a bead id or a plan file is needed" in r.err
 
 
 def test_plan_verdict_is_cached_by_digest_and_follows_edits(project):
