@@ -331,8 +331,9 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
 
 def main(argv: list[str], stdin, stdout, stderr, env, cwd: str) -> int:
     """Run the hook named by ``argv[0]`` with the given streams; returns the exit code."""
-    try:
-        text = stdin.read()
+    try:  # Claude Code writes UTF-8 whatever the locale says
+        buffer = getattr(stdin, "buffer", None)
+        text = buffer.read().decode("utf-8", "replace") if buffer is not None else stdin.read()
     except (OSError, UnicodeDecodeError) as exc:
         text = f"<unreadable: {exc}>"
     code, out, err = answer(argv[0] if argv else "", text, env, cwd)

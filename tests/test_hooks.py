@@ -422,3 +422,14 @@ def test_hooks_json_command_runs_from_a_copy_in_a_folder_with_spaces_without_a_v
     call = json.dumps(tool_call(git_project, "Write", file_path=str(git_project / "a.py"), content="x"))
     r = subprocess.run(["sh", "-c", command], input=call, cwd=git_project, env=env, capture_output=True, text=True)
     assert r.returncode == 2 and "Write is blocked" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("locale", ["C", "C.UTF-8"])
+def test_prompts_are_read_as_utf8_whatever_the_locale(git_project, locale):
+    run = make_run(git_project)
+    data = json.dumps(payload("UserPromptSubmit", git_project, prompt="naïve — ok"), ensure_ascii=False)
+    raw = data.encode("utf-8").replace("ok".encode(), b"\xff ok")  # one invalid byte too
+    full = {"PATH": os.environ["PATH"], "CLAVAIN_PYTHON": sys.executable, "LC_ALL": locale}
+    r = subprocess.run([str(ENTRY), "user-prompt-submit"], input=raw, cwd=git_project, env=full, capture_output=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((run / "prompts.jsonl").read_text(encoding="utf-8"))["prompt"] == "naïve — \ufffd ok"
