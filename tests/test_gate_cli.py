@@ -78,3 +78,15 @@ def test_phase_reads_store_then_bd_then_plan(project, tmp_path, store, bd, heade
         set_phase(project, "bead", "demo-abc1", store)
     r = run_cli(["phase", "demo-abc1", "plan.md"], cwd=project, env=env)
     assert (r.code, r.out) == (0, expected + "\n")
+
+
+def test_repeated_gate_calls_import_no_heavy_library(project):
+    write_plan(project)
+    assert run_bin(["enforce-gate", "demo-abc1", "executing", "plan.md"], cwd=project).code == 0  # reads the plan
+    for argv in (["enforce-gate", "demo-abc1", "executing", "plan.md"],
+                 ["advance-phase", "demo-abc1", "executing", "resume", "plan.md"]):
+        r = run_bin(argv, cwd=project, env={"PYTHONPROFILEIMPORTTIME": "1"})
+        assert r.code == 0, r.err
+        imported = {line.split("|")[-1].strip() for line in r.err.splitlines() if line.startswith("import time:")}
+        assert "clavain.gates" in imported and "sqlite3" in imported
+        assert not imported & {"yaml", "pydantic", "jinja2", "markdown_it", "subprocess"}

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from clavain.beads import BEAD_ID, is_placeholder
+from clavain.gates import infer_bead
 from conftest import run_bin, run_cli
 from gate_support import write_plan
 
@@ -84,3 +88,12 @@ def test_infer_bead_through_the_real_cli_imports_no_yaml_for_a_simple_plan(proje
     imported = {line.split("|")[-1].strip() for line in r.err.splitlines() if line.startswith("import time:")}
     assert "clavain.beads" in imported
     assert not imported & {"yaml", "pydantic", "jinja2", "markdown_it", "sqlite3"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.from_regex(BEAD_ID, fullmatch=True).filter(lambda b: not is_placeholder(b)),
+       st.sampled_from(["**Bead:** {}", "**Bead:** `{}`", "Bead: {}", "- **Bead:** `{}` (epic)", "Bead: {}."]))
+def test_any_bead_id_is_read_whole(tmp_path_factory, bead, form):
+    folder = tmp_path_factory.mktemp("p")
+    write_plan(folder, text=f"# P\n\n{form.format(bead)}\n")
+    assert infer_bead(folder / "plan.md", {}) == (bead, [])
