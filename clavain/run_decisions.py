@@ -163,14 +163,9 @@ def _check_must_haves(s: Session) -> dict:
 
 
 def _must_haves_text(report: dict) -> str:
-    lines = [f"must-haves: {'all found' if report.get('ok') else 'NOT all found'}"]
-    for kind in ("artifacts", "key_links"):
-        for item in report.get(kind, []):
-            mark = "ok " if item.get("ok") else "MISSING"
-            lines.append(f"  {mark} {kind[:-1].replace('_', ' ')}: {item.get('what') or item.get('path') or item}")
-    for truth in report.get("truths", []):
-        lines.append(f"  check yourself: {truth if isinstance(truth, str) else truth.get('text', truth)}")
-    return "\n".join(lines)
+    from clavain.report import render
+
+    return render("must_haves.md.j2", must_haves=report).strip()
 
 
 def finish(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:

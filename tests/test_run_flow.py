@@ -124,3 +124,28 @@ def test_repeating_a_step_after_an_unknown_outcome_is_harmless(project):
 def test_run_without_subcommand_prints_usage(project):
     r = cli(project)
     assert r.code == 2 and "task-start" in r.out
+
+
+def test_must_haves_are_checked_and_go_into_the_final_report(project):
+    from conftest import ROOT
+
+    plan = (ROOT / "examples" / "sample-plan.md").read_text()
+    write_plan(project, plan)
+    ok(project, "start", "plan.md", "--batch-size", "4")
+    (project / "greet").mkdir()
+    (project / "greet" / "__init__.py").write_text("def greet(name):\n    return f'Hello, {name}!'\n")
+    first = js(project, "must-haves")["must_haves"]
+    assert first["ok"] is False  # greet/__main__.py does not exist yet
+    (project / "greet" / "__main__.py").write_text("import sys\nfrom greet import greet\nprint(greet(sys.argv[1]))\n")
+    out = ok(project, "must-haves").out
+    assert "Must-Haves: all found" in out and "ok · artifact: greet/__init__.py" in out
+    assert "check yourself · truth: Running `python3 -m greet Ada`" in out
+    for batch in (("1", "2"), ("3", "4")):  # the plan's own checkpoint after task 2 splits the batches
+        for task in batch:
+            do_task(project, task, verify=task != "4")
+        ok(project, "checkpoint")
+        say(project, "all good")
+        ok(project, "approve")
+    ok(project, "finish")
+    final = (run_dir(project) / "batches" / "final.md").read_text()
+    assert "## Must-Haves: all found" in final and "greet/__main__.py -> greet" in final
