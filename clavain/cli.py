@@ -15,8 +15,8 @@ Set ``CLAVAIN_DEBUG=1`` to see a traceback for an internal error.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-import traceback
 from typing import Optional, Sequence
 
 from clavain.errors import BadInput, ClavainError, EnvironmentProblem, Refused
@@ -42,16 +42,33 @@ class _Parser(argparse.ArgumentParser):
         raise BadInput(f"{self.prog}: {message}", next_command=f"{self.prog} --help")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    from clavain import __version__
-    from clavain.commands import gate_cmd, hook_cmd, plan_cmd, run_cmd
+# Top-level command -> the module that registers it. Only that module is imported and registered when the
+# command is known, so a light command does not pay for building every other parser.
+COMMAND_MODULES = {
+    "plan": "plan_cmd",
+    "infer-bead": "gate_cmd",
+    "enforce-gate": "gate_cmd",
+    "advance-phase": "gate_cmd",
+    "phase": "gate_cmd",
+    "run": "run_cmd",
+    "hook": "hook_cmd",
+}
 
+
+def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+    """The argument parser; with a known ``command``, only that command's module is registered."""
+    from clavain import __version__
+
+    if command in COMMAND_MODULES:
+        names = [COMMAND_MODULES[command]]
+    else:
+        names = list(dict.fromkeys(COMMAND_MODULES.values()))
     parser = _Parser(prog="clavain-cli", description="Execute implementation plans in batches, rules held by code.",
                      epilog="exit codes: 0 done; 1 refused by a rule or gate; 2 bad input or usage; 3 environment problem")
     parser.add_argument("--version", action="version", version=f"clavain-cli {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for module in (plan_cmd, gate_cmd, run_cmd, hook_cmd):
-        module.register(sub)
+    for name in names:
+        importlib.import_module(f"clavain.commands.{name}").register(sub)
     return parser
 
 
@@ -62,7 +79,7 @@ def main(argv: Optional[Sequence[str]] = None, *, ctx=None) -> int:
     ctx = ctx or Context.from_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        parser = build_parser()
+        parser = build_parser(argv[0] if argv else None)
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
         if handler is None:
@@ -88,6 +105,8 @@ def main(argv: Optional[Sequence[str]] = None, *, ctx=None) -> int:
         return EXIT_OK
     except Exception as exc:  # a bug: one line, never a traceback unless asked
         if ctx.env.get("CLAVAIN_DEBUG"):
+            import traceback
+
             traceback.print_exc(file=ctx.stderr)
         ctx.err(f"clavain-cli: internal error: {type(exc).__name__}: {exc} (set CLAVAIN_DEBUG=1 for a traceback)")
         return EXIT_ENVIRONMENT

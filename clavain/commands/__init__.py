@@ -2,28 +2,29 @@
 
 Handlers raise ``clavain.errors`` exceptions and never exit; ``clavain.cli.main`` maps them to exit codes.
 Command modules import heavy dependencies (pydantic, yaml, jinja2, markdown-it) inside handlers only, so
-that light commands (``infer-bead``, ``hook``) start fast.
+that light commands (``infer-bead``, ``enforce-gate``, ``hook``) start fast.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Mapping, Optional
 
 
-@dataclass
 class Context:
-    """Everything a handler may touch of the outside world; tests build their own."""
+    """Everything a handler may touch of the outside world; tests build their own.
 
-    cwd: Path
-    env: Mapping[str, str]
-    stdin: IO[str]
-    stdout: IO[str]
-    stderr: IO[str]
-    _project: Optional[Path] = field(default=None, repr=False)
+    A plain class rather than a dataclass: importing ``dataclasses`` costs milliseconds on every start."""
+
+    def __init__(self, cwd: Path, env: Mapping[str, str], stdin: IO[str], stdout: IO[str], stderr: IO[str]) -> None:
+        self.cwd = Path(cwd)
+        self.env = env
+        self.stdin = stdin
+        self.stdout = stdout
+        self.stderr = stderr
+        self._project: Optional[Path] = None
 
     @classmethod
     def from_process(cls) -> "Context":
