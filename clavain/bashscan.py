@@ -32,7 +32,7 @@ _WRAPPERS = {"sudo": 0, "doas": 0, "env": 0, "nohup": 0, "time": 0, "nice": 0, "
 _SHELLS = {"bash", "sh", "zsh", "dash", "ksh", "fish"}
 _SOURCES = {"source", "."}
 _INTERPRETER = re.compile(r"^(python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|perl|ruby|php|lua|Rscript|osascript|"
-                          r"sqlite3|awk|gawk|mawk|nawk|jq|tclsh|pwsh|powershell)$")
+                          r"sqlite3|awk|gawk|mawk|nawk|tclsh|pwsh|powershell)$")
 # programs that change whatever path they are given
 _WRITE_ANY = {"mv", "rm", "rmdir", "unlink", "shred", "touch", "truncate", "chmod", "chown", "chgrp", "mkdir",
               "ln", "mkfifo", "mknod", "setfacl", "chattr", "tee", "tar", "unzip", "patch", "curl", "wget", "ed",

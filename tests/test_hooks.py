@@ -102,6 +102,8 @@ FORGING = [
     ("ls -la .clavain/runs/r1 && head -5 .clavain/runs/r1/journal.jsonl", False),
     ("grep -n state .clavain/runs/r1/run.json 2>/dev/null | head", False),
     ("cp .clavain/runs/r1/batches/batch-1.md /tmp/report.md", False),
+    ("jq .state .clavain/runs/r1/run.json", False),
+    ("awk '{print > \".clavain/x\"}' f", True),
     ("clavain-cli run approve --note 'looks good'", False),
     ('"${CLAUDE_PLUGIN_ROOT}/bin/clavain-cli" run task-done 1 --output out/task-1.md', False),
     ("clavain-cli run skip 3 --reason 'hook not needed'", False),
