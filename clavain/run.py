@@ -22,7 +22,7 @@ from clavain.digest import plan_digest
 from clavain.errors import BadInput, EnvironmentProblem, Refused
 from clavain.run_rules import CLI, next_command
 from clavain.run_state import RunState, TaskState
-from clavain.run_store import RunFolder, Tamper
+from clavain.run_store import LOCK_TIMEOUT, RunFolder, Tamper
 
 PROGRESS_STATES = ("running", "awaiting_approval", "halted")
 EXTERNAL_FLAG = Path(".claude") / "clodex-toggle.flag"
@@ -192,14 +192,24 @@ def task_states(plan, batches) -> list[TaskState]:
 def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size: int = 3,
           dispatch: str = "local") -> Outcome:
     """Gate, pin and create a run; the outcome's text is the first batch's brief."""
-    from clavain import gates
-    from clavain.batching import make_batches
-    from clavain.plan import read_plan
+    from filelock import FileLock
 
     if batch_size < 1:
         raise BadInput(f"--batch-size must be 1 or more, not {batch_size}", next_command=f"{CLI} start {plan_file}")
     if not plan_file.is_file():
         raise BadInput(f"plan file not found: {plan_file}", next_command="check the path, then run it again")
+    paths.state_dir(project).mkdir(parents=True, exist_ok=True)
+    # one start at a time per project, so two starts of the same plan cannot both pass the check below
+    with FileLock(str(paths.state_dir(project) / "start.lock"), timeout=LOCK_TIMEOUT):
+        return _start_locked(project, plan_file, env, batch_size, dispatch)
+
+
+def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_size: int,
+                  dispatch: str) -> Outcome:
+    from clavain import gates
+    from clavain.batching import make_batches
+    from clavain.plan import read_plan
+
     rel = _relative(project, plan_file)
     for other in active_runs(project):
         if other.get("plan") == rel:

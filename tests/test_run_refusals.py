@@ -242,3 +242,22 @@ def test_tasks_marked_independent_may_run_together_and_no_others(project):
     do_task_done("T003")
     do_task_done("T002")
     ok(project, "task-start", "T004")
+
+
+def test_concurrent_starts_of_one_plan_make_one_run(project):
+    """Two real processes start the same plan at once: the start lock lets exactly one through."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import CLI
+    from test_run_support import SKIP_GATE
+
+    write_plan(project)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAVAIN_")}
+    env.update(SKIP_GATE, CLAVAIN_PYTHON=sys.executable)
+    procs = [subprocess.Popen([str(CLI), "run", "start", "plan.md"], cwd=project, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    codes = sorted(p.wait(timeout=60) for p in procs)
+    assert codes == [0, 1, 1]
+    assert len(list((project / ".clavain" / "runs").iterdir())) == 1
