@@ -15,6 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 SHARED_PLANS = SHARED / "plans" / "superpowers"
 CLI = ROOT / "bin" / "clavain-cli"
+GOLDEN = ROOT / "tests" / "golden"
 
 
 @dataclass
@@ -47,6 +48,16 @@ def run_bin(argv, *, cwd: Path, env: dict | None = None, stdin: str = "", timeou
     proc = subprocess.run([str(cli), *map(str, argv)], cwd=cwd, env=full, input=stdin, text=True,
                           capture_output=True, timeout=timeout)
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def check_golden(area: str, name: str, text: str) -> None:
+    """Compare ``text`` with ``tests/golden/<area>/<name>``; ``CLAVAIN_UPDATE_GOLDEN=1`` rewrites the file."""
+    path = GOLDEN / area / name
+    if os.environ.get("CLAVAIN_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.exists(), f"missing golden file {path}; run with CLAVAIN_UPDATE_GOLDEN=1 to create it"
+    assert text == path.read_text(), f"{path} differs; if the change is intended, rerun with CLAVAIN_UPDATE_GOLDEN=1"
 
 
 @pytest.fixture

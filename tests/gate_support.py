@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Optional
 
 STANDIN = Path(__file__).resolve().parent / "standin"
-GOLDEN = Path(__file__).resolve().parent / "golden" / "gate"
 
 PLAN = """# Demo plan
 
@@ -65,11 +64,3 @@ def history(project: Path, kind: str, subject: str):
         return store.history(kind, subject)
 
 
-def check_golden(name: str, text: str) -> None:
-    """Compare with tests/golden/gate/<name>; CLAVAIN_UPDATE_GOLDEN=1 rewrites the file."""
-    path = GOLDEN / name
-    if os.environ.get("CLAVAIN_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {path}; run with CLAVAIN_UPDATE_GOLDEN=1"
-    assert text == path.read_text()

@@ -6,13 +6,14 @@ from __future__ import annotations
 import pytest
 
 from conftest import run_bin, run_cli
-from gate_support import PLAN, bd_env, bd_state, check_golden, write_plan
+from conftest import check_golden
+from gate_support import PLAN, bd_env, bd_state, write_plan
 
 
 def test_phase_graph_golden(project):
     r = run_cli(["phase", "--graph"], cwd=project)
     assert r.code == 0 and r.err == ""
-    check_golden("graph.txt", r.out)
+    check_golden("gate", "graph.txt", r.out)
 
 
 def test_hard_refusal_golden(project):
@@ -22,7 +23,7 @@ def test_hard_refusal_golden(project):
     assert run_cli(["advance-phase", "demo-abc1", "brainstorm", "idea", "plan.md"], cwd=project).code == 0
     r = run_cli(["enforce-gate", "demo-abc1", "executing", "plan.md"], cwd=project)
     assert r.code == 1
-    check_golden("refusal-hard.txt", r.err)
+    check_golden("gate", "refusal-hard.txt", r.err)
 
 
 def test_seed_sequence_through_the_real_cli_with_bd(project, tmp_path):

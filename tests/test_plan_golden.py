@@ -6,26 +6,17 @@ Rewrite the golden files after an intended change with: CLAVAIN_UPDATE_GOLDEN=1 
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, check_golden, run_cli
 
 CASES = ROOT / "tests" / "cases" / "plan"
-GOLDEN = ROOT / "tests" / "golden" / "plan"
 
 PLANS = ["superpowers-features.md", "speckit-tasks.md", "gsd-PLAN.md", "numbered.md", "manifest-plan.md"]
 VARIANTS = [("show.txt", []), ("show.json", ["--json"]), ("show-batch-2.txt", ["--batch-size", "2"])]
 
 
-def check_golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("CLAVAIN_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual)
-    assert path.exists(), f"missing golden file {path}; run with CLAVAIN_UPDATE_GOLDEN=1 to create it"
-    assert actual == path.read_text()
 
 
 @pytest.mark.parametrize("variant, extra", VARIANTS, ids=[v[0] for v in VARIANTS])
@@ -33,13 +24,13 @@ def check_golden(name: str, actual: str) -> None:
 def test_plan_show_golden(plan, variant, extra):
     result = run_cli(["plan", "show", plan, *extra], cwd=CASES)
     assert result.code == 0, result.err
-    check_golden(f"{plan.rsplit('.', 1)[0]}.{variant}", result.out)
+    check_golden("plan", f"{plan.rsplit('.', 1)[0]}.{variant}", result.out)
 
 
 def test_sample_plan_golden():
     result = run_cli(["plan", "show", "examples/sample-plan.md"], cwd=ROOT)
     assert result.code == 0, result.err
-    check_golden("sample-plan.show.txt", result.out)
+    check_golden("plan", "sample-plan.show.txt", result.out)
 
 
 @pytest.mark.parametrize("plan", PLANS)
