@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench_gate import timed  # noqa: E402  (the same timing helper as the other benchmarks)
+from _timing import timed  # noqa: E402  (the same timing helper as the other benchmarks)
 CLI = ROOT / "bin" / "clavain-cli"
 TARGET = 2.0
 
