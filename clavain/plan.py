@@ -28,7 +28,6 @@ from clavain.plan_source import Source, is_constraints, load_source
 MAX_BYTES = 16 * 1024 * 1024
 
 _CHECKPOINT_LINE = re.compile(r"\s*<!--\s*checkpoint\b.*-->\s*$", re.IGNORECASE)
-_BEAD = re.compile(r"\s*\*\*Bead:?\*\*:?\s*(.*)$", re.IGNORECASE)
 _OBJECTIVE = re.compile(r"^<objective>\s*\n?(.*?)</objective>", re.MULTILINE | re.DOTALL)
 _BULLET = re.compile(r"[-*+]\s+(.*)$")
 _TASK_FIELDS = ("id", "title", "line", "end_line", "files", "file_roles", "steps", "verify", "depends",
@@ -206,19 +205,11 @@ def _title(source: Source) -> str:
 
 
 def _bead(source: Source) -> str | None:
-    bead = source.frontmatter.get("bead")
-    if isinstance(bead, (str, int)) and str(bead).strip():
-        return str(bead).strip()
-    for _, line in source.visible(source.body_start + 1, len(source.lines)):
-        if "Bead" in line or "bead" in line:
-            match = _BEAD.match(line)
-            if match:
-                value = match.group(1).strip()
-                span = re.search(r"`([^`]+)`", value)
-                value = span.group(1) if span else (value.split() or [""])[0]
-                value = value.strip("*`.,;")
-                return None if value.lower() in ("", "none", "n/a", "-") else value
-    return None
+    """The plan's bead, read exactly as ``clavain-cli infer-bead`` reads it (placeholders are no bead)."""
+    from clavain.beads import bead_ids_in
+
+    found, _ = bead_ids_in(source.text, Path(source.path))
+    return found[0][0] if found else None
 
 
 def _constraints(source: Source) -> list[str]:
