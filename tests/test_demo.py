@@ -19,7 +19,7 @@ def test_demo_reaches_the_checkpoint_and_cannot_approve_itself(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "gate passed" in proc.stdout
-    assert "needs the user's own reply" in proc.stdout and "(exit 1)" in proc.stdout
+    assert "needs the user's own reply" in proc.stderr and "(exit 1)" in proc.stdout
     assert (project / ".clavain" / "clavain.db").is_file()
     (summary,) = (project / ".clavain" / "active").glob("*.json")
     state = json.loads(summary.read_text())
