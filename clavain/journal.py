@@ -148,8 +148,9 @@ class Journal:
 
     def _raise_first_bad(self) -> None:
         """Error path only: scan the whole chain to name the first bad line (O(n) is fine here)."""
-        self.verify()
-        raise JournalTampered(self.path, self._count_lines(), -1, "last entry is not a valid journal entry")
+        entries = self.verify()
+        raise JournalTampered(self.path, self._count_lines(), len(entries), "last entry is not a valid journal entry",
+                              valid=entries)
 
     def _count_lines(self) -> int:
         with open(self.path, "rb") as fh:

@@ -31,6 +31,7 @@ class Tamper:
     seq: Optional[int] = None
     line: Optional[int] = None
     where: str = ""
+    tail_bad: bool = False   # the last line is bad: the bad lines must be moved aside before anything is recorded
 
 
 @dataclass
@@ -98,17 +99,11 @@ class RunFolder:
         atomic_write(self.active, json.dumps(summary, indent=1) + "\n")
 
     # -- reading ---------------------------------------------------------------------------------------------
-    def _last_entry(self) -> Optional[dict]:
-        with open(self.journal.path, "rb") as fh:
-            last, _, _ = self.journal._tail(fh)
-        return None if last is None else json.loads(last.decode("utf-8"))
-
-    def _consistent(self, rf: RunFile, head: tuple[int, str]) -> bool:
-        """run.json folds exactly the journal up to its head: same entry, same state digest (O(1))."""
-        if (rf.journal_seq, rf.journal_hash) != head:
-            return False
-        last = self._last_entry()
-        return last is not None and state_digest(rf.state) == rf.state_sha256 == last["data"].get("state_sha256")
+    @staticmethod
+    def _consistent(rf: RunFile, last: Optional[dict]) -> bool:
+        """run.json folds exactly the journal up to its last entry: same entry, same state digest (O(1))."""
+        return last is not None and (rf.journal_seq, rf.journal_hash) == (last["seq"], last["hash"]) \
+            and state_digest(rf.state) == rf.state_sha256 == last["data"].get("state_sha256")
 
     def _read_run_json(self) -> tuple[Optional[RunFile], str]:
         from pydantic import ValidationError
@@ -127,31 +122,33 @@ class RunFolder:
     def load(self, *, full: bool = False) -> Loaded:
         """The run's state, checked against the journal. Cheap (O(1) in history) unless ``full`` or repair.
 
-        ``full`` verifies the whole chain (``run status``). Never raises for tampering: it returns the
-        trusted state with ``tamper`` set, and the caller halts the run."""
+        ``full`` verifies the whole chain (``run status``), and that it holds the entry run.json records.
+        Never raises for tampering: it returns the trusted state with ``tamper`` set, and the caller halts
+        the run."""
         rf, why = self._read_run_json()
         try:
-            head = self.journal.head()
-        except JournalTampered as exc:
-            return self._from_journal(notes=[], tamper_hint=exc, fallback=rf)
+            last = self.journal.last()
+        except JournalTampered as exc:  # the last line itself is bad: nothing can be appended after it
+            return self._from_journal(notes=[], chain=exc, fallback=rf, tail_bad=True)
+        head = (0, "") if last is None else (last["seq"], last["hash"])
+        chain: Optional[list[dict]] = None
         if full:
             try:
-                self.journal.verify()
+                chain = self.journal.verify(expect_head=None if rf is None else (rf.journal_seq, rf.journal_hash))
             except JournalTampered as exc:
                 known = rf is not None and rf.state.halt is not None and rf.state.halt.kind == "tampered" \
-                    and rf.state.halt.bad_seq == exc.seq and self._consistent(rf, head)
+                    and rf.state.halt.bad_seq == exc.seq and self._consistent(rf, last)
                 if known:  # already halted for exactly this break
                     return Loaded(rf.state, *head)
-                return self._from_journal(notes=[], tamper_hint=exc, fallback=rf)
+                return self._from_journal(notes=[], chain=exc, fallback=rf)
         if rf is None:
-            return self._from_journal(notes=[f"{why}: state rebuilt from the journal"])
+            return self._from_journal(notes=[f"{why}: state rebuilt from the journal"], chain=chain)
         if (rf.journal_seq, rf.journal_hash) == head:
-            if self._consistent(rf, head):
+            if self._consistent(rf, last):
                 return Loaded(rf.state, *head)
-            return self._from_journal(notes=[], mismatch=Tamper(
+            return self._from_journal(notes=[], chain=chain, mismatch=Tamper(
                 f"run.json does not match journal entry {head[0]} (the state file was edited by hand)",
                 seq=head[0], where=self.rel(self.run_json)))
-        last = self._last_entry()
         if last and rf.journal_seq == head[0] - 1 and last["prev"] == rf.journal_hash \
                 and state_digest(rf.state) == rf.state_sha256:
             new = apply(rf.state, last["event"], last["data"])
@@ -168,21 +165,29 @@ class RunFolder:
         else:
             why, bad = (f"run.json records journal entry {rf.journal_seq} but the journal goes on to entry "
                         f"{head[0]} (entries were added)"), rf.journal_seq + 1
-        return self._from_journal(notes=[], mismatch=Tamper(why, seq=bad, where=self.rel(self.journal.path)))
+        return self._from_journal(notes=[], chain=chain,
+                                  mismatch=Tamper(why, seq=bad, where=self.rel(self.journal.path)))
 
-    def _from_journal(self, *, notes: list[str], tamper_hint: Optional[JournalTampered] = None,
-                      mismatch: Optional[Tamper] = None, fallback: Optional[RunFile] = None) -> Loaded:
-        """Replay the journal (the trusted prefix when the chain is broken) and write run.json from it."""
+    def _from_journal(self, *, notes: list[str], chain: "list[dict] | JournalTampered | None" = None,
+                      mismatch: Optional[Tamper] = None, fallback: Optional[RunFile] = None,
+                      tail_bad: bool = False) -> Loaded:
+        """Replay the journal (the trusted prefix when the chain is broken) and write run.json from it.
+
+        ``chain``: the entries when the whole journal was already verified, or the ``JournalTampered`` that
+        verifying raised (its ``valid`` entries are the trusted prefix); None reads and verifies it here."""
         tamper = mismatch
-        try:
-            entries = self.journal.verify()
-        except JournalTampered as exc:
+        if chain is None:
+            try:
+                chain = self.journal.verify()
+            except JournalTampered as exc:
+                chain = exc
+        if isinstance(chain, JournalTampered):
+            exc = chain
             tamper = Tamper(f"journal entry {exc.seq}: {exc.reason}", seq=exc.seq, line=exc.line,
-                            where=f"{self.rel(self.journal.path)}:{exc.line}")
-            entries = self._trusted_prefix(exc.line)
+                            where=f"{self.rel(self.journal.path)}:{exc.line}", tail_bad=tail_bad)
+            entries = exc.valid
         else:
-            if tamper_hint is not None:  # head() saw a bad tail that verify accepts: cannot happen, be safe
-                tamper = Tamper(str(tamper_hint), seq=tamper_hint.seq, line=tamper_hint.line)
+            entries = chain
         state: Optional[RunState] = None
         for entry in entries:
             try:
@@ -196,17 +201,14 @@ class RunFolder:
                 break
             state = folded
         if state is None:
-            if fallback is not None:
+            if fallback is not None and not tail_bad:
                 return Loaded(fallback.state, fallback.journal_seq, fallback.journal_hash, notes, tamper)
             from clavain.errors import EnvironmentProblem
 
-            raise EnvironmentProblem(f"run {self.run_id} has no readable journal entry; its state is lost",
-                                     path=self.rel(self.journal.path), next_command="clavain-cli run start <plan>")
+            raise EnvironmentProblem(f"run {self.run_id} has no trusted journal entry; its state is lost",
+                                     path=self.rel(self.journal.path), line=tamper.line if tamper else None,
+                                     next_command="clavain-cli run start <plan>")
         seq, digest = (entries[-1]["seq"], entries[-1]["hash"])
         if tamper is None:
             self.save(state, seq, digest)
         return Loaded(state, seq, digest, notes, tamper)
-
-    def _trusted_prefix(self, bad_line: int) -> list[dict]:
-        lines = self.journal.path.read_bytes().split(b"\n")[: max(bad_line - 1, 0)]
-        return [json.loads(line) for line in lines if line]
