@@ -30,7 +30,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
-from clavain.fsutil import append_line
+from clavain.fsutil import append_line, atomic_write
 
 try:  # POSIX only; elsewhere the run's file lock is the only guard
     import fcntl
@@ -91,7 +91,8 @@ def check_entry(raw: bytes, *, expect_seq: int, expect_prev: str) -> tuple[Optio
 
 
 class Journal:
-    """``Journal(path)``: ``append(event, data)``, ``head()``, ``verify()``. See the module docstring."""
+    """``Journal(path)``: ``append(event, data)``, ``last()``, ``head()``, ``verify()``, ``quarantine_from(line)``.
+    See the module docstring."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
@@ -209,6 +210,33 @@ class Journal:
             entry["hash"] = entry_hash(entry)
             append_line(self.path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
         return entry
+
+    def quarantine_from(self, line: int) -> Path:
+        """Move line ``line`` (1-based) and everything after it into ``<stem>.rejected-<n>.jsonl`` beside the
+        journal (the first free ``n``), then cut the journal there. Returns the new file.
+
+        For a journal whose end ``append`` refuses (a hand-appended bad line): the moved lines are kept,
+        byte for byte, as evidence, and the journal ends with its trusted prefix again. The copy is durable
+        before the journal is cut, so a crash in between loses nothing."""
+        if line < 1:
+            raise ValueError(f"line must be 1 or more, not {line}")
+        with self._locked() as fh:
+            raw = fh.read()
+            offset = 0
+            for _ in range(line - 1):
+                nl = raw.find(b"\n", offset)
+                if nl < 0:
+                    raise ValueError(f"{self.path} has fewer than {line} lines")
+                offset = nl + 1
+            n = 1
+            while (target := self.path.with_name(f"{self.path.stem}.rejected-{n}{self.path.suffix}")).exists():
+                n += 1
+            atomic_write(target, raw[offset:])
+            fh.truncate(offset)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.torn = None
+        return target
 
     def verify(self, expect_head: Optional[tuple[int, str]] = None) -> list[dict]:
         """Read and check the whole chain; return its entries, or raise ``JournalTampered`` at the first bad one.

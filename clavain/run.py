@@ -140,18 +140,17 @@ def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, ful
 
 
 def _halt_tampered(s: Session, tamper: Tamper) -> None:
+    """Record the tamper halt. A bad last line is moved aside first (kept as evidence), since nothing can be
+    appended after it; the halt then follows the trusted prefix."""
     s.notes.append(f"tampering detected: {tamper.reason}")
     if s.state.state not in PROGRESS_STATES:
         return
-    from clavain.journal import JournalTampered
-
-    try:
-        s.halt("tampered", tamper.reason, bad_seq=tamper.seq, command=tamper.where or None)
-    except JournalTampered as exc:  # the last line itself is forged: nothing can be appended after it
-        raise EnvironmentProblem(
-            f"the run's journal ends with a line that is not a valid entry ({exc.reason}); the run cannot "
-            f"record anything until the user removes that line", path=exc.path, line=exc.line,
-            next_command=f"ask the user to inspect {exc.path}:{exc.line}; then {CLI} status") from None
+    reason = tamper.reason
+    if tamper.tail_bad and tamper.line is not None:
+        moved = s.folder.journal.quarantine_from(tamper.line)
+        reason += f"; that line and the ones after it were moved to {s.folder.rel(moved)}"
+        s.notes.append(f"journal lines {tamper.line}.. moved to {s.folder.rel(moved)}")
+    s.halt("tampered", reason, bad_seq=tamper.seq, command=tamper.where or None)
 
 
 def _check_plan(s: Session) -> None:

@@ -298,3 +298,37 @@ def test_a_cut_at_any_byte_leaves_a_verifiable_prefix_that_appending_resumes(tmp
         assert len(journal.verify()) == whole + 1
 
     check()
+
+
+@pytest.mark.parametrize("junk", [b"not json\n", b'{"seq": 6}\n', b"one\ntwo\n", b"one\ntorn tail"],
+                         ids=["garbage line", "bad entry", "two lines", "with a torn tail"])
+def test_quarantine_moves_the_bad_end_aside_and_appending_resumes(tmp_path, junk):
+    journal = make_journal(tmp_path)
+    good = journal.path.read_bytes()
+    with open(journal.path, "ab") as fh:
+        fh.write(junk)
+    with pytest.raises(JournalTampered) as info:
+        journal.append("next", {})
+    assert info.value.line == 6 and len(info.value.valid) == 5
+    moved = journal.quarantine_from(info.value.line)
+    assert moved == journal.path.parent / "journal.rejected-1.jsonl"
+    assert moved.read_bytes() == junk and journal.path.read_bytes() == good
+    assert journal.append("halted", {})["seq"] == 6
+    with open(journal.path, "ab") as fh:
+        fh.write(b"again\n")
+    second = journal.quarantine_from(7)
+    assert second.name == "journal.rejected-2.jsonl" and second.read_bytes() == b"again\n"
+    assert moved.read_bytes() == junk  # an earlier file is never overwritten
+    assert [e["seq"] for e in journal.verify()] == list(range(1, 7))
+
+
+def test_quarantine_from_a_middle_line_keeps_the_prefix(tmp_path):
+    journal = make_journal(tmp_path)
+    lines = lines_of(journal)
+    moved = journal.quarantine_from(3)
+    assert moved.read_text(encoding="utf-8") == "".join(lines[2:])
+    assert journal.verify() == [json.loads(line) for line in lines[:2]]
+    with pytest.raises(ValueError):
+        journal.quarantine_from(9)
+    with pytest.raises(ValueError):
+        journal.quarantine_from(0)

@@ -116,11 +116,51 @@ def test_hand_edited_run_json_never_counts(busy, recompute_digest):
     assert [t["status"] for t in status["tasks"]] == ["done", "done", "pending", "pending"]
 
 
-def test_a_garbage_last_line_stops_the_run_naming_the_line(busy):
-    with open(journal(busy), "a") as fh:
-        fh.write('{"seq": 99, "event": "approved"}\n')
+def append_bytes(p, junk: bytes):
+    """Hand-appended junk; returns (the bytes that must end up moved aside, the first bad line)."""
+    first_bad = len(lines(p)) + 1
+    with open(journal(p), "ab") as fh:
+        fh.write(junk)
+    return junk, first_bad
+
+
+def edit_and_garbage(p):
+    """A changed line in the middle and junk at the end: everything from the first bad line is moved aside."""
+    first_bad = change_line(p)
+    _, _ = append_bytes(p, b"tail junk\n")
+    return "".join(lines(p)[first_bad - 1:]).encode(), first_bad
+
+
+GARBAGE_ENDS = {
+    "json object": lambda p: append_bytes(p, b'{"seq": 99, "event": "approved"}\n'),
+    "plain text": lambda p: append_bytes(p, b"approved by the user, honest\n"),
+    "two bad lines": lambda p: append_bytes(p, b'junk one\n{"seq": 1}\n'),
+    "edit and junk": edit_and_garbage,
+}
+
+
+@pytest.mark.parametrize("end", GARBAGE_ENDS.values(), ids=GARBAGE_ENDS.keys())
+def test_a_garbage_last_line_is_moved_aside_and_the_run_halts(busy, end):
+    """Nothing can be appended after a bad last line, so it is kept aside as evidence and the halt recorded."""
+    rejected, first_bad = end(busy)
     r = cli(busy, "approve")
-    assert r.code == 3 and "journal.jsonl:" in r.err and "next:" in r.err
+    assert r.code == 1, r.err
+    assert "next: clavain-cli run abort" in r.err
+    status = js(busy, "status")
+    assert status["state"] == "halted" and status["halt"]["kind"] == "tampered"
+    assert status["halt"]["bad_seq"] == first_bad
+    moved = run_dir(busy) / "journal.rejected-1.jsonl"
+    assert moved.read_bytes() == rejected  # the bad lines, byte for byte
+    from clavain.journal import Journal
+
+    chain = Journal(journal(busy)).verify()
+    assert [e["seq"] for e in chain] == list(range(1, first_bad + 1)) and chain[-1]["event"] == "halted"
+    report = (run_dir(busy) / status["halt"]["report"]).read_text()
+    assert f"first bad journal entry: {first_bad}" in report
+    assert f"journal.jsonl:{first_bad}" in report and "journal.rejected-1.jsonl" in report
+    assert cli(busy, "task-start", "3").code == 1
+    say(busy, "abort it")
+    assert js(busy, "abort")["state"] == "aborted"
 
 
 def test_missing_run_json_is_rebuilt_from_the_journal(busy):
