@@ -3,24 +3,31 @@
 Standard library only (the hook imports this). It is a conservative reading of shell syntax, not a shell:
 ``scan(command)`` splits the line into simple commands (at ``; && || | & ( )`` and newlines, and inside
 ``$(...)``, backticks, ``bash -c '...'`` and ``eval``), strips wrappers (``sudo``, ``env``, ``timeout``,
-``npx`` ...), and reports three things:
+``npx`` ...), follows ``cd`` within the line, and reports:
 
 - ``runs``: the programs the line runs (basenames; a script given to ``bash``/``sh``/``source`` counts);
 - ``hook_call``: whether it runs a ``clavain-cli hook ...`` subcommand (or the hook entry another way);
-- ``writes_state``: the first word that writes into the state folder ``.clavain/``, or ``""``.
+- ``writes_protected`` / ``protected``: the first word that writes a protected place (``clavain.places``:
+  the state folder ``.clavain/``, Claude Code's session transcripts) and which place, or ``""``;
+- ``writes_project``: the first simple command seen writing inside the project (a redirection, ``tee``,
+  ``sed -i``, ``cp``/``mv``/``rm``/``touch`` ..., a git command that changes the work tree or history,
+  inline program text that writes), or ``""``. A script run by name (``python x.py``) is not seen.
 
-Reading the state folder (``cat``, ``ls``, ``grep``, ``cp .clavain/x /tmp``) is not a write.
+Reading (``cat``, ``ls``, ``grep``, ``cp .clavain/x /tmp``) is not a write. What each program writes is
+``clavain.bashwrites``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 
-STATE_DIRNAME = ".clavain"
+from clavain.bashwrites import INTERPRETER, WRITE_SIGNS, operands, protected_word, targets
+from clavain.places import Places
+
 HOOK_EVENTS = ("user-prompt-submit", "pre-tool-use", "session-start")
 
-_NAMES_STATE = re.compile(r"(?:^|[/=:'\"\s])\.clavain(?:/|$|['\"\s])")
 _SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PUNCT = "();<>|&\n"
@@ -31,34 +38,28 @@ _WRAPPERS = {"sudo": 0, "doas": 0, "env": 0, "nohup": 0, "time": 0, "nice": 0, "
              "uvx": 0, "pipx": 0, "caffeinate": 0, "chronic": 0, "unbuffer": 0, "setsid": 0}
 _SHELLS = {"bash", "sh", "zsh", "dash", "ksh", "fish"}
 _SOURCES = {"source", "."}
-_INTERPRETER = re.compile(r"^(python[0-9.]*|pypy[0-9.]*|node|nodejs|deno|bun|perl|ruby|php|lua|Rscript|osascript|"
-                          r"sqlite3|awk|gawk|mawk|nawk|tclsh|pwsh|powershell)$")
-# programs that change whatever path they are given
-_WRITE_ANY = {"mv", "rm", "rmdir", "unlink", "shred", "touch", "truncate", "chmod", "chown", "chgrp", "mkdir",
-              "ln", "mkfifo", "mknod", "setfacl", "chattr", "tee", "tar", "unzip", "patch", "curl", "wget", "ed",
-              "ex", "vi", "vim", "nvim", "nano", "emacs", "sponge", "split", "csplit", "mktemp"}
-# programs that write only their destination (the last operand, or -t DIR)
-_WRITE_DEST = {"cp", "install", "scp", "rsync"}
-# git subcommands that change files in the work tree
-_GIT_WRITES = {"checkout", "restore", "reset", "clean", "stash", "rm", "mv", "apply", "am", "switch", "pull",
-               "merge", "rebase", "cherry-pick", "revert", "read-tree", "checkout-index"}
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
 
 class Scan:
     """The result of ``scan``: see the module docstring."""
 
-    __slots__ = ("runs", "hook_call", "writes_state")
+    __slots__ = ("runs", "hook_call", "writes_protected", "protected", "writes_project")
 
     def __init__(self) -> None:
         self.runs: list[str] = []
         self.hook_call = False
-        self.writes_state = ""
+        self.writes_protected = ""
+        self.protected = ""
+        self.writes_project = ""
 
+    def note_protected(self, word: str, place: str) -> None:
+        if place and not self.writes_protected:
+            self.writes_protected, self.protected = word, place
 
-def names_state(word: str) -> bool:
-    """True when ``word`` names a path inside (or the folder) ``.clavain``."""
-    return STATE_DIRNAME in word and bool(_NAMES_STATE.search(word))
+    def note_project(self, what: str) -> None:
+        if not self.writes_project:
+            self.writes_project = what if len(what) <= 80 else what[:77] + "..."
 
 
 def _tokens(line: str) -> list[str]:
@@ -73,27 +74,27 @@ def _tokens(line: str) -> list[str]:
 
 
 def _split(tokens: list[str]) -> list[tuple[list[str], list[str]]]:
-    """Simple commands as (words, redirection targets)."""
+    """Simple commands as (words, redirection redirections)."""
     commands: list[tuple[list[str], list[str]]] = []
     words: list[str] = []
-    targets: list[str] = []
+    redirections: list[str] = []
     expect_target = False
     for tok in tokens:
         if tok and all(ch in _PUNCT for ch in tok):
             if any(ch in tok for ch in ";|()\n") or tok in ("&", "&&"):
-                if words or targets:
-                    commands.append((words, targets))
-                words, targets = [], []
+                if words or redirections:
+                    commands.append((words, redirections))
+                words, redirections = [], []
             expect_target = ">" in tok
             continue
         if expect_target:
             expect_target = False
             if not tok.isdigit() and tok != "-":
-                targets.append(tok)
+                redirections.append(tok)
             continue
         words.append(tok)
-    if words or targets:
-        commands.append((words, targets))
+    if words or redirections:
+        commands.append((words, redirections))
     return commands
 
 
@@ -119,41 +120,6 @@ def _unwrap(words: list[str]) -> list[str]:
     return words[i:]
 
 
-def _operands(args: list[str]) -> list[str]:
-    return [a for a in args if not a.startswith("-")]
-
-
-def _write_word(name: str, args: list[str]) -> str:
-    """The argument through which this program writes into the state folder, or ``""``."""
-    state_args = [a for a in args if names_state(a)]
-    if not state_args:
-        return ""
-    if name in _WRITE_ANY:
-        return state_args[0]
-    if name in _WRITE_DEST:
-        for i, arg in enumerate(args):
-            if arg in ("-t", "--target-directory") and i + 1 < len(args) and names_state(args[i + 1]):
-                return args[i + 1]
-            if arg.startswith("--target-directory=") and names_state(arg):
-                return arg
-        operands = _operands(args)
-        return operands[-1] if operands and names_state(operands[-1]) else ""
-    if name in ("sed", "perl") and any(a == "--in-place" or (a.startswith("-") and not a.startswith("--")
-                                                               and "i" in a) for a in args):
-        return state_args[0]
-    if name == "dd":
-        return next((a for a in state_args if a.startswith("of=")), "")
-    if name == "git":
-        sub = next(iter(_operands(args)), "")
-        return state_args[0] if sub in _GIT_WRITES else ""
-    if name == "find" and any(a in ("-delete", "-exec", "-execdir", "-ok", "-okdir", "-fprint", "-fprintf",
-                                    "-fls") for a in args):
-        return state_args[0]
-    if _INTERPRETER.match(name):
-        return state_args[0]
-    return ""
-
-
 def _inline_code(name: str, args: list[str]) -> str:
     for i, arg in enumerate(args[:-1]):
         if arg in ("-c", "-e", "--eval", "-E", "-r") or (name in _SHELLS and arg.startswith("-") and "c" in arg):
@@ -176,47 +142,69 @@ def strip_heredocs(line: str) -> str:
     return "\n".join(kept)
 
 
-def _scan_into(result: Scan, line: str, depth: int) -> None:
+def _cd(cd: str, args: list[str]) -> str:
+    dest = next(iter(operands(args)), "~")
+    return dest if not cd or dest.startswith(("/", "~", "$")) else os.path.join(cd, dest)
+
+
+def _program_text(name: str, args: list[str], code: str, line: str) -> str:
+    """The program an interpreter runs from the command line itself (inline, a here-document, awk's or
+    sqlite3's text argument), or ``""`` when it runs a script file."""
+    if code:
+        return code
+    if name in ("sqlite3", "awk", "gawk", "mawk", "nawk"):
+        return " ".join(args)
+    return line if not operands(args) else ""
+
+
+def _scan_into(result: Scan, line: str, depth: int, places: Places) -> None:
     if depth > 4:
         return
-    mentions_state = names_state(line)  # a heredoc fed to an interpreter still counts
-    line = strip_heredocs(line)
+    mentions = places.mentioned_in(line)  # a heredoc fed to an interpreter still counts
+    full, line = line, strip_heredocs(line)
     for match in _SUBSTITUTION.finditer(line):
-        _scan_into(result, match.group(1) or match.group(2) or "", depth + 1)
-    in_state_dir = False
-    for words, targets in _split(_tokens(line.replace("`", " ; "))):
+        _scan_into(result, match.group(1) or match.group(2) or "", depth + 1, places)
+    cd = ""
+    for words, redirections in _split(_tokens(line.replace("`", " ; "))):
         words = _unwrap(words)
-        for target in targets:
-            relative_in_state = in_state_dir and not target.startswith(("/", "~"))
-            indirect = mentions_state and ("$" in target or "`" in target)  # D=.clavain; echo > $D/x
-            if not result.writes_state and target != "/dev/null" and (
-                    names_state(target) or relative_in_state or indirect):
-                result.writes_state = f"> {target}"
+        for target in redirections:
+            indirect = mentions if ("$" in target or "`" in target) else ""  # D=.clavain; echo > $D/x
+            result.note_protected(f"> {target}", places.word(target, cd) or indirect)
+            if places.in_project(target, cd):
+                result.note_project(f"> {target}")
         if not words:
             continue
         name, args = _basename(words[0]), words[1:]
         programs = [name]
-        if name in ("cd", "pushd") and any(names_state(a) for a in args):
-            in_state_dir = True
+        if name in ("cd", "pushd"):
+            cd = _cd(cd, args)
+            continue
         if name in _SHELLS or name in _SOURCES:
-            script = next(iter(_operands(args)), "")
+            script = next(iter(operands(args)), "")
             if script and not _inline_code(name, args):
                 programs.append(_basename(script))
         result.runs.extend(programs)
         if name == "eval":
-            _scan_into(result, " ".join(args), depth + 1)
+            _scan_into(result, " ".join(args), depth + 1, places)
         code = _inline_code(name, args)
         if code and name in _SHELLS:
-            _scan_into(result, code, depth + 1)
+            _scan_into(result, code, depth + 1, places)
         if _is_hook_call(programs, args, code):
             result.hook_call = True
-        if not result.writes_state:
-            written = _write_word(name, args)
-            if not written and in_state_dir and (name in _WRITE_ANY or name in _WRITE_DEST or name in ("sed", "dd")):
-                written = f"{name} (inside {STATE_DIRNAME}/)"
-            if not written and _INTERPRETER.match(name) and mentions_state:
-                written = f"{name} (a program that names {STATE_DIRNAME}/)"
-            result.writes_state = written
+        written = targets(name, args)
+        interpreted = INTERPRETER.match(name)
+        if interpreted and WRITE_SIGNS.search(_program_text(name, args, code, full)):
+            written.append("")
+        if any(places.in_project(target, cd) for target in written):
+            result.note_project(" ".join(words))
+        word = protected_word(name, args, places, cd)
+        if word:
+            result.note_protected(word, places.word(word, cd))
+        in_protected = places.word(cd) if cd else ""
+        if in_protected and (written or interpreted):
+            result.note_protected(f"{name} (inside {in_protected})", in_protected)
+        if interpreted and mentions:
+            result.note_protected(f"{name} (a program that names {mentions})", mentions)
 
 
 def _is_hook_call(programs: list[str], args: list[str], code: str) -> bool:
@@ -224,8 +212,8 @@ def _is_hook_call(programs: list[str], args: list[str], code: str) -> bool:
     if any(p.startswith("clavain-hook") for p in programs):
         return True
     if name == "clavain-cli":
-        return _operands(args)[:1] == ["hook"]
-    if _INTERPRETER.match(name):
+        return operands(args)[:1] == ["hook"]
+    if INTERPRETER.match(name):
         if "-m" in args and args[args.index("-m") + 1:args.index("-m") + 2] == ["clavain"]:
             return "hook" in args
         text = " ".join([code, *args])
@@ -233,8 +221,9 @@ def _is_hook_call(programs: list[str], args: list[str], code: str) -> bool:
     return False
 
 
-def scan(command: str) -> Scan:
-    """Read one Bash ``command`` (see the module docstring)."""
+def scan(command: str, places: Places | None = None) -> Scan:
+    """Read one Bash ``command`` (see the module docstring); ``places`` says what is protected and where the
+    project is (by default: any ``.clavain`` or ``.claude/projects`` path; every relative path is the project's)."""
     result = Scan()
-    _scan_into(result, command, 0)
+    _scan_into(result, command, 0, places or Places())
     return result

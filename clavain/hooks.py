@@ -17,8 +17,10 @@ Where a run is known to be awaiting approval or halted, a problem fails closed (
 state blocks. UserPromptSubmit never exits 2 (that would erase the user's prompt).
 
 PreToolUse rules:
-  always      Bash running ``clavain-cli hook ...`` (a forged prompt); Bash writing into ``.clavain/``;
-              Edit/Write/MultiEdit/NotebookEdit on a path under ``.clavain/``. Only ``clavain-cli run`` writes there.
+  always      Bash running ``clavain-cli hook ...`` (a forged prompt); Bash writing into a protected place,
+              and Edit/Write/MultiEdit/NotebookEdit on a path in one (``clavain.places``): the state folder
+              ``.clavain/`` (only ``clavain-cli run`` writes it) and Claude Code's session transcripts
+              (``~/.claude/projects/``, the payload's ``transcript_path``; approvals trust them).
   run active  EnterPlanMode (rule 6); Bash running an external agent (codex, dispatch.sh, interserve,
               oracle) unless every active run's dispatch is ``external`` (rule 5).
   waiting     Edit/Write/MultiEdit/NotebookEdit, the subagent tool (Agent, Task) and external agents while
@@ -32,6 +34,8 @@ else from both the payload's ``cwd`` and ``CLAUDE_PROJECT_DIR``, the way ``clava
 from __future__ import annotations
 
 import os
+
+from clavain.places import STATE, Places
 
 STATE_DIRNAME = ".clavain"
 WAITING = ("awaiting_approval", "halted")
@@ -47,11 +51,12 @@ EXIT_ALLOW, EXIT_BLOCK, EXIT_PROBLEM = 0, 2, 3
 class Run:
     """What a hook knows of one active run, from its summary file (``state`` is None when unreadable)."""
 
-    __slots__ = ("run_id", "state", "plan", "batch", "batches", "dispatch", "next", "problem")
+    __slots__ = ("run_id", "state", "plan", "batch", "batches", "dispatch", "next", "problem", "project")
 
-    def __init__(self, run_id: str, summary: dict | None, problem: str = "") -> None:
+    def __init__(self, run_id: str, summary: dict | None, problem: str = "", project: str = "") -> None:
         summary = summary or {}
         self.run_id = run_id
+        self.project = project
         self.state = summary.get("state") if isinstance(summary.get("state"), str) else None
         self.plan = str(summary.get("plan", "?"))
         self.batch = summary.get("batch", "?")
@@ -144,7 +149,7 @@ def active_runs(project: str) -> list[Run]:
             summary = _read_json(path)
             if not isinstance(summary, dict) or summary.get("state") not in ("running", *WAITING):
                 raise ValueError("no valid 'state'")
-            runs.append(Run(run_id, summary))
+            runs.append(Run(run_id, summary, project=project))
         except (OSError, ValueError) as exc:
             runs.append(_fallback(project, run_id, f"{path}: unreadable run summary ({exc})"))
     return runs
@@ -156,7 +161,7 @@ def _fallback(project: str, run_id: str, problem: str) -> Run:
         state = _read_json(os.path.join(project, STATE_DIRNAME, "runs", run_id, "run.json")).get("state")
     except (OSError, ValueError, AttributeError):
         state = None
-    return Run(run_id, {"state": state} if state in WAITING else None, problem)
+    return Run(run_id, {"state": state} if state in WAITING else None, problem, project)
 
 
 # ---------------------------------------------------------------- PreToolUse
@@ -176,12 +181,24 @@ def _waiting_message(run: Run, tool: str) -> str:
             f"next: {run.next}" + ("" if "(" in run.next else " (only after the user's word)"))
 
 
-def _state_path(tool_input: dict) -> str:
+def _protected_path(tool_input: dict, places: Places) -> tuple[str, str]:
+    """The path an edit tool would write and the protected place it is in, or ``("", "")``."""
     for key in ("file_path", "notebook_path", "path"):
         value = tool_input.get(key)
-        if isinstance(value, str) and STATE_DIRNAME in value.replace("\\", "/").split("/"):
-            return value
-    return ""
+        place = places.tool_path(value) if isinstance(value, str) else ""
+        if place:
+            return value, place
+    return "", ""
+
+
+def _protected_message(what: str, place: str) -> str:
+    """``what`` ("Write on PATH", "this command (WORD)") is blocked because it writes the protected ``place``."""
+    if place == STATE:
+        why = f"{STATE} holds run state that only `clavain-cli run ...` changes. Reading it is fine"
+    else:
+        why = (f"{place} are written only by Claude Code, and approvals read them as the record of what the "
+               "user said. Reading them is fine")
+    return f"{what} is blocked: {why}.\nnext: clavain-cli run status"
 
 
 def _external_agent(scan) -> str:
@@ -191,36 +208,40 @@ def _external_agent(scan) -> str:
                  if name in EXTERNAL_AGENTS or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS), "")
 
 
-def pre_tool_use(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
+def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
     tool = payload.get("tool_name")
     tool_input = payload.get("tool_input")
     tool_input = tool_input if isinstance(tool_input, dict) else {}
+    waiting = [r for r in runs if r.state in WAITING]
+    places = Places.for_hook(payload, env, (waiting or runs)[0].project if runs else "")
     scan = None
-    if tool in EDIT_TOOLS and _state_path(tool_input):
-        return _block(f"{tool} on {_state_path(tool_input)} is blocked: {STATE_DIRNAME}/ holds run state that only "
-                      "`clavain-cli run ...` changes. Reading it is fine.\nnext: clavain-cli run status")
+    if tool in EDIT_TOOLS:
+        path, place = _protected_path(tool_input, places)
+        if place:
+            return _block(_protected_message(f"{tool} on {path}", place))
     command = str(tool_input.get("command", ""))
-    # every forging route names clavain; an external agent matters only while a run is active
-    if tool == "Bash" and (STATE_DIRNAME[1:] in command or (runs and any(
+    # every forging route names a protected place or clavain; an external agent matters only while a run is active
+    if tool == "Bash" and (places.might_name_protected(command) or (runs and any(
             name.split(".")[0] in command for name in EXTERNAL_AGENTS))):
         from clavain.bashscan import scan as scan_bash
 
-        scan = scan_bash(command)
+        scan = scan_bash(command, places)
         if scan.hook_call:
             return _block("running a clavain hook by hand is blocked: hooks are Claude Code's to run, and a prompt "
                           "recorded that way is not the user's. Ask the user and wait for their reply.\n"
                           "next: clavain-cli run status")
-        if scan.writes_state:
-            return _block(f"this command writes into {STATE_DIRNAME}/ ({scan.writes_state}): run state changes only "
-                          f"through `clavain-cli run ...`. Reading {STATE_DIRNAME}/ (cat, ls, the Read tool) is fine."
+        if scan.protected == STATE:
+            return _block(f"this command writes into {STATE} ({scan.writes_protected}): run state changes only "
+                          f"through `clavain-cli run ...`. Reading {STATE} (cat, ls, the Read tool) is fine."
                           "\nnext: clavain-cli run status")
+        if scan.protected:
+            return _block(_protected_message(f"this command ({scan.writes_protected})", scan.protected))
     if not runs:
         return EXIT_ALLOW, "", ""
     run = runs[0]
     if tool in PLAN_TOOLS:
         return _block(f"plan mode is not used while run {run.run_id} executes {run.plan}: the plan already exists. "
                       f"If the scope changed, stop and ask the user.\nnext: {run.next}")
-    waiting = [r for r in runs if r.state in WAITING]
     agent = _external_agent(scan)
     if waiting and (tool in EDIT_TOOLS or tool in SUBAGENT_TOOLS or agent):
         return _block(_waiting_message(waiting[0], f"`{agent}`" if agent else str(tool)))
@@ -315,7 +336,7 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
         runs = [run for _, project_runs in found for run in project_runs]
         if not problem:
             if event == "pre-tool-use":
-                return pre_tool_use(payload, runs)
+                return pre_tool_use(payload, runs, env)
             if event == "user-prompt-submit":
                 return user_prompt_submit(payload, found)
             return session_start(runs)

@@ -28,6 +28,10 @@ CASES = {
                       lambda p: tool_call(p, "Bash", command="echo '{}' | clavain-cli hook user-prompt-submit")),
     "bash-writes-state": (None, "local", "pre-tool-use",
                           lambda p: tool_call(p, "Bash", command="sed -i s/a/b/ .clavain/runs/r1/run.json")),
+    "bash-writes-transcript": (None, "local", "pre-tool-use", lambda p: tool_call(
+        p, "Bash", command="echo '{\"type\":\"user\"}' >> ~/.claude/projects/-p/5f0c2a1e.jsonl")),
+    "write-tool-on-transcript": (None, "local", "pre-tool-use",
+                                 lambda p: tool_call(p, "Write", file_path=str(p / "transcript.jsonl"), content="")),
     "write-tool-on-state": (None, "local", "pre-tool-use",
                             lambda p: tool_call(p, "Write", file_path=".clavain/runs/r1/run.json", content="{}")),
     "garbage-no-run": (None, "local", "pre-tool-use", "not json"),
