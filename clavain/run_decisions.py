@@ -105,10 +105,14 @@ def allow_external(project: Path, run_id: Optional[str], env: Mapping[str, str])
 
 
 def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
-    """Rule 6: re-read a changed plan, keeping finished tasks whose text did not change."""
+    """Rule 6: re-read a changed plan, keeping finished tasks whose text did not change.
+
+    Batches before the first unfinished task count as approved: the user's reply confirmed the changed plan.
+    If the run was waiting at a checkpoint and the last of those batches holds tasks of the batch that was
+    waiting, the run waits at that batch's checkpoint again: the reply confirmed the change, not the batch."""
     from clavain.batching import make_batches
     from clavain.digest import plan_digest
-    from clavain.report import render_brief
+    from clavain.report import render_brief, write_batch_report
 
     with session(project, run_id, env) as s:
         st = s.state
@@ -119,31 +123,52 @@ def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
                            next_command=f"restore the plan, then {CLI} replan") from None
         if digest == st.plan_sha256:
             raise refuse(st, f"the plan {st.plan} has not changed; there is nothing to replan")
-        anchor = st.halt.epoch if st.halt else st.started_epoch
-        ev = _user_word(s, anchor, "replanning", f"the changed plan {st.plan}")
+        if st.halt is None or st.halt.kind != "plan_changed":
+            raise refuse(st, f"replan re-reads a plan that changed mid-run; this run is {st.state.replace('_', ' ')}"
+                             + (f" ({st.halt.kind.replace('_', ' ')})" if st.halt else ""))
+        ev = _user_word(s, st.halt.epoch, "replanning", f"the changed plan {st.plan}")
         plan = s.read_plan()
         batches = make_batches(plan, st.batch_size)
         tasks = task_states(plan, batches)
-        kept = []
-        for task in tasks:
-            try:
-                old = st.task(task.id)
-            except KeyError:
-                continue
-            if old.status in FINISHED and old.text_sha256 == task.text_sha256:
-                kept.append(task.id)
-                for name in ("status", "attempts", "head_at_start", "output", "output_sha256", "files_changed",
-                             "verify", "verified", "reason"):
-                    setattr(task, name, getattr(old, name))
-        current = next((t.batch for t in tasks if t.status not in FINISHED), len(batches))
+        kept = _keep_finished(st, tasks)
+        first_open = next((t.batch for t in tasks if t.status not in FINISHED), None)
+        current = first_open or len(batches)
+        # the batch just before the first open task holds finished work the user has not approved yet
+        closed = first_open - 1 if first_open is not None else len(batches)
+        unapproved = set(st.batches[st.batch - 1]) if st.halt.from_state == "awaiting_approval" else set()
+        waiting = closed >= 1 and not unapproved.isdisjoint(batches[closed - 1].tasks)
+        if waiting:
+            current = closed
         s.record("replanned", {"action": "replan", "evidence": ev, "plan_sha256": digest,
                                "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
                                "tasks": [t.model_dump(mode="json") for t in tasks], "batch": current,
-                               "approved_batches": list(range(1, current))})
+                               "approved_batches": list(range(1, current)),
+                               "state": "awaiting_approval" if waiting else "running"})
         text = (f"plan re-read: {len(tasks)} tasks in {len(batches)} batches; kept {len(kept)} finished "
-                f"task(s) whose text did not change{': ' + ', '.join(kept) if kept else ''}\n\n"
-                + render_brief(s.folder, s.state, plan))
+                f"task(s) whose text did not change{': ' + ', '.join(kept) if kept else ''}\n\n")
+        if waiting:
+            report = write_batch_report(s.folder, s.state, current)
+            text += (f"batch {current} is back at its checkpoint: the user's reply confirmed the changed plan, "
+                     f"not the batch. Show the user {s.folder.rel(report)} and wait for their reply")
+        else:
+            text += render_brief(s.folder, s.state, plan)
         return Outcome(s.state, text, {"kept": kept, "evidence": ev})
+
+
+def _keep_finished(old, tasks) -> list[str]:
+    """Copy each finished task whose text did not change into ``tasks``; return their ids."""
+    kept = []
+    for task in tasks:
+        try:
+            before = old.task(task.id)
+        except KeyError:
+            continue
+        if before.status in FINISHED and before.text_sha256 == task.text_sha256:
+            kept.append(task.id)
+            for name in ("status", "attempts", "head_at_start", "output", "output_sha256", "files_changed",
+                         "verify", "verified", "reason"):
+                setattr(task, name, getattr(before, name))
+    return kept
 
 
 def must_haves(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:

@@ -86,6 +86,7 @@ class Halt(Strict):
     time: str
     report: str                              # relative to the run folder
     bad_seq: Optional[int] = None            # tampering: the first bad journal entry
+    from_state: Optional[RunPhase] = None    # the state the run halted from (replan returns to a checkpoint)
 
 
 class RunState(Strict):
@@ -187,7 +188,7 @@ def _task_done(s: RunState, d: dict) -> None:
 
 def _halted(s: RunState, d: dict) -> None:
     s.halts += 1
-    s.halt = Halt(n=s.halts, epoch=d["at"], time=d["time"], **d["halt"])
+    s.halt = Halt(n=s.halts, epoch=d["at"], time=d["time"], from_state=s.state, **d["halt"])
     s.state = "halted"
     if d["halt"].get("task") and d["halt"]["kind"] in ("task_failed", "verify_failed"):
         t = s.own_task(d["halt"]["task"])
@@ -233,7 +234,9 @@ def _skipped(s: RunState, d: dict) -> None:
 def _replanned(s: RunState, d: dict) -> None:
     _decided(s, d)
     s.plan_sha256, s.batches, s.groups, s.tasks = d["plan_sha256"], d["batches"], d["groups"], _tasks_from(d)
-    s.batch, s.state, s.halt = d["batch"], "running", None
+    s.batch, s.state, s.halt = d["batch"], d.get("state", "running"), None
+    if s.state == "awaiting_approval":  # back at the checkpoint it was waiting at, which needs its own reply
+        s.checkpoint_epoch = d["at"]
     s.approved_batches = [k for k in d["approved_batches"]]
 
 
