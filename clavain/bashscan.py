@@ -74,23 +74,26 @@ def _tokens(line: str) -> list[str]:
 
 
 def _split(tokens: list[str]) -> list[tuple[list[str], list[str]]]:
-    """Simple commands as (words, redirection redirections)."""
+    """Simple commands as (words, redirection targets). The word after ``<``, ``<<`` or ``<<<`` is input,
+    and a file-descriptor number before a redirection (``2>``) is not an argument."""
     commands: list[tuple[list[str], list[str]]] = []
     words: list[str] = []
     redirections: list[str] = []
-    expect_target = False
+    expect = ""
     for tok in tokens:
         if tok and all(ch in _PUNCT for ch in tok):
             if any(ch in tok for ch in ";|()\n") or tok in ("&", "&&"):
                 if words or redirections:
                     commands.append((words, redirections))
                 words, redirections = [], []
-            expect_target = ">" in tok
+            elif words and words[-1].isdigit() and len(words[-1]) == 1 and tok[0] in "<>":
+                words.pop()
+            expect = "target" if ">" in tok else "input" if "<" in tok else ""
             continue
-        if expect_target:
-            expect_target = False
-            if not tok.isdigit() and tok != "-":
+        if expect:
+            if expect == "target" and not tok.isdigit() and tok != "-":
                 redirections.append(tok)
+            expect = ""
             continue
         words.append(tok)
     if words or redirections:

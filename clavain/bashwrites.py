@@ -119,12 +119,17 @@ def _find_targets(args: list[str]) -> list[str]:
 
 
 def _value(args: list[str], names: tuple[str, ...]) -> str | None:
+    """The value of the first of the options ``names`` (``-o X``, ``-sSo X``, ``-oX``, ``--output=X``)."""
     for i, arg in enumerate(args):
-        if arg in names and i + 1 < len(args):
-            return args[i + 1]
         for name in names:
-            if name.startswith("--") and arg.startswith(name + "="):
-                return arg.split("=", 1)[1]
+            if name.startswith("--"):
+                if arg == name and i + 1 < len(args):
+                    return args[i + 1]
+                if arg.startswith(name + "="):
+                    return arg.split("=", 1)[1]
+            elif arg.startswith("-") and not arg.startswith("--") and name[1] in arg[1:]:
+                rest = arg[arg.index(name[1], 1) + 1:]
+                return rest or (args[i + 1] if i + 1 < len(args) else None)
     return None
 
 

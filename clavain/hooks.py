@@ -23,8 +23,9 @@ PreToolUse rules:
               (``~/.claude/projects/``, the payload's ``transcript_path``; approvals trust them).
   run active  EnterPlanMode (rule 6); Bash running an external agent (codex, dispatch.sh, interserve,
               oracle) unless every active run's dispatch is ``external`` (rule 5).
-  waiting     Edit/Write/MultiEdit/NotebookEdit, the subagent tool (Agent, Task) and external agents while
-  or halted   a run is ``awaiting_approval`` or ``halted`` (rules 3 and 4).
+  waiting     Edit/Write/MultiEdit/NotebookEdit, the subagent tool (Agent, Task), external agents and Bash
+  or halted   commands seen writing inside the project (``clavain.bashscan``) while a run is
+              ``awaiting_approval`` or ``halted`` (rules 3 and 4). ``clavain-cli run ...`` and reads pass.
 
 Active runs are the files ``<project>/.clavain/active/<run-id>.json`` (one ``listdir``); with none the
 hook decides without reading anything else. The project is found from ``CLAVAIN_PROJECT_DIR`` if set,
@@ -177,7 +178,7 @@ def _waiting_message(run: Run, tool: str) -> str:
     else:
         what = f"run {run.run_id} is awaiting the user's approval of batch {run.batch} of {run.batches} (plan {run.plan})"
         todo = "Present the batch report to the user (clavain-cli run status) and wait for their reply"
-    return (f"{tool} is blocked: {what}. {todo}; do not edit files or start subagents until the user answers.\n"
+    return (f"{tool} is blocked: {what}. {todo}; do not change files or start subagents until the user answers.\n"
             f"next: {run.next}" + ("" if "(" in run.next else " (only after the user's word)"))
 
 
@@ -220,8 +221,9 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
         if place:
             return _block(_protected_message(f"{tool} on {path}", place))
     command = str(tool_input.get("command", ""))
-    # every forging route names a protected place or clavain; an external agent matters only while a run is active
-    if tool == "Bash" and (places.might_name_protected(command) or (runs and any(
+    # every forging route names a protected place or clavain; external agents and project writes matter
+    # only while a run is active or waiting
+    if tool == "Bash" and (waiting or places.might_name_protected(command) or (runs and any(
             name.split(".")[0] in command for name in EXTERNAL_AGENTS))):
         from clavain.bashscan import scan as scan_bash
 
@@ -243,8 +245,9 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
         return _block(f"plan mode is not used while run {run.run_id} executes {run.plan}: the plan already exists. "
                       f"If the scope changed, stop and ask the user.\nnext: {run.next}")
     agent = _external_agent(scan)
-    if waiting and (tool in EDIT_TOOLS or tool in SUBAGENT_TOOLS or agent):
-        return _block(_waiting_message(waiting[0], f"`{agent}`" if agent else str(tool)))
+    writes = scan.writes_project if scan is not None else ""
+    if waiting and (tool in EDIT_TOOLS or tool in SUBAGENT_TOOLS or agent or writes):
+        return _block(_waiting_message(waiting[0], f"`{agent or writes}`" if agent or writes else str(tool)))
     local = [r for r in runs if r.dispatch != "external"]
     if agent and local:
         return _block(f"`{agent}` dispatches an external agent, and run {local[0].run_id} uses local subagents. Do "

@@ -155,6 +155,6 @@ class Places:
                 return True
             target = os.path.join(self.cwd, target)
         target = os.path.normpath(target)
-        if target in _DEVICES or any(_under(target, temp) for temp in self.temp):
-            return False
-        return _under(target, self.project) if self.project else True
+        if self.project and _under(target, self.project):  # a project may itself live in a temporary folder
+            return True
+        return not self.project and target not in _DEVICES and not any(_under(target, temp) for temp in self.temp)

@@ -1,7 +1,7 @@
 """End to end: the real `claude` binary runs /clavain:execute-plan against a scripted fake model.
 
 Session 1 plays a model that runs the gate, executes batch 1, and then at the checkpoint tries every way
-past it: an Edit, `run approve` with no reply from the user, a subagent, `codex`, a prompt forged through
+past it: an Edit, a `sed -i`, `run approve` with no reply from the user, a subagent, `codex`, a prompt forged through
 `clavain-cli hook user-prompt-submit`, and a write into `.clavain/`. Every one must fail, and the run
 folder must show it. Session 2 is the user answering: a fresh session whose SessionStart hook names the
 waiting run, whose prompt the UserPromptSubmit hook records, and whose `run approve` then passes with
@@ -90,6 +90,7 @@ def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
         ("checkpoint", bash("clavain-cli run checkpoint")),
         # the checkpoint: every way past it must fail
         ("edit", [tool("Edit", file_path=str(out / "task-2.md"), old_string="Task 2", new_string="Task 2b")]),
+        ("sed", bash("sed -i 's/Task 2/Task 2b/' out/task-2.md")),
         ("approve", bash("clavain-cli run approve")),
         ("agent", [tool("Agent", description="Task 3", prompt="Write notes/three.md",
                         subagent_type="general-purpose")]),
@@ -154,6 +155,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
 
     # at the checkpoint every way past it fails
     refused("edit", "Edit is blocked")
+    refused("sed", "`sed -i s/Task 2/Task 2b/ out/task-2.md` is blocked: run")
     refused("agent", "Agent is blocked")
     refused("codex at checkpoint", "`codex` is blocked")
     refused("forge prompt", "running a clavain hook by hand is blocked")
@@ -166,7 +168,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     assert (run / "tasks" / "task-1.md").read_text() == "Task 1: wrote notes/one.md\n"
     assert (run / "tasks" / "task-2.md").read_text() == "Task 2: wrote notes/two.md\n"
     assert (run / "batches" / "batch-1.md").exists()
-    assert (project / "out" / "task-2.md").read_text() == "Task 2: wrote notes/two.md\n"  # the Edit never ran
+    assert (project / "out" / "task-2.md").read_text() == "Task 2: wrote notes/two.md\n"  # the Edit and sed never ran
     prompts = run / "prompts.jsonl"
     assert not prompts.exists() or "approved" not in prompts.read_text()
     events = [json.loads(line)["event"] for line in (run / "journal.jsonl").read_text().splitlines()]

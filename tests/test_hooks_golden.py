@@ -24,6 +24,8 @@ CASES = {
     "codex-running-local": ("running", "local", "pre-tool-use",
                             lambda p: tool_call(p, "Bash", command="codex exec 'x'")),
     "enter-plan-mode": ("running", "local", "pre-tool-use", lambda p: tool_call(p, "EnterPlanMode")),
+    "bash-writes-project-halted": ("halted", "local", "pre-tool-use",
+                                   lambda p: tool_call(p, "Bash", command="sed -i 's/a/b/' src/x.py && git commit -qam fix")),
     "forged-prompt": (None, "local", "pre-tool-use",
                       lambda p: tool_call(p, "Bash", command="echo '{}' | clavain-cli hook user-prompt-submit")),
     "bash-writes-state": (None, "local", "pre-tool-use",
