@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from test_run_support import cli, do_task, golden, normalise, ok, run_dir, say, to_checkpoint, write_plan
+from conftest import check_golden
+from test_run_support import cli, do_task, normalise, ok, run_dir, say, to_checkpoint, write_plan
 
 
 @pytest.fixture
@@ -41,7 +42,7 @@ NAMES = ["brief-1.md", "status-checkpoint.txt", "approve.txt", "batch-1.md", "ha
 @pytest.mark.parametrize("name", NAMES)
 def test_rendered_text_matches_golden(scripted, name):
     project, texts = scripted
-    golden(name, normalise(texts[name], project))
+    check_golden("run", name, normalise(texts[name], project))
 
 
 def test_verify_failure_halt_report(project):
@@ -49,4 +50,5 @@ def test_verify_failure_halt_report(project):
     ok(project, "start", "plan.md")
     ok(project, "task-start", "1")
     assert cli(project, "verify", "1").code == 1
-    golden("halt-verify.md", normalise((run_dir(project) / "batches" / "halt-1.md").read_text(), project))
+    report = (run_dir(project) / "batches" / "halt-1.md").read_text()
+    check_golden("run", "halt-verify.md", normalise(report, project))

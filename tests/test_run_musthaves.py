@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from test_run_support import golden, js, normalise, ok, write_plan
+from conftest import check_golden
+from test_run_support import js, normalise, ok, write_plan
 
 PLAN = """\
 # Must-Haves Plan
@@ -47,7 +48,7 @@ def checked(project):
 
 def test_each_result_kind_reads_as_it_should(checked):
     out = ok(checked, "must-haves").out
-    golden("must-haves.txt", normalise(out, checked))
+    check_golden("run", "must-haves.txt", normalise(out, checked))
     assert "MISSING · artifact: app/missing.py" in out
     assert "check yourself · key link: the settings page -> app/core.py (from 'the settings page'" in out
 

@@ -128,17 +128,3 @@ def normalise(text: str, project: Path) -> str:
     for pattern, repl in _VOLATILE:
         text = pattern.sub(repl, text)
     return text
-
-
-def golden(name: str, text: str) -> None:
-    import os
-
-    path = Path(__file__).parent / "golden" / "run" / name
-    if os.environ.get("CLAVAIN_UPDATE_GOLDEN") == "1" or not path.exists():
-        if not os.environ.get("CLAVAIN_UPDATE_GOLDEN") and not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            raise AssertionError(f"golden file {path} was missing and has been written; check it and rerun")
-        path.write_text(text)
-        return
-    assert text == path.read_text(), f"{name} differs from its golden file (CLAVAIN_UPDATE_GOLDEN=1 rewrites it)"
