@@ -435,3 +435,17 @@ def test_prompts_are_read_as_utf8_whatever_the_locale(git_project, locale):
     r = subprocess.run([str(ENTRY), "user-prompt-submit"], input=raw, cwd=git_project, env=full, capture_output=True)
     assert r.returncode == 0, r.stderr
     assert json.loads((run / "prompts.jsonl").read_text(encoding="utf-8"))["prompt"] == "naïve — \ufffd ok"
+
+
+@pytest.mark.parametrize("event,data", [
+    ("pre-tool-use", {"tool_name": "Bash", "tool_input": {"command": "ls"}}),
+    ("user-prompt-submit", {"prompt": "hello"}),
+    ("session-start", {"source": "startup"}),
+    ("post-tool-use", None),
+])
+def test_every_hook_event_is_a_cli_subcommand(git_project, event, data):
+    r = run_cli(["hook", event], cwd=git_project, stdin=json.dumps({"cwd": str(git_project), **(data or {})}))
+    if data is None:
+        assert r.code == 2 and "invalid choice: 'post-tool-use'" in r.err
+    else:
+        assert (r.code, r.out, r.err) == (0, "", "")
