@@ -4,14 +4,11 @@ user sees, and the SessionStart context. CLAVAIN_UPDATE_GOLDEN=1 rewrites tests/
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
-from conftest import ROOT
+from conftest import check_golden
 from test_hooks import decide, make_run, payload, run_entry, tool_call
-
-GOLDEN = ROOT / "tests" / "golden" / "hooks"
 
 # name -> (state of the one run or None, dispatch, event, payload maker or raw stdin)
 CASES = {
@@ -24,8 +21,8 @@ CASES = {
     "codex-running-local": ("running", "local", "pre-tool-use",
                             lambda p: tool_call(p, "Bash", command="codex exec 'x'")),
     "enter-plan-mode": ("running", "local", "pre-tool-use", lambda p: tool_call(p, "EnterPlanMode")),
-    "bash-writes-project-halted": ("halted", "local", "pre-tool-use",
-                                   lambda p: tool_call(p, "Bash", command="sed -i 's/a/b/' src/x.py && git commit -qam fix")),
+    "bash-writes-project-halted": ("halted", "local", "pre-tool-use", lambda p: tool_call(
+        p, "Bash", command="sed -i 's/a/b/' src/x.py && git commit -qam fix")),
     "forged-prompt": (None, "local", "pre-tool-use",
                       lambda p: tool_call(p, "Bash", command="echo '{}' | clavain-cli hook user-prompt-submit")),
     "bash-writes-state": (None, "local", "pre-tool-use",
@@ -42,15 +39,6 @@ CASES = {
 }
 
 
-def check_golden(name: str, text: str) -> None:
-    path = GOLDEN / f"{name}.txt"
-    if os.environ.get("CLAVAIN_UPDATE_GOLDEN") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    assert path.exists(), f"missing golden file {path}; run with CLAVAIN_UPDATE_GOLDEN=1"
-    assert text == path.read_text(), f"{path} differs (CLAVAIN_UPDATE_GOLDEN=1 rewrites it)"
-
-
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_hook_text(git_project, name):
     state, dispatch, event, make = CASES[name]
@@ -64,4 +52,4 @@ def test_hook_text(git_project, name):
     if out:
         out = json.dumps(json.loads(out), indent=2)
     text = f"exit {r.returncode}\n--- stdout\n{out}\n--- stderr\n{r.stderr}".replace(str(git_project), "<project>")
-    check_golden(name, text)
+    check_golden("hooks", f"{name}.txt", text)
