@@ -23,7 +23,7 @@ import os
 import re
 import shlex
 
-from clavain.bashwrites import INTERPRETER, WRITE_SIGNS, operands, protected_word, targets
+from clavain.bashwrites import INTERPRETER, operands, program_writes, protected_word, targets
 from clavain.places import Places
 
 HOOK_EVENTS = ("user-prompt-submit", "pre-tool-use", "session-start")
@@ -196,7 +196,7 @@ def _scan_into(result: Scan, line: str, depth: int, places: Places) -> None:
             result.hook_call = True
         written = targets(name, args)
         interpreted = INTERPRETER.match(name)
-        if interpreted and WRITE_SIGNS.search(_program_text(name, args, code, full)):
+        if interpreted and program_writes(name, _program_text(name, args, code, full)):
             written.append("")
         if any(places.in_project(target, cd) for target in written):
             result.note_project(" ".join(words))

@@ -41,12 +41,24 @@ _GIT_LISTS = {"branch": {"-l", "--list", "-a", "--all", "-r", "--remotes", "--sh
 _GIT_VALUE_OPTIONS = {"-C", "-c", "--git-dir", "--work-tree", "--namespace", "--exec-path", "--config-env"}
 _FIND_WRITES = {"-delete", "-fprint", "-fprint0", "-fprintf", "-fls"}
 _FIND_RUNS = {"-exec", "-execdir", "-ok", "-okdir"}
-# signs that inline program text writes files (read only when a run waits for the user)
-WRITE_SIGNS = re.compile(
+# signs that program text given on the command line writes files (read only while a run waits for the user)
+_WRITE_SIGNS = re.compile(
     r"\bopen\s*\([^)]*,\s*(?:mode\s*=\s*)?['\"][rbt]*[wax+]|\.write\b|write_text|write_bytes|writeFile|appendFile|"
     r"\bunlink|os\.remove|rmtree|\brename|\bmkdirs?\b|makedirs|shutil|copyfile|\btruncate|symlink|\bsystem\s*\(|"
     r"subprocess|popen|spawn|\bexec[lv]?p?e?\s*\(|File\.(?:write|open|delete)|fs\.(?:write|append|unlink|rm|rename|"
-    r"mkdir|copy|truncate|symlink)|\bprint\b[^;}]*>|\bDROP\b|\bDELETE\b|\bINSERT\b|\bUPDATE\b|\bCREATE\b", re.I)
+    r"mkdir|copy|truncate|symlink)")
+_AWK_WRITES = re.compile(r"\bprint[f]?\b[^;}()]*>|\bsystem\s*\(")
+_SQL_WRITES = re.compile(r"\b(?:insert|update|delete|create|drop|alter|replace|vacuum|attach|\.import|\.restore)\b",
+                         re.I)
+
+
+def program_writes(name: str, text: str) -> bool:
+    """Whether program text an interpreter runs from the command line shows signs of writing files."""
+    if name == "sqlite3":
+        return bool(_SQL_WRITES.search(text))
+    if name in ("awk", "gawk", "mawk", "nawk"):
+        return bool(_AWK_WRITES.search(text))
+    return bool(_WRITE_SIGNS.search(text))
 
 
 def operands(args: list[str]) -> list[str]:
