@@ -15,6 +15,9 @@ from clavain.run_state import RunState
 from clavain.run_store import RunFolder
 
 BAR_WIDTH = 10
+STATUS_ALL_TASKS = 40   # ``run status`` lists every task up to this many; beyond, see ``status_rows``
+STATUS_WINDOW = 12
+WINDOW_LEAD = 2         # finished tasks shown before a batch's first open one
 STEP_CHARS = 160
 STATE_WORDS = {"running": "running", "awaiting_approval": "awaiting your approval", "halted": "halted",
                "finished": "finished", "aborted": "aborted"}
@@ -98,7 +101,56 @@ def ensure_reports(folder: RunFolder, s: RunState) -> None:
 
 
 def status_text(folder: RunFolder, s: RunState, notes: list[str]) -> str:
-    return render("status.md.j2", **_common(folder, s), notes=notes)
+    return render("status.md.j2", **_common(folder, s), notes=notes, rows=status_rows(s),
+                  capped=len(s.tasks) > STATUS_ALL_TASKS)
+
+
+def _counts(tasks: list) -> str:
+    """``3 done, 1 skipped`` (statuses in a fixed order, zeros left out)."""
+    n = {status: 0 for status in ("running", "failed", "done", "skipped", "pending")}
+    for t in tasks:
+        n[t.status] += 1
+    return ", ".join(f"{count} {status}" for status, count in n.items() if count)
+
+
+def _batch_row(s: RunState, k: int, window: Optional[int]) -> dict:
+    """One batch with its tasks; with ``window``, at most that many tasks, from just before its first open one."""
+    tasks = s.batch_tasks(k)
+    label = " (approved)" if k in s.approved_batches else " (current)" if k == s.batch else ""
+    row = {"title": f"batch {k}{label}", "tasks": tasks, "before": "", "after": ""}
+    if window is None or len(tasks) <= window:
+        return row
+    first_open = next((i for i, t in enumerate(tasks) if t.status not in FINISHED), len(tasks))
+    start = max(0, min(first_open - WINDOW_LEAD, len(tasks) - window))
+    shown = tasks[start:start + window]
+    row["tasks"] = shown
+    row["before"] = start and f"{start} earlier task(s): {_counts(tasks[:start])}"
+    rest = tasks[start + len(shown):]
+    row["after"] = rest and f"{len(rest)} later task(s): {_counts(rest)}"
+    return row
+
+
+def _range_row(s: RunState, first: int, last: int) -> dict:
+    tasks = [t for k in range(first, last + 1) for t in s.batch_tasks(k)]
+    approved = all(k in s.approved_batches for k in range(first, last + 1))
+    title = f"batch {first}" if first == last else f"batches {first}-{last}"
+    return {"title": f"{title}{' (approved)' if approved else ''}: {len(tasks)} task(s): {_counts(tasks)}",
+            "tasks": [], "before": "", "after": ""}
+
+
+def status_rows(s: RunState) -> list[dict]:
+    """What ``run status`` lists: every task of a small run; of a large one (more than ``STATUS_ALL_TASKS``),
+    the previous and the current batch (each cut to a window of ``STATUS_WINDOW`` tasks around where the
+    work is) and one line of counts for the batches before and after them. ``--json`` keeps every task."""
+    last = len(s.batches)
+    if len(s.tasks) <= STATUS_ALL_TASKS:
+        return [_batch_row(s, k, None) for k in range(1, last + 1)]
+    shown = [k for k in (s.batch - 1, s.batch) if k >= 1]
+    rows = [_range_row(s, 1, shown[0] - 1)] if shown[0] > 1 else []
+    rows += [_batch_row(s, k, STATUS_WINDOW) for k in shown]
+    if s.batch < last:
+        rows.append(_range_row(s, s.batch + 1, last))
+    return rows
 
 
 def todos(s: RunState) -> list[dict]:
