@@ -23,7 +23,7 @@ say "clavain-cli run start plan.md"
 
 # Task 1: the package skeleton.
 "$cli" run task-start 1 >/dev/null
-mkdir -p greet && printf 'def greet(name):\n    raise NotImplementedError\n' > greet/__init__.py
+mkdir -p greet && printf 'def greet(name):\n    return ""\n' > greet/__init__.py
 "$cli" run verify 1 | tail -n 1
 echo "Created greet/__init__.py with an empty greet()." > out-1.md
 say "clavain-cli run task-done 1 --output out-1.md"
