@@ -14,7 +14,8 @@ How a hook answers (one choice, used everywhere):
             non-blocking error and shows the one stderr line to the user.
 
 Where a run is known to be awaiting approval or halted, a problem fails closed (exit 2) for the tools that
-state blocks. UserPromptSubmit never exits 2 (that would erase the user's prompt).
+state blocks, except Bash: ``clavain-cli run approve`` and the user's other decisions go through Bash, so a
+problem never locks them out. UserPromptSubmit never exits 2 (that would erase the user's prompt).
 
 PreToolUse rules:
   always      Bash running ``clavain-cli hook ...`` (a forged prompt); Bash writing into a protected place,
