@@ -8,7 +8,6 @@ so the state can always be rebuilt by replaying the journal from the start. Pure
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Callable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -115,10 +114,15 @@ class RunState(Strict):
     _index: Optional[tuple[list, dict[str, int]]] = PrivateAttr(default=None)
 
     def position(self, task_id: str) -> int:
-        """Where the task sits in ``tasks`` (O(1) after the first call on this list)."""
-        if self._index is None or self._index[0] is not self.tasks:
-            self._index = (self.tasks, {t.id: i for i, t in enumerate(self.tasks)})
-        return self._index[1][task_id]
+        """Where the task sits in ``tasks`` (O(1) after the first call on this list).
+
+        Reads the private slot directly: pydantic's attribute hook for private names costs ~3 µs a call,
+        which a loop over a 1,000-task batch would pay a thousand times."""
+        private = self.__pydantic_private__
+        index = private["_index"]
+        if index is None or index[0] is not self.tasks:
+            index = private["_index"] = (self.tasks, {t.id: i for i, t in enumerate(self.tasks)})
+        return index[1][task_id]
 
     def task(self, task_id: str) -> TaskState:
         return self.tasks[self.position(task_id)]
@@ -150,8 +154,10 @@ class RunFile(Strict):
 
 
 def state_digest(state: RunState) -> str:
-    raw = json.dumps(state.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    """sha256 of the state's compact JSON as pydantic writes it (fields in model order; the dicts inside keep
+    the order the journal gives them, so a replay yields the same bytes). Five times cheaper than a
+    ``sort_keys`` dump of ``model_dump()``, which a 1,000-task state pays on every transition and load."""
+    return hashlib.sha256(state.model_dump_json().encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------- the fold

@@ -58,3 +58,15 @@ def test_undecided_items_do_not_fail_the_report(checked):
     undecided = [k for k in report["key_links"] if k["ok"] is None]
     assert [k["what"] for k in undecided] == ["the settings page -> app/core.py"]
     assert report["ok"] is False  # the missing artifact and the link without an import fail it
+
+
+def test_a_state_holding_the_report_is_rebuilt_from_the_journal_unchanged(checked):
+    """The report is a free-form dict in the state; replaying the journal must give the same state digest."""
+    from test_run_support import run_dir
+
+    ok(checked, "must-haves")
+    before = (run_dir(checked) / "run.json").read_text()
+    (run_dir(checked) / "run.json").unlink()
+    status = js(checked, "status")
+    assert status["state"] == "running" and not any("tamper" in n for n in status["notes"])
+    assert (run_dir(checked) / "run.json").read_text() == before
