@@ -148,14 +148,13 @@ class Journal:
         return entry, torn_at, torn
 
     def _raise_first_bad(self) -> None:
-        """Error path only: scan the whole chain to name the first bad line (O(n) is fine here)."""
-        entries = self.verify()
-        raise JournalTampered(self.path, self._count_lines(), len(entries), "last entry is not a valid journal entry",
-                              valid=entries)
+        """Error path only: scan the whole chain to name the first bad line (O(n) is fine here).
 
-    def _count_lines(self) -> int:
-        with open(self.path, "rb") as fh:
-            return fh.read().count(b"\n")
+        ``verify`` raises at that line. Should it pass (the file changed between the two reads), the last
+        line it read is named."""
+        entries = self.verify()
+        raise JournalTampered(self.path, len(entries), len(entries), "last entry is not a valid journal entry",
+                              valid=entries[:-1])
 
     # -- public API -----------------------------------------------------------------------------------------
     def last(self) -> Optional[dict]:
