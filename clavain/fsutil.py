@@ -55,12 +55,17 @@ def atomic_write(path: Path, data: str | bytes) -> None:
 
 
 def append_line(path: Path, line: str) -> None:
-    """Append one line (a newline is added) and fsync before returning."""
+    """Append one line (a newline is added) and fsync before returning.
+
+    If the file ends in a torn line (a writer died mid-line), the new line starts on a line of its own, so
+    the torn fragment never swallows it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
-        os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
+        size = os.fstat(fd).st_size
+        lead = "\n" if size and os.pread(fd, 1, size - 1) != b"\n" else ""
+        os.write(fd, (lead + line.rstrip("\n") + "\n").encode("utf-8"))
         os.fsync(fd)
     finally:
         os.close(fd)
