@@ -6,7 +6,7 @@ Exit codes (the whole CLI and every hook follow this one table):
     1  refused by a rule or a gate; the message names the next allowed command
     2  bad input or usage; the message says what and where (``path:line`` for files)
     3  environment problem: a missing dependency, unreadable or corrupt state, a tool that cannot run
-  130  interrupted (Ctrl-C), as shells report it; nothing half-done is recorded
+  130  interrupted (Ctrl-C), as shells report it; a run resumes from what was recorded
 
 Hooks block a tool call with exit 2 as Claude Code requires (stderr goes to the model); see
 ``clavain.hooks``. Only ``main`` maps exceptions to exit codes; the core raises.
