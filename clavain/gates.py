@@ -374,15 +374,18 @@ def _tier(s: _Session) -> tuple[str, str, Optional[str]]:
 # -- the decision --------------------------------------------------------------------------------------
 
 def _refusal(s: _Session, current: Optional[str], target: str, why: str) -> Refused:
+    """The way out of a block is the user's: the model shows the message and stops (commands/execute-plan.md)."""
     artifact = s.artifact_rel() or "<plan.md>"
-    ways = []
     options = allowed_from(current)
+    review = "the user reviews the plan"
     if options:
-        ways.append(f"record the phase the lifecycle allows next ({', '.join(options)}), for example after "
-                    f"reviewing the plan: clavain-cli advance-phase '{s.bead}' {options[0]} '<reason>' '{artifact}'")
-    ways.append(f"or override, with the reason recorded: {SKIP_HINT} clavain-cli enforce-gate '{s.bead}' "
-                f"{target} '{artifact}'")
-    return Refused(f"gate blocked: {why}", next_command="; ".join(ways))
+        review += (f" and records the phase the lifecycle allows next ({', '.join(options)}), e.g. "
+                   f"clavain-cli advance-phase '{s.bead}' {options[0]} '<reason>' '{artifact}'")
+    override = (f"or the user sets {SKIP_HINT} themselves (the reason is recorded) and reruns "
+                f"clavain-cli enforce-gate '{s.bead}' {target} '{artifact}'")
+    return Refused(f"gate blocked: {why}",
+                   next_command=f"show this to the user and stop; do not run the ways out yourself. "
+                                f"Ways out, for the user: {review}; {override}")
 
 
 def _judge(s: _Session, current: Optional[str], target: str, tier: str, tier_source: str,

@@ -23,6 +23,11 @@ def test_hard_refusal_golden(project):
     assert run_cli(["advance-phase", "demo-abc1", "brainstorm", "idea", "plan.md"], cwd=project).code == 0
     r = run_cli(["enforce-gate", "demo-abc1", "executing", "plan.md"], cwd=project)
     assert r.code == 1
+    next_step = r.err.split("next: ", 1)[1]
+    # the model is told to stop; the ways out are the user's, not commands for the model to run next
+    assert next_step.startswith("show this to the user and stop")
+    assert "the user sets CLAVAIN_SKIP_GATE='<reason>' themselves" in next_step
+    assert "the user reviews the plan" in next_step
     check_golden("gate", "refusal-hard.txt", r.err)
 
 
