@@ -44,7 +44,7 @@ def register(sub) -> None:
     p.add_argument("--reason", required=True)
     p = add("verify", _verify, "run task N's <verify> entries")
     p.add_argument("task")
-    p.add_argument("--timeout", type=float, default=300.0, help="seconds per entry (default 300)")
+    p.add_argument("--timeout", type=_positive_seconds, default=300.0, help="seconds per entry (default 300)")
     add("checkpoint", _simple("checkpoint"), "close the batch and write its report")
     p = add("approve", _approve, "pass the checkpoint (needs the user's reply)")
     p.add_argument("--note")
@@ -54,6 +54,19 @@ def register(sub) -> None:
                                 ("must-haves", "must_haves", "check the plan's Must-Haves"),
                                 ("finish", "finish", "write the final report")):
         add(name, _simple(fn), help_text)
+
+
+def _positive_seconds(text: str) -> float:
+    """argparse type for a timeout: a finite number of seconds above 0 (not -1, 0, nan or inf)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 (e.g. 300)")
+    return value
 
 
 def _usage(parser, ctx) -> int:
