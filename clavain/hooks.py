@@ -22,8 +22,9 @@ PreToolUse rules:
               and Edit/Write/MultiEdit/NotebookEdit on a path in one (``clavain.places``): the state folder
               ``.clavain/`` (only ``clavain-cli run`` writes it) and Claude Code's session transcripts
               (``~/.claude/projects/``, the payload's ``transcript_path``; approvals trust them).
-  run active  EnterPlanMode (rule 6); Bash running an external agent (codex, dispatch.sh, interserve,
-              oracle) unless every active run's dispatch is ``external`` (rule 5).
+  run active  EnterPlanMode (rule 6); creating, writing or moving the external opt-in flag
+              ``.claude/clodex-toggle.flag`` (Bash or an edit tool; rule 5); Bash running an external agent
+              (codex, dispatch.sh, interserve, oracle) unless every active run's dispatch is ``external`` (rule 5).
   waiting     Edit/Write/MultiEdit/NotebookEdit, the subagent tool (Agent, Task), external agents and Bash
   or halted   commands seen writing inside the project (``clavain.bashscan``) while a run is
               ``awaiting_approval`` or ``halted`` (rules 3 and 4). ``clavain-cli run ...`` and reads pass.
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import os
 
-from clavain.places import STATE, Places
+from clavain.places import OPT_IN_FLAG, STATE, Places
 
 STATE_DIRNAME = ".clavain"
 WAITING = ("awaiting_approval", "halted")
@@ -197,6 +198,9 @@ def _protected_message(what: str, place: str) -> str:
     """``what`` ("Write on PATH", "this command (WORD)") is blocked because it writes the protected ``place``."""
     if place == STATE:
         why = f"{STATE} holds run state that only `clavain-cli run ...` changes. Reading it is fine"
+    elif place == OPT_IN_FLAG:
+        why = (f"{OPT_IN_FLAG} opts this project in to external agents, and external dispatch needs the user's "
+               "opt-in. Ask the user; while a run is active only they create that file")
     else:
         why = (f"{place} are written only by Claude Code, and approvals read them as the record of what the "
                "user said. Reading them is fine")
@@ -215,7 +219,7 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
     tool_input = payload.get("tool_input")
     tool_input = tool_input if isinstance(tool_input, dict) else {}
     waiting = [r for r in runs if r.state in WAITING]
-    places = Places.for_hook(payload, env, (waiting or runs)[0].project if runs else "")
+    places = Places.for_hook(payload, env, (waiting or runs)[0].project if runs else "", opt_in_flag=bool(runs))
     scan = None
     if tool in EDIT_TOOLS:
         path, place = _protected_path(tool_input, places)

@@ -7,6 +7,10 @@ Two places have one writer each, and a PreToolUse hook blocks everyone else, run
   any ``.claude/projects`` path, and the payload's ``transcript_path``): only Claude Code writes them, and
   approvals trust them as the user's own words.
 
+While a run of the project is active, a third place is protected: the external-dispatch opt-in flag
+``.claude/clodex-toggle.flag`` (any file of that name). Creating it is the user's opt-in to external agents;
+with no run active, Clavain's own interserve toggle creates it through the model at the user's request.
+
 While a run waits for the user, writes inside the project are blocked too; ``/dev/null``, the standard
 streams and temporary folders stay harmless, and so does anything outside the project.
 
@@ -20,6 +24,8 @@ import os
 STATE_DIRNAME = ".clavain"
 STATE = f"{STATE_DIRNAME}/"
 TRANSCRIPTS = "Claude Code's session transcripts"
+OPT_IN_FLAG_NAME = "clodex-toggle.flag"
+OPT_IN_FLAG = f".claude/{OPT_IN_FLAG_NAME}"
 
 _DELIMITERS = str.maketrans({ch: " " for ch in "=:'\"(),;<>|&{}[]\t\n\r"})
 _VARIABLES = ("HOME", "CLAUDE_CONFIG_DIR", "TMPDIR")
@@ -38,10 +44,11 @@ def _names_transcript_folder(parts: list[str]) -> bool:
 class Places:
     """The places one hook call knows: built from the payload and the environment Claude Code gives the hook."""
 
-    __slots__ = ("project", "cwd", "values", "roots", "transcript_name", "temp")
+    __slots__ = ("project", "cwd", "values", "roots", "transcript_name", "temp", "opt_in_flag")
 
     def __init__(self, project: str = "", cwd: str = "", home: str = "", config_dir: str = "",
-                 transcript: str = "", tmpdir: str = "") -> None:
+                 transcript: str = "", tmpdir: str = "", opt_in_flag: bool = False) -> None:
+        self.opt_in_flag = opt_in_flag  # whether the opt-in flag is protected (a run is active)
         self.project = os.path.normpath(project) if project else ""
         self.cwd = cwd
         self.values = {"HOME": home, "CLAUDE_CONFIG_DIR": config_dir, "TMPDIR": tmpdir}
@@ -52,13 +59,13 @@ class Places:
         self.temp = _TEMP + ((tmpdir.rstrip("/"),) if tmpdir.startswith("/") and len(tmpdir) > 1 else ())
 
     @classmethod
-    def for_hook(cls, payload: dict, env, project: str = "") -> "Places":
+    def for_hook(cls, payload: dict, env, project: str = "", opt_in_flag: bool = False) -> "Places":
         def text(value) -> str:
             return value if isinstance(value, str) else ""
 
         return cls(project=project, cwd=text(payload.get("cwd")), home=text(env.get("HOME")),
                    config_dir=text(env.get("CLAUDE_CONFIG_DIR")), transcript=text(payload.get("transcript_path")),
-                   tmpdir=text(env.get("TMPDIR")))
+                   tmpdir=text(env.get("TMPDIR")), opt_in_flag=opt_in_flag)
 
     # ------------------------------------------------------------ cheap checks on the raw command text
 
@@ -69,6 +76,8 @@ class Places:
         if "clavain" in text or ".claude" in text or "CLAUDE_CONFIG_DIR" in text:
             return True
         if self.transcript_name and self.transcript_name in text:
+            return True
+        if self.opt_in_flag and OPT_IN_FLAG_NAME in text:
             return True
         return any(root in text for root in self.roots)
 
@@ -117,6 +126,8 @@ class Places:
             return STATE
         if _names_transcript_folder(parts) or (self.transcript_name and parts[-1] == self.transcript_name):
             return TRANSCRIPTS
+        if self.opt_in_flag and parts[-1] == OPT_IN_FLAG_NAME:
+            return OPT_IN_FLAG
         if path.startswith("/"):
             normal = os.path.normpath(path)
             if any(_under(normal, root) for root in self.roots):
