@@ -7,7 +7,9 @@ changes anything; what it changes is one journal event.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Mapping, Optional
 
@@ -19,6 +21,7 @@ from clavain.run_rules import (CLI, check_checkpoint, check_task_done, check_tas
                                check_verify, find_task, refuse)
 
 DEFAULT_VERIFY_TIMEOUT = 300.0
+MAX_OUTPUT_BYTES = 5 * 2**20   # a task's output is a summary; larger files are named in it, not stored
 
 
 def output_name(task_id: str) -> str:
@@ -39,9 +42,9 @@ def task_start(project: Path, run_id: Optional[str], task_id: str, env: Mapping[
 
 def task_done(project: Path, run_id: Optional[str], task_id: str, output: str, env: Mapping[str, str],
               stdin_text: Optional[str] = None, cwd: Optional[Path] = None) -> Outcome:
+    raw = read_output(output, stdin_text, cwd or project, task_id)  # before the lock: a slow read holds nothing
     with session(project, run_id, env) as s:
         task = find_task(s.state, task_id)
-        raw = _read_output(output, stdin_text, cwd or project, task.id)
         digest = hashlib.sha256(raw).hexdigest()
         if task.status == "done" and task.output_sha256 == digest:
             return Outcome(s.state, f"task {task.id} is already recorded as done with this output")
@@ -59,19 +62,44 @@ def task_done(project: Path, run_id: Optional[str], task_id: str, output: str, e
                        {"task": task.id, "output": rel, "output_sha256": digest, "files_changed": changed})
 
 
-def _read_output(output: str, stdin_text: Optional[str], cwd: Path, task_id: str) -> bytes:
+def read_output(output: str, stdin_text: Optional[str], cwd: Path, task_id: str) -> bytes:
+    """The task's output: ``stdin_text`` for ``-``, else a regular file of at most ``MAX_OUTPUT_BYTES``.
+
+    The file is opened without blocking and checked on its open descriptor, so a fifo or a device
+    (``/dev/zero``) is refused at once instead of hanging or filling the run folder."""
+    retry = f"{CLI} task-done {task_id} --output FILE"
     if output == "-":
-        return (stdin_text or "").encode("utf-8")
+        raw = (stdin_text or "").encode("utf-8")
+        _check_size(len(raw), "the output on stdin", retry)
+        return raw
     path = Path(output) if Path(output).is_absolute() else cwd / output
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise BadInput(f"output file not found: {path}",
                        next_command=f"write the task's output there, then {CLI} task-done {task_id} --output {output}") \
             from None
     except OSError as exc:
-        raise BadInput(f"output file cannot be read: {path} ({exc.strerror})",
-                       next_command=f"{CLI} task-done {task_id} --output FILE") from None
+        raise BadInput(f"output file cannot be read: {path} ({exc.strerror})", next_command=retry) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInput(f"output is not a regular file: {path}; write the task's output to a file",
+                           next_command=retry)
+        _check_size(info.st_size, f"output file {path}", retry)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(MAX_OUTPUT_BYTES + 1)
+    finally:
+        os.close(fd)
+    _check_size(len(raw), f"output file {path}", retry)  # it may have grown since the check above
+    return raw
+
+
+def _check_size(size: int, what: str, retry: str) -> None:
+    if size > MAX_OUTPUT_BYTES:
+        raise BadInput(f"{what} is {size:,} bytes, over the {MAX_OUTPUT_BYTES // 2**20} MiB limit; write a short "
+                       f"summary of what the task produced (files changed, decisions, results) instead and "
+                       f"name the large files in it", next_command=retry)
 
 
 def task_fail(project: Path, run_id: Optional[str], task_id: str, reason: str, env: Mapping[str, str]) -> Outcome:

@@ -130,9 +130,10 @@ def _status(args, ctx):
 
 
 def _task_done(args, ctx):
-    from clavain.run_steps import task_done
+    from clavain.run_steps import MAX_OUTPUT_BYTES, task_done
 
-    stdin_text = ctx.stdin.read() if args.output == "-" else None
+    # one character more than the limit is enough to know it is over (a character is one byte or more)
+    stdin_text = ctx.stdin.read(MAX_OUTPUT_BYTES + 1) if args.output == "-" else None
     _emit(args, ctx, task_done(ctx.project, args.run_id, args.task, args.output, ctx.env,
                                stdin_text=stdin_text, cwd=ctx.cwd))
 
