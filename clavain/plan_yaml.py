@@ -61,7 +61,8 @@ def load_mapping(text: str, path: str, *, first_line: int = 1, what: str = "YAML
 def _json_shaped(value: Any, path: str, line: int, what: str, depth: int = 0) -> Any:
     """Plain JSON types only: string keys, ISO dates, lists for sets; nested no deeper than MAX_DEPTH."""
     if depth > MAX_DEPTH:
-        raise BadInput(f"{what} is nested more than {MAX_DEPTH} levels deep", path=path, line=line)
+        raise BadInput(f"{what} is nested more than {MAX_DEPTH} levels deep", path=path, line=line,
+                       next_command=f"fix the {what}, then: clavain-cli plan validate {path}")
     if isinstance(value, dict):
         return {str(k): _json_shaped(v, path, line, what, depth + 1) for k, v in value.items()}
     if isinstance(value, (list, tuple, set)):

@@ -113,3 +113,19 @@ def test_real_binary_reports_bad_plan_on_stderr(tmp_path):
     """The installed entry point (a real subprocess) keeps the same contract."""
     result = run_bin(["plan", "validate", str(CASES / "unclosed-fence.md")], cwd=tmp_path)
     assert_bad_input(result, CASES / "unclosed-fence.md", 5, "code fence")
+
+
+NESTED = "deep: " + "[" * 60 + "]" * 60 + "\n"
+
+
+@pytest.mark.parametrize("files, named, what", [
+    ({"plan.md": "---\n" + NESTED + "---\n# Plan\n\n### Task 1: One\n"}, "plan.md", "frontmatter"),
+    ({"plan.md": "# Plan\n\n### Task 1: One\n", "plan.exec.yaml": NESTED}, "plan.exec.yaml", "manifest"),
+], ids=["frontmatter", "manifest"])
+def test_too_deeply_nested_yaml_names_the_way_out(tmp_path, files, named, what):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    result = run_cli(["plan", "validate", "plan.md"], cwd=tmp_path)
+    first = result.err.splitlines()[0]
+    assert result.code == 2 and "nested more than" in first and first.startswith(f"{tmp_path / named}:"), result.err
+    assert f"next: fix the {what}, then: clavain-cli plan validate {tmp_path / named}" in result.err
