@@ -49,6 +49,9 @@ EXTERNAL_AGENTS = ("codex", "dispatch.sh", "interserve", "oracle")
 EVENTS = ("pre-tool-use", "user-prompt-submit", "session-start")
 
 EXIT_ALLOW, EXIT_BLOCK, EXIT_PROBLEM = 0, 2, 3
+# the user reads this (a UserPromptSubmit problem is shown to them): an unrecorded prompt cannot approve
+UNRECORDED = ("Approving, retrying or skipping on this reply will be refused; please reply again. "
+              "next: clavain-cli run status")
 
 
 class Run:
@@ -285,7 +288,7 @@ def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]
     if not any(runs for _, runs in runs_by_project):
         return EXIT_ALLOW, "", ""
     if not isinstance(payload.get("prompt"), str):
-        return EXIT_PROBLEM, "", "clavain: hook input has no 'prompt'; nothing recorded"
+        return EXIT_PROBLEM, "", f"clavain: hook input has no 'prompt'; nothing recorded. {UNRECORDED}"
     import time
 
     from clavain.fsutil import append_line
@@ -304,7 +307,7 @@ def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]
             except OSError as exc:
                 failed.append(f"{run.run_id} ({exc})")
     if failed:
-        return EXIT_PROBLEM, "", "clavain: could not record the prompt for run " + "; ".join(failed)
+        return EXIT_PROBLEM, "", f"clavain: could not record the prompt for run {'; '.join(failed)}. {UNRECORDED}"
     return EXIT_ALLOW, "", ""
 
 
@@ -355,7 +358,7 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
     if event == "pre-tool-use" and waiting and tool not in ("Bash", "Read"):
         return _block(f"{problem}, and run {waiting[0].run_id} is {waiting[0].state}: blocking to be safe. "
                       f"Present the report and wait for the user.\nnext: {waiting[0].next}")
-    return EXIT_PROBLEM, "", f"clavain: {problem}; allowing it"
+    return EXIT_PROBLEM, "", f"clavain: {problem}; allowing it" + (f". next: {runs[0].next}" if runs else "")
 
 
 def main(argv: list[str], stdin, stdout, stderr, env, cwd: str) -> int:

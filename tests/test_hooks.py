@@ -236,6 +236,8 @@ def test_garbage_input_fails_open_unless_a_run_waits(git_project, stdin, state, 
     assert "Traceback" not in r.stderr
     if code == 3:
         assert len(r.stderr.splitlines()) == 1 and "not Claude Code's JSON" in r.stderr
+        assert r.stderr.rstrip().endswith("; allowing it. next: clavain-cli run task-start 1" if state else
+                                          "; allowing it"), r.stderr
 
 
 @pytest.mark.parametrize("event", ["user-prompt-submit", "session-start"])
@@ -303,6 +305,20 @@ def test_prompt_for_a_run_without_folder_is_reported_not_blocked(git_project):
     (git_project / ".clavain" / "active" / "ghost.json").write_text('{"state": "running"}')
     r = decide("user-prompt-submit", payload("UserPromptSubmit", git_project, prompt="go"), git_project)
     assert r.returncode == 3 and "ghost" in r.stderr
+    assert_unrecorded_says_reply_again(r)
+
+
+def assert_unrecorded_says_reply_again(r) -> None:
+    assert len(r.stderr.splitlines()) == 1, r.stderr
+    assert "will be refused; please reply again" in r.stderr, r.stderr
+    assert r.stderr.rstrip().endswith("next: clavain-cli run status"), r.stderr
+
+
+def test_prompt_missing_from_the_input_is_reported_with_the_way_on(git_project):
+    make_run(git_project, state="awaiting_approval")
+    r = decide("user-prompt-submit", payload("UserPromptSubmit", git_project), git_project)
+    assert r.returncode == 3 and "nothing recorded" in r.stderr
+    assert_unrecorded_says_reply_again(r)
 
 
 # --------------------------------------------------------------- SessionStart

@@ -34,9 +34,20 @@ CASES = {
     "write-tool-on-state": (None, "local", "pre-tool-use",
                             lambda p: tool_call(p, "Write", file_path=".clavain/runs/r1/run.json", content="{}")),
     "garbage-no-run": (None, "local", "pre-tool-use", "not json"),
+    "garbage-running": ("running", "local", "pre-tool-use", "not json"),
+    "prompt-missing-awaiting-approval": ("awaiting_approval", "local", "user-prompt-submit",
+                                         lambda p: payload("UserPromptSubmit", p)),
+    "prompt-unrecorded-awaiting-approval": ("awaiting_approval", "local", "user-prompt-submit",
+                                            lambda p: _unwritable_prompts(p, "approve")),
     "garbage-awaiting-approval": ("awaiting_approval", "local", "pre-tool-use", "not json"),
     "session-start-halted": ("halted", "local", "session-start", lambda p: payload("SessionStart", p, source="resume")),
 }
+
+
+def _unwritable_prompts(project, prompt: str) -> dict:
+    """A prompt payload for run r1 whose prompts.jsonl cannot be appended to (a folder stands in its place)."""
+    (project / ".clavain" / "runs" / "r1" / "prompts.jsonl").mkdir()
+    return payload("UserPromptSubmit", project, prompt=prompt)
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
