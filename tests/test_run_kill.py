@@ -88,12 +88,18 @@ def test_sigkill_anywhere_loses_nothing(project, seed):
 
     entries = Journal(run_dir(project) / "journal.jsonl").verify()
     recorded = [(e["event"], str(e["data"].get("task") or e["data"].get("batch") or "")) for e in entries]
+    final = json.loads((run_dir(project) / "run.json").read_text())["state"]
+    approvals = [str(d["batch"]) for d in final["decisions"] if d["action"] == "approve"]
     for event, key in acknowledged:
-        if event in ("approved", "finished", "checkpoint"):
+        if event == "finished":
             assert event in [r[0] for r in recorded]
+        elif event == "approved":
+            assert key in approvals, f"acknowledged approval of batch {key} is not in the journal"
         else:
             assert (event, key) in recorded, f"acknowledged {event} {key} is not in the journal"
-    final = json.loads((run_dir(project) / "run.json").read_text())["state"]
+    # exactly one checkpoint and one approval per batch, in order
+    assert [r[1] for r in recorded if r[0] == "checkpoint"] == ["1", "2", "3", "4"]
+    assert approvals == ["1", "2", "3", "4"]
     assert final["state"] == "finished" and all(t["status"] == "done" for t in final["tasks"])
     assert final["approved_batches"] == [1, 2, 3, 4]
     # one event per step, none twice: a repeated command after a kill did not record its step again

@@ -50,11 +50,16 @@ def test_status_of_a_long_plan_is_capped(project, name):
     assert len(js(project, "status")["tasks"]) == total
 
 
-def test_a_plan_of_up_to_forty_tasks_lists_every_task(project):
-    from clavain.report import STATUS_ALL_TASKS
-
-    write_plan(project, long_plan(STATUS_ALL_TASKS))
+@pytest.mark.parametrize("n,capped", [(40, False), (41, True)])
+def test_forty_tasks_are_listed_in_full_and_forty_one_are_capped(project, n, capped):
+    write_plan(project, long_plan(n))
     ok(project, "start", "plan.md", "--batch-size", "5")
     out = ok(project, "status").out
-    assert all(f"task {i}: Step number {i}" in out for i in range(1, STATUS_ALL_TASKS + 1))
-    assert "lists every task" not in out
+    listed = [i for i in range(1, n + 1) if f"task {i}: Step number {i}" in out]
+    if capped:
+        assert len(listed) < n and n not in listed
+        assert "status --json lists every task" in out
+    else:
+        assert listed == list(range(1, n + 1))
+        assert "lists every task" not in out
+    assert len(js(project, "status")["tasks"]) == n
