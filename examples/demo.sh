@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default store (no `bd` needed), in a throwaway project:
-# the seed's gate sequence, then batch 1 of examples/sample-plan.md carried out through clavain-cli,
+# the execute-plan command's gate sequence, then batch 1 of examples/sample-plan.md carried out through clavain-cli,
 # up to the checkpoint that only the user can pass.
 # Usage: bash examples/demo.sh [project-dir]   (default: a new temporary folder)
 set -euo pipefail

@@ -1,11 +1,13 @@
-"""The gate commands as the seed command runs them, through the real bin/clavain-cli, and their rendered
-text (the transition table, a refusal) locked by golden files."""
+"""The gate commands as the execute-plan command's gate sequence runs them, through the real bin/clavain-cli,
+and their rendered text (the transition table, a refusal) locked by golden files."""
 
 from __future__ import annotations
 
 import pytest
 
-from conftest import run_bin, run_cli
+import re
+
+from conftest import ROOT, run_bin, run_cli
 from conftest import check_golden
 from gate_support import PLAN, bd_env, bd_state, write_plan
 
@@ -31,7 +33,7 @@ def test_hard_refusal_golden(project):
     check_golden("gate", "refusal-hard.txt", r.err)
 
 
-def test_seed_sequence_through_the_real_cli_with_bd(project, tmp_path):
+def test_gate_sequence_through_the_real_cli_with_bd(project, tmp_path):
     write_plan(project)
     env, state = bd_env(tmp_path, {"demo-abc1": {"priority": 1, "phase": "plan-reviewed"}})
     bead = run_bin(["infer-bead", "plan.md"], cwd=project, env=env)
@@ -96,3 +98,17 @@ def test_repeated_gate_calls_import_no_heavy_library(project):
         imported = {line.split("|")[-1].strip() for line in r.err.splitlines() if line.startswith("import time:")}
         assert "clavain.gates" in imported and "sqlite3" in imported
         assert not imported & {"yaml", "pydantic", "jinja2", "markdown_it", "subprocess"}
+
+
+@pytest.mark.parametrize("path", ["tests/standin/bd", "clavain/commands/gate_cmd.py", "examples/demo.sh",
+                                  "tests/test_gate_cli.py"])
+def test_gate_texts_point_nowhere_outside_the_repository(path):
+    text = (ROOT / path).read_text(encoding="utf-8")
+    assert not re.search(r"\bs[e]ed\b|DESIGN[.]md", text), path  # notes kept outside this repository
+
+
+def test_bd_standin_states_the_contract_inline():
+    doc = (ROOT / "tests" / "standin" / "bd").read_text(encoding="utf-8").split('"""')[1]
+    for words in ("bd show <id> --json", "JSON array", "first element", "object", "bd state <id> phase",
+                  "bd set-state <id> phase=<p> --reason <r>", "bd update <id> --append-notes <text>"):
+        assert words in doc, words

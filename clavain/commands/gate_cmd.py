@@ -1,4 +1,4 @@
-"""Gate and phase subcommands, called as the seed command calls them:
+"""Gate and phase subcommands, called as the execute-plan command's gate sequence calls them:
 
     clavain-cli infer-bead <plan>                              the bead id, or an empty line
     clavain-cli enforce-gate <bead> <target_phase> [artifact]  exit 0 pass, 1 blocked, 2 unknown phase / bad plan
