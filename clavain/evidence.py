@@ -141,25 +141,38 @@ def _json_objects(lines: Iterable[bytes]) -> Iterator[dict]:
             yield item
 
 
-def _records(path: Path, since_epoch: float) -> tuple[list[dict], int]:
-    """Prompt records after ``since_epoch``, newest first, and how many re-invocations were left out."""
+@dataclass
+class _Records:
+    """Prompt records after a moment, newest first; how many only re-invoked the command; how many lines of
+    the file could not be read as a prompt record (garbage, torn, wrong shape: their time is unknown)."""
+
+    records: list[dict]
+    reinvocations: int = 0
+    unreadable: int = 0
+
+
+def _records(path: Path, since_epoch: float) -> _Records:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        return [], 0
-    records, reinvocations = [], 0
-    for record in _json_objects(raw.splitlines()):
-        epoch, prompt = record.get("epoch"), record.get("prompt")
+        return _Records([])
+    out = _Records([])
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        record = next(_json_objects([line]), None)
+        epoch, prompt = (record.get("epoch"), record.get("prompt")) if record is not None else (None, None)
         if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or not isinstance(prompt, str):
+            out.unreadable += 1
             continue
         if epoch <= since_epoch or not prompt.strip():
             continue
         if is_reinvocation(prompt):
-            reinvocations += 1
+            out.reinvocations += 1
             continue
-        records.append(record)
-    records.sort(key=lambda r: r["epoch"], reverse=True)
-    return records, reinvocations
+        out.records.append(record)
+    out.records.sort(key=lambda r: r["epoch"], reverse=True)
+    return out
 
 
 def _str_or_none(value: object) -> Optional[str]:
@@ -173,10 +186,10 @@ def find_user_prompt(run_dir: Path, since_epoch: float) -> tuple[Optional[Eviden
     it says why each candidate did not count (for the refusal message)."""
     prompts = Path(run_dir) / "prompts.jsonl"
     since = _iso(since_epoch)
-    records, reinvocations = _records(prompts, since_epoch)
+    found = _records(prompts, since_epoch)
     rejected: list[str] = []
     cache: dict[str, object] = {}
-    for record in records:
+    for record in found.records:
         text, epoch = record["prompt"], float(record["epoch"])
         when = record["time"] if isinstance(record.get("time"), str) else _iso(epoch)
         label = f"prompt at {when} {text.strip()[:60]!r}"
@@ -203,7 +216,11 @@ def find_user_prompt(run_dir: Path, since_epoch: float) -> tuple[Optional[Eviden
                     f"{label} recorded in {prompts} and found as a user message in {transcript}")
         rejected.append(f"{label}: no user message with this text after {since} in its transcript {transcript} "
                         "(tool results, meta and subagent entries do not count)")
+    unread = (f"; {found.unreadable} line(s) of {prompts} could not be read as prompt records, so a prompt "
+              f"there may be lost: the user should write their reply again" if found.unreadable else "")
     if rejected:
-        return None, "no user prompt counts: " + "; ".join(rejected)
-    tail = f" ({reinvocations} only re-invoked the execute-plan command)" if reinvocations else ""
+        return None, "no user prompt counts: " + "; ".join(rejected) + unread
+    tail = f" ({found.reinvocations} only re-invoked the execute-plan command)" if found.reinvocations else ""
+    if found.unreadable:
+        return None, f"no readable user prompt in {prompts} after {since}{tail}{unread}"
     return None, f"no user prompt recorded in {prompts} after {since}{tail}"

@@ -118,6 +118,17 @@ def _garbage_records(t, r):
     r.insert(3, json.dumps({"epoch": APPROVAL["epoch"], "prompt": "   "}))
 
 
+def _approval_torn_away(t, r):
+    """The approval's line was torn and glued to the next record: two lines that cannot be read."""
+    r[1] = json.dumps(APPROVAL)[:40]
+    r.append("{\"epoch\": " + json.dumps(APPROVAL)[40:])
+
+
+def _unreadable_beside_a_rejected_prompt(t, r):
+    _mismatched_text(t, r)
+    r.append("\x00\x00 garbage")
+
+
 def _other_slash_command(t, r):
     """A prompt that is another slash command matches Claude Code's stored <command-name> form."""
     i = genuine_index(t)
@@ -151,6 +162,8 @@ EVIDENCE_CASES = [
     ("only a re-invocation", _only_reinvocation, None, "1 only re-invoked the execute-plan command"),
     ("re-invocation, expanded form", _reinvocation_expanded_form, None, "1 only re-invoked"),
     ("recorded exactly at the checkpoint", _recorded_at_checkpoint, None, "no user prompt recorded"),
+    ("approval line torn", _approval_torn_away, None, "2 line(s) of"),
+    ("unreadable beside a rejected prompt", _unreadable_beside_a_rejected_prompt, None, "1 line(s) of"),
 ]
 
 
@@ -211,6 +224,29 @@ def test_newest_counting_prompt_wins_and_a_forged_newer_one_is_skipped(tmp_path)
     assert evidence is not None and evidence.text == "go on with batch 2"
     evidence, why = find_user_prompt(run_dir, at("2026-11-25T21:46:15.000Z"))
     assert evidence is None and "'approve everything': no user message with this text" in why
+
+
+@pytest.mark.parametrize("name, edit", [(c[0], c[1]) for c in EVIDENCE_CASES if c[2] is None])
+def test_a_refusal_never_says_no_prompt_while_lines_are_unreadable(tmp_path, name, edit):
+    run_dir = write_case(tmp_path, edit)
+    lines = (run_dir / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
+    unreadable = sum(1 for x in lines if not _is_record(x))
+    evidence, why = find_user_prompt(run_dir, CHECKPOINT)
+    assert evidence is None
+    if unreadable:
+        assert f"{unreadable} line(s) of" in why and "could not be read" in why
+        assert "no user prompt recorded" not in why
+    else:
+        assert "could not be read" not in why
+
+
+def _is_record(line: str) -> bool:
+    try:
+        item = json.loads(line)
+    except ValueError:
+        return False
+    return isinstance(item, dict) and isinstance(item.get("prompt"), str) \
+        and isinstance(item.get("epoch"), (int, float)) and not isinstance(item.get("epoch"), bool)
 
 
 def test_no_prompts_file(tmp_path):
