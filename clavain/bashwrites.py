@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 import re
 
+from clavain.places import OPT_IN_FLAG
+
 # programs that change whatever path they are given
 WRITE_ANY = {"mv", "rm", "rmdir", "unlink", "shred", "touch", "truncate", "chmod", "chown", "chgrp", "mkdir",
              "ln", "mkfifo", "mknod", "setfacl", "chattr", "tee", "tar", "unzip", "patch", "curl", "wget", "ed",
@@ -199,7 +201,10 @@ def protected_word(name: str, args: list[str], places, cd: str = "") -> str:
         return named[0]
     if name in WRITE_DEST:
         dest = _dest(args)
-        return dest[0] if dest and dest[0] and places.word(dest[0], cd) else ""
+        if dest and dest[0] and places.word(dest[0], cd):
+            return dest[0]
+        # a copy keeps its name: copying a file named like the opt-in flag into a folder creates the flag there
+        return next((a for a in named if places.word(a, cd) == OPT_IN_FLAG), "")
     if _in_place(name, args):
         return named[0]
     if name == "dd":

@@ -17,6 +17,8 @@ BASH = [
     ("cd .claude && touch clodex-toggle.flag", True),
     ("touch /tmp/clodex-toggle.flag && mv /tmp/clodex-toggle.flag .claude/", True),
     ("cp /tmp/empty .claude/clodex-toggle.flag", True),
+    ("cp /tmp/clodex-toggle.flag .claude/", True),
+    ("install -t .claude /tmp/clodex-toggle.flag", True),
     ("ln -s /tmp/x .claude/clodex-toggle.flag", True),
     ("echo on | tee .claude/clodex-toggle.flag", True),
     ("python3 -c \"open('.claude/clodex-toggle.flag', 'w')\"", True),
