@@ -182,6 +182,11 @@ def _relative(project: Path, path: Path) -> str:
         return str(path.resolve())
 
 
+def has_must_haves(plan) -> bool:
+    mh = plan.must_haves
+    return bool(mh.truths or mh.artifacts or mh.key_links)
+
+
 def task_states(plan, batches) -> list[TaskState]:
     where = {tid: b.index for b in batches for tid in b.tasks}
     return [TaskState(id=t.id, title=t.title, line=t.line, text_sha256=t.text_sha256, batch=where[t.id],
@@ -240,7 +245,8 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
             "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
-            "tasks": [t.model_dump(mode="json") for t in tasks], "warnings": warnings})
+            "tasks": [t.model_dump(mode="json") for t in tasks], "warnings": warnings,
+            "has_must_haves": has_must_haves(plan)})
     from clavain.report import render_brief
 
     lines = [f"run {run_id} started: {rel} ({len(tasks)} tasks in {len(batches)} batches of up to {batch_size})"]
@@ -278,6 +284,9 @@ def next_brief(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> 
 
     with session(project, run_id, env) as s:
         st = s.state
+        if st.state == "running" and st.batch in st.approved_batches:  # the last batch, approved
+            text = f"{progress_line(st)}\nall batches approved\nnext: {next_command(st)}"
+            return Outcome(st, text, {"waiting": "all batches approved"})
         if st.state == "running":
             plan = s.read_plan()
             return Outcome(st, render_brief(s.folder, st, plan), {"tasks": st.batches[st.batch - 1]})

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from clavain.errors import BadInput
-from clavain.run import Outcome, Session, session, task_states
+from clavain.run import Outcome, Session, has_must_haves, session, task_states
 from clavain.run_rules import CLI, FINISHED, check_finish, check_halted_on, find_task, refuse
 
 
@@ -140,6 +140,7 @@ def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         if waiting:
             current = closed
         s.record("replanned", {"action": "replan", "evidence": ev, "plan_sha256": digest,
+                               "has_must_haves": has_must_haves(plan),
                                "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
                                "tasks": [t.model_dump(mode="json") for t in tasks], "batch": current,
                                "approved_batches": list(range(1, current)),
@@ -198,9 +199,7 @@ def finish(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
 
     with session(project, run_id, env) as s:
         check_finish(s.state)
-        plan = s.read_plan()
-        mh = plan.must_haves
-        if s.state.must_haves is None and (mh.truths or mh.artifacts or mh.key_links):
+        if s.state.must_haves is None and has_must_haves(s.read_plan()):
             _check_must_haves(s)
         s.record("finished", {})
         path = write_final_report(s.folder, s.state)

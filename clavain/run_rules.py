@@ -28,8 +28,8 @@ def next_command(s: RunState) -> str:
             return f"{CLI} task-done {task.id} --output FILE"
         if task.status == "pending":
             return f"{CLI} task-start {task.id}"
-    if s.batch in s.approved_batches:
-        return f"{CLI} finish"
+    if s.batch in s.approved_batches:  # the last batch, approved
+        return f"{CLI} must-haves" if s.has_must_haves and s.must_haves is None else f"{CLI} finish"
     return f"{CLI} checkpoint"
 
 
@@ -101,6 +101,8 @@ def _group_of(s: RunState, task_id: str) -> list[str]:
 
 def check_task_done(s: RunState, task: TaskState) -> None:
     require_running(s, f"record task {task.id} as done")
+    if task.status in FINISHED:
+        raise refuse(s, f"task {task.id} is already {task.status}")
     if task.status != "running":
         raise refuse(s, f"task {task.id} is {task.status}, not started; record it done only after "
                         f"{CLI} task-start {task.id}")

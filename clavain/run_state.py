@@ -108,6 +108,7 @@ class RunState(Strict):
     decisions: list[Decision] = Field(default_factory=list)
     last_evidence_epoch: float = 0.0
     must_haves: Optional[dict] = None
+    has_must_haves: bool = False             # the plan states Must-Haves: ``run must-haves`` comes before finish
     started_epoch: float
     created: str
     updated: str
@@ -171,7 +172,7 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
                     batch_size=d["batch_size"], dispatch=d["dispatch"],
                     external_requested_epoch=d["at"] if d.get("external_requested") else None, batches=d["batches"],
                     groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
-                    updated=d["time"])
+                    updated=d["time"], has_must_haves=d.get("has_must_haves", False))
 
 
 def _task_started(s: RunState, d: dict) -> None:
@@ -241,6 +242,7 @@ def _replanned(s: RunState, d: dict) -> None:
     _decided(s, d)
     s.plan_sha256, s.batches, s.groups, s.tasks = d["plan_sha256"], d["batches"], d["groups"], _tasks_from(d)
     s.batch, s.state, s.halt = d["batch"], d.get("state", "running"), None
+    s.has_must_haves = d.get("has_must_haves", s.has_must_haves)
     if s.state == "awaiting_approval":  # back at the checkpoint it was waiting at, which needs its own reply
         s.checkpoint_epoch = d["at"]
     s.approved_batches = [k for k in d["approved_batches"]]

@@ -1,0 +1,64 @@
+"""The next command each output names at the end of a run and on repeated steps."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_run_support import SMALL_PLAN, cli, do_task, js, ok, say, write_plan
+
+MUST_HAVES = "## Must-Haves\n\n**Truths:**\n- The file says hello\n\n"
+WITH_MUST_HAVES = SMALL_PLAN.replace("### Task 1:", MUST_HAVES + "### Task 1:", 1)
+
+
+def all_approved(project, text):
+    write_plan(project, text)
+    ok(project, "start", "plan.md", "--batch-size", "2")
+    (project / "a.txt").write_text("hello\n")
+    for first in (1, 3):
+        for task in (first, first + 1):
+            do_task(project, str(task), verify=task <= 2)
+        ok(project, "checkpoint")
+        say(project, "looks good, go on")
+        last = ok(project, "approve")
+    return last.out
+
+
+@pytest.mark.parametrize("plan,after_approve", [
+    (WITH_MUST_HAVES, "clavain-cli run must-haves"),
+    (SMALL_PLAN, "clavain-cli run finish"),
+])
+def test_the_last_approval_names_must_haves_when_the_plan_has_them(project, plan, after_approve):
+    out = all_approved(project, plan)
+    assert out.rstrip().splitlines()[-1] == f"next: {after_approve}"
+    assert js(project, "status")["next"] == after_approve
+    ok(project, "must-haves")
+    assert js(project, "status")["next"] == "clavain-cli run finish"
+    ok(project, "finish")
+
+
+@pytest.mark.parametrize("plan,then", [(WITH_MUST_HAVES, "must-haves"), (SMALL_PLAN, "finish")])
+def test_next_after_every_batch_is_approved_says_so(project, plan, then):
+    all_approved(project, plan)
+    out = ok(project, "next").out
+    assert "all batches approved" in out
+    assert "### Task" not in out and "Task 4" not in out   # no brief of the last batch again
+    assert out.rstrip().splitlines()[-1] == f"next: clavain-cli run {then}"
+    assert out.count("next:") == 1
+
+
+@pytest.mark.parametrize("again", ["same output", "other output"])
+def test_a_repeated_task_done_says_the_task_is_done(project, again):
+    write_plan(project)
+    ok(project, "start", "plan.md", "--batch-size", "2")
+    (project / "a.txt").write_text("hello\n")
+    do_task(project, "1", "did it\n", verify=True)
+    out = project / "again.md"
+    out.write_text("did it\n" if again == "same output" else "something else\n")
+    r = cli(project, "task-done", "1", "--output", str(out))
+    if again == "same output":
+        assert r.code == 0 and "already recorded as done with this output" in r.out
+        return
+    assert r.code == 1, (r.out, r.err)
+    assert "task 1 is already done" in r.err
+    assert "record it done only after" not in r.err
+    assert "next: clavain-cli run task-start 2" in r.err
