@@ -75,6 +75,18 @@ def skip(project: Path, run_id: Optional[str], task_id: str, reason: str, env: M
 
 
 def abort(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
+    """Abort the run after the user's word; a run whose state is lost is retired (``clavain.run_retire``)."""
+    from clavain.run_store import RunLost
+
+    try:
+        return _abort(project, run_id, env)
+    except RunLost as lost:
+        from clavain.run_retire import retire
+
+        return retire(lost.folder)
+
+
+def _abort(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
     from clavain.report import write_final_report
 
     with session(project, run_id, env, check_plan=False) as s:

@@ -16,11 +16,29 @@ from pathlib import Path
 from typing import Optional
 
 from clavain import paths
+from clavain.errors import EnvironmentProblem
 from clavain.fsutil import atomic_write
 from clavain.journal import Journal, JournalTampered, utc_stamp
 from clavain.run_state import RunFile, RunState, apply, state_digest
 
 LOCK_TIMEOUT = 60.0
+
+
+RETIRED = "retired.json"   # written when ``run abort`` retires a run whose journal holds no trusted entry
+
+
+class RunLost(EnvironmentProblem):
+    """No journal entry of the run can be trusted, so it has no state at all. ``run abort`` retires it."""
+
+    def __init__(self, folder: "RunFolder", line: Optional[int]) -> None:
+        retired = (folder.dir / RETIRED).exists()
+        super().__init__(f"run {folder.run_id} has no trusted journal entry; its state is lost"
+                         + (" (the run was retired)" if retired else ""),
+                         path=folder.rel(folder.journal.path), line=line,
+                         next_command="clavain-cli run start <plan>" if retired else
+                         f"clavain-cli run abort --run {folder.run_id}   (only after the user has replied; it moves "
+                         f"the journal aside as evidence and retires the run)")
+        self.folder = folder
 
 
 @dataclass
@@ -125,6 +143,8 @@ class RunFolder:
         ``full`` verifies the whole chain (``run status``), and that it holds the entry run.json records.
         Never raises for tampering: it returns the trusted state with ``tamper`` set, and the caller halts
         the run."""
+        if (self.dir / RETIRED).exists():  # retired by run abort: whatever is left is evidence, never state
+            raise RunLost(self, None)
         rf, why = self._read_run_json()
         try:
             last = self.journal.last()
@@ -203,11 +223,7 @@ class RunFolder:
         if state is None:
             if fallback is not None and not tail_bad:
                 return Loaded(fallback.state, fallback.journal_seq, fallback.journal_hash, notes, tamper)
-            from clavain.errors import EnvironmentProblem
-
-            raise EnvironmentProblem(f"run {self.run_id} has no trusted journal entry; its state is lost",
-                                     path=self.rel(self.journal.path), line=tamper.line if tamper else None,
-                                     next_command="clavain-cli run start <plan>")
+            raise RunLost(self, tamper.line if tamper else None)
         seq, digest = (entries[-1]["seq"], entries[-1]["hash"])
         if tamper is None:
             self.save(state, seq, digest)
