@@ -157,8 +157,11 @@ class RunFile(Strict):
 def state_digest(state: RunState) -> str:
     """sha256 of the state's compact JSON as pydantic writes it (fields in model order; the dicts inside keep
     the order the journal gives them, so a replay yields the same bytes). Five times cheaper than a
-    ``sort_keys`` dump of ``model_dump()``, which a 1,000-task state pays on every transition and load."""
-    return hashlib.sha256(state.model_dump_json().encode("utf-8")).hexdigest()
+    ``sort_keys`` dump of ``model_dump()``, which a 1,000-task state pays on every transition and load.
+
+    ``has_must_haves`` counts only when set, so runs recorded before the field existed keep their digests."""
+    body = state.model_dump_json(exclude=None if state.has_must_haves else {"has_must_haves"})
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
 # ---------------------------------------------------------------- the fold

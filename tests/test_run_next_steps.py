@@ -62,3 +62,18 @@ def test_a_repeated_task_done_says_the_task_is_done(project, again):
     assert "task 1 is already done" in r.err
     assert "record it done only after" not in r.err
     assert "next: clavain-cli run task-start 2" in r.err
+
+
+def test_a_state_without_must_haves_digests_as_before_the_field_existed():
+    """Runs recorded before ``has_must_haves`` existed keep their digests (else they would read as tampered)."""
+    import hashlib
+    import json
+
+    from clavain.run_state import RunState, state_digest
+
+    state = RunState(run_id="r", plan="p.md", plan_sha256="0" * 64, batch_size=1, batches=[["1"]], groups=[[["1"]]],
+                     tasks=[], started_epoch=1.0, created="t", updated="t")
+    old = json.loads(state.model_dump_json())
+    del old["has_must_haves"]
+    assert state_digest(state) == hashlib.sha256(json.dumps(old, separators=(",", ":")).encode()).hexdigest()
+    assert state_digest(state) != state_digest(state.model_copy(update={"has_must_haves": True}))
