@@ -45,8 +45,8 @@ def generate(tasks: int) -> str:
 
 def best_parse(text: str, repeat: int) -> tuple[float, float]:
     """Best wall-clock and best CPU seconds of ``repeat`` parses (CPU time is steadier on a busy machine)."""
-    from clavain.batching import make_batches
-    from clavain.plan import parse_plan_text
+    from clavain.plan.batching import make_batches
+    from clavain.plan.reader import parse_plan_text
 
     wall = cpu = float("inf")
     for _ in range(repeat):

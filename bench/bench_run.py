@@ -39,8 +39,8 @@ def plan_text(n: int) -> str:
 
 def prepare(project: Path, tasks: int, done_before: int) -> None:
     """A run of the generated plan (one batch) with ``done_before`` tasks done and the next one started."""
-    from clavain.run import start
-    from clavain.run_store import RunFolder
+    from clavain.run.engine import start
+    from clavain.run.folder import RunFolder
 
     (project / "plan.md").write_text(plan_text(tasks))
     env = {"CLAVAIN_SKIP_GATE": "benchmark", "PATH": os.environ.get("PATH", "")}

@@ -9,7 +9,7 @@ Exit codes (the whole CLI and every hook follow this one table):
   130  interrupted (Ctrl-C), as shells report it; a run resumes from what was recorded
 
 Hooks block a tool call with exit 2 as Claude Code requires (stderr goes to the model); see
-``clavain.hooks``. Only ``main`` maps exceptions to exit codes; the core raises.
+``clavain.guard.hooks``. Only ``main`` maps exceptions to exit codes; the core raises.
 Set ``CLAVAIN_DEBUG=1`` to see a traceback for an internal error.
 """
 
@@ -20,7 +20,7 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
-from clavain.errors import BadInput, ClavainError, EnvironmentProblem, Refused
+from clavain.core.errors import BadInput, ClavainError, EnvironmentProblem, Refused
 
 EXIT_OK = 0
 EXIT_REFUSED = 1
@@ -46,13 +46,13 @@ class _Parser(argparse.ArgumentParser):
 # Top-level command -> the module that registers it. Only that module is imported and registered when the
 # command is known, so a light command does not pay for building every other parser.
 COMMAND_MODULES = {
-    "plan": "plan_cmd",
-    "infer-bead": "gate_cmd",
-    "enforce-gate": "gate_cmd",
-    "advance-phase": "gate_cmd",
-    "phase": "gate_cmd",
-    "run": "run_cmd",
-    "hook": "hook_cmd",
+    "plan": "plan",
+    "infer-bead": "gate",
+    "enforce-gate": "gate",
+    "advance-phase": "gate",
+    "phase": "gate",
+    "run": "run",
+    "hook": "hook",
 }
 
 

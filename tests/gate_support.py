@@ -44,21 +44,21 @@ def bd_state(state: Path) -> dict:
 
 
 def set_phase(project: Path, kind: str, subject: str, phase: str) -> None:
-    from clavain.store import Store
+    from clavain.gate.store import Store
 
     with Store.open(project) as store:
         store.record_phase(kind, subject, phase, "test setup", None)
 
 
 def decisions(project: Path):
-    from clavain.store import Store
+    from clavain.gate.store import Store
 
     with Store.open(project) as store:
         return store.decisions()
 
 
 def history(project: Path, kind: str, subject: str):
-    from clavain.store import Store
+    from clavain.gate.store import Store
 
     with Store.open(project) as store:
         return store.history(kind, subject)

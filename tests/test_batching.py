@@ -6,12 +6,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clavain.errors import BadInput
+from clavain.core.errors import BadInput
 
 
 def plan_of(specs, checkpoints=()):
     """specs: 'id' (sequential) or 'id:P' (parallel), optional '<dep' suffixes and '@file'."""
-    from clavain.model import Plan, Task
+    from clavain.plan.model import Plan, Task
 
     tasks = []
     for n, spec in enumerate(specs, 1):
@@ -42,7 +42,7 @@ TABLE = [
 
 @pytest.mark.parametrize("specs, checkpoints, size, expected", TABLE)
 def test_make_batches(specs, checkpoints, size, expected):
-    from clavain.batching import make_batches
+    from clavain.plan.batching import make_batches
 
     batches = make_batches(plan_of(specs, checkpoints), size)
     assert [b.groups for b in batches] == expected
@@ -52,7 +52,7 @@ def test_make_batches(specs, checkpoints, size, expected):
 
 @pytest.mark.parametrize("size", [0, -1, True, 2.5])
 def test_bad_batch_size(size):
-    from clavain.batching import make_batches
+    from clavain.plan.batching import make_batches
 
     with pytest.raises(BadInput, match="batch size"):
         make_batches(plan_of(["1"]), size)
@@ -63,7 +63,7 @@ def test_bad_batch_size(size):
        st.integers(min_value=1, max_value=6))
 def test_batching_invariants(flags, size):
     """For any plan: order kept, every task once, size respected, checkpoints end batches, groups independent."""
-    from clavain.batching import make_batches
+    from clavain.plan.batching import make_batches
 
     specs, checkpoints = [], []
     for n, (parallel, checkpoint, depends_on_previous) in enumerate(flags, 1):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clavain.evidence import Evidence, find_user_prompt, is_reinvocation
+from clavain.run.evidence import Evidence, find_user_prompt, is_reinvocation
 
 CASES = Path(__file__).resolve().parent / "cases" / "transcripts"
 REAL_LINES = (CASES / "session.jsonl").read_text(encoding="utf-8").splitlines()

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from clavain.fsutil import append_line, atomic_write
+from clavain.core.files import append_line, atomic_write
 
 
 @pytest.mark.parametrize("before, expected", [

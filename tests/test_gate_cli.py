@@ -96,11 +96,11 @@ def test_repeated_gate_calls_import_no_heavy_library(project):
         r = run_bin(argv, cwd=project, env={"PYTHONPROFILEIMPORTTIME": "1"})
         assert r.code == 0, r.err
         imported = {line.split("|")[-1].strip() for line in r.err.splitlines() if line.startswith("import time:")}
-        assert "clavain.gates" in imported and "sqlite3" in imported
+        assert "clavain.gate.gates" in imported and "sqlite3" in imported
         assert not imported & {"yaml", "pydantic", "jinja2", "markdown_it", "subprocess"}
 
 
-@pytest.mark.parametrize("path", ["tests/standin/bd", "clavain/commands/gate_cmd.py", "examples/demo.sh",
+@pytest.mark.parametrize("path", ["tests/standin/bd", "clavain/commands/gate.py", "examples/demo.sh",
                                   "tests/test_gate_cli.py"])
 def test_gate_texts_point_nowhere_outside_the_repository(path):
     text = (ROOT / path).read_text(encoding="utf-8")

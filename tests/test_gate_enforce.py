@@ -238,7 +238,7 @@ def test_no_bead_and_no_plan_is_bad_input(project):
 def test_plan_verdict_is_cached_by_digest_and_follows_edits(project):
     plan = write_plan(project)
     assert run_cli(["enforce-gate", "", "executing", "plan.md"], cwd=project).code == 0
-    from clavain.store import Store
+    from clavain.gate.store import Store
 
     with Store.open(project) as store:
         cached = store.conn.execute("SELECT count(*) FROM cache WHERE kind = 'plan-reads-ok'").fetchone()[0]

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clavain.beads import BEAD_ID, is_placeholder
-from clavain.gates import infer_bead
+from clavain.plan.bead import BEAD_ID, is_placeholder
+from clavain.gate.gates import infer_bead
 from conftest import run_bin, run_cli
 from gate_support import write_plan
 
@@ -86,7 +86,7 @@ def test_infer_bead_through_the_real_cli_imports_no_yaml_for_a_simple_plan(proje
     r = run_bin(["infer-bead", "plan.md"], cwd=project, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert r.code == 0 and r.out == "my-proj-abc1\n"
     imported = {line.split("|")[-1].strip() for line in r.err.splitlines() if line.startswith("import time:")}
-    assert "clavain.beads" in imported
+    assert "clavain.gate.beads" in imported
     assert not imported & {"yaml", "pydantic", "jinja2", "markdown_it", "sqlite3"}
 
 

@@ -64,7 +64,7 @@ FORGING = [
     ('echo x | "${CLAUDE_PLUGIN_ROOT}/bin/clavain-cli" hook user-prompt-submit', True),
     ("cd /tmp && printf '%s' \"$P\" | /opt/p/bin/clavain-cli hook pre-tool-use", True),
     ("python3 -m clavain hook user-prompt-submit < p.json", True),
-    ("python3 -c 'from clavain.hooks import main; main([\"user-prompt-submit\"])'", True),
+    ("python3 -c 'from clavain.guard.hooks import main; main([\"user-prompt-submit\"])'", True),
     ("bash -c 'clavain-cli hook user-prompt-submit < x'", True),
     ("x=$(clavain-cli hook session-start)", True),
     ("sh hooks/clavain-hook user-prompt-submit", True),
@@ -346,7 +346,8 @@ def test_cli_hook_subcommand_matches_the_entry_script(git_project):
 
 @pytest.mark.parametrize("layout", [(".clavain",), (".git",), (".git", "sub/.clavain"), ()])
 def test_find_project_agrees_with_paths(tmp_path, layout):
-    from clavain import hooks, paths
+    from clavain.guard import hooks
+    from clavain.core import paths
 
     root = tmp_path / "root"
     deep = root / "sub" / "deeper"
@@ -365,7 +366,7 @@ def test_find_project_agrees_with_paths(tmp_path, layout):
 ])
 def test_idle_path_imports_only_a_little_of_the_standard_library(git_project, event, data):
     """With no run active, a hook imports no third-party module, and not even json, re or pathlib."""
-    code = ("import os, sys; sys.path.insert(0, sys.argv[1]); from clavain import hooks;"
+    code = ("import os, sys; sys.path.insert(0, sys.argv[1]); from clavain.guard import hooks;"
             "code = hooks.answer(sys.argv[3], sys.argv[4], {}, sys.argv[2])[0];"
             "names = sorted({m.split('.')[0] for m in sys.modules}); print(code, ' '.join(names))")
     text = json.dumps({"cwd": str(git_project), **data})
@@ -391,7 +392,7 @@ def test_prompt_id_is_kept_when_claude_code_sends_one(git_project, extra, expect
                                   '"x"', "NaN", '{"a": Infinity}', "", "garbage", '{"a": 1} {}', '{"a": 1,}',
                                   "{not json", '{"a": "\\ud800"}', "\t{\"k\": 1}\n"])
 def test_fast_json_reader_agrees_with_json(text):
-    from clavain.hooks import loads
+    from clavain.guard.hooks import loads
 
     try:
         expected = json.loads(text)

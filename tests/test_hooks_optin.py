@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from clavain.places import OPT_IN_FLAG
+from clavain.guard.places import OPT_IN_FLAG
 from test_hooks import decide, make_run, tool_call
 
 BASH = [

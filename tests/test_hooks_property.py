@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from hypothesis import given, settings, strategies as st
 
-from clavain.bashscan import scan
-from clavain.hooks import pre_tool_use
-from clavain.places import STATE, TRANSCRIPTS, Places
+from clavain.guard.bashscan import scan
+from clavain.guard.hooks import pre_tool_use
+from clavain.guard.places import STATE, TRANSCRIPTS, Places
 
 PLACES = Places(project="/p", cwd="/p", home="/home/u", transcript="/home/u/.claude/projects/-p/s-1.jsonl")
 SHELL_BITS = st.sampled_from([" ", ";", "&&", "|", "||", ">", ">>", "<", "<<", "2>&1", "$(", ")", "`", "'", '"',

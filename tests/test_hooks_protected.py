@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clavain.places import STATE, TRANSCRIPTS, Places
+from clavain.guard.places import STATE, TRANSCRIPTS, Places
 from test_hooks import decide, make_run, payload
 
 SESSION = "5f0c2a1e-8d7b-4c3a-9e61-0a1b2c3d4e5f"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from clavain.journal import Journal, JournalTampered, entry_hash
+from clavain.run.journal import Journal, JournalTampered, entry_hash
 
 
 def make_journal(tmp_path: Path, n: int = 5) -> Journal:
@@ -248,7 +248,7 @@ def test_head_and_append_read_only_the_tail(tmp_path):
 
 CHILD = r"""
 import sys
-from clavain.journal import Journal
+from clavain.run.journal import Journal
 journal = Journal(sys.argv[1])
 print("ready", flush=True)
 while True:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from clavain.model import Artifact, KeyLink, MustHaves
-from clavain.musthaves import check_artifact, check_key_link, check_must_haves
+from clavain.plan.model import Artifact, KeyLink, MustHaves
+from clavain.run.musthaves import check_artifact, check_key_link, check_must_haves
 
 FILES = {
     "src/pkg/__init__.py": "from .core import Engine as Engine\n",

@@ -12,7 +12,7 @@ CASES = ROOT / "tests" / "cases" / "plan"
 
 
 def read(name: str):
-    from clavain.plan import read_plan
+    from clavain.plan.reader import read_plan
 
     return read_plan(CASES / name if "/" not in name else ROOT / name)
 
@@ -46,7 +46,7 @@ def test_format_reads_into_the_model(name, fmt, ids, parallel, done, checkpoints
 
 @pytest.mark.parametrize("name", [r[0] for r in TABLE])
 def test_digests(name):
-    from clavain.model import plan_digest
+    from clavain.core.digest import plan_digest
 
     path = CASES / name if "/" not in name else ROOT / name
     text = path.read_text()
@@ -60,7 +60,7 @@ def test_digests(name):
 
 
 def test_editing_one_task_changes_only_its_digest():
-    from clavain.plan import parse_plan_text
+    from clavain.plan.reader import parse_plan_text
 
     text = (ROOT / "examples" / "sample-plan.md").read_text()
     before = parse_plan_text(text, "p.md")
@@ -71,7 +71,7 @@ def test_editing_one_task_changes_only_its_digest():
 
 
 def test_phase_line_does_not_change_the_plan_digest():
-    from clavain.plan import parse_plan_text
+    from clavain.plan.reader import parse_plan_text
 
     text = (ROOT / "examples" / "sample-plan.md").read_text()
     stamped = text.replace("**Bead:**", "**Phase:** executing (as of 2026-01-01)\n**Bead:**", 1)
@@ -159,7 +159,7 @@ def test_manifest_orders_and_merges():
 
 
 def test_manifest_alone_supplies_the_tasks(tmp_path):
-    from clavain.plan import read_plan
+    from clavain.plan.reader import read_plan
 
     (tmp_path / "p.md").write_text("# Only prose\n\nThe manifest has the tasks.\n")
     (tmp_path / "p.exec.yaml").write_text(
@@ -180,7 +180,7 @@ def test_manifest_alone_supplies_the_tasks(tmp_path):
     ("# T\n\n### Task list\n\n### Task 1: real\n", ["1"]),
 ])
 def test_task_headings(text, ids):
-    from clavain.plan import parse_plan_text
+    from clavain.plan.reader import parse_plan_text
 
     assert [t.id for t in parse_plan_text(text, "p.md").tasks] == ids
 
@@ -198,13 +198,13 @@ def test_task_headings(text, ids):
     ("", []),
 ])
 def test_dependency_ids(text, ids):
-    from clavain.plan_body import dependency_ids
+    from clavain.plan.body import dependency_ids
 
     assert dependency_ids(text) == ids
 
 
 def test_title_heading_is_not_a_section():
-    from clavain.plan import parse_plan_text
+    from clavain.plan.reader import parse_plan_text
 
     plan = parse_plan_text("# Title\n\n## Task 1: a\n\n## Phase 2\n\n### Task 2: b\n", "p.md")
     assert [t.section for t in plan.tasks] == [None, "Phase 2"]
@@ -224,7 +224,7 @@ def test_verify_block_outside_tasks_is_checked_and_reported(tmp_path):
 
 
 def test_must_haves_with_heading_labels_and_unlabelled_truths():
-    from clavain.plan import parse_plan_text
+    from clavain.plan.reader import parse_plan_text
 
     text = ("# P\n\n## Must-Haves\n\n- the CLI starts\n\n### Artifacts\n\n- `a.py` provides the entry point\n"
             "- `b.py` (120+ lines)\n\n### Key Links\n\n- `a.py` → `b.py`\n\n### Task 1: x\n\n- #not-a-heading\n")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clavain.errors import BadInput
+from clavain.core.errors import BadInput
 
 FRAGMENTS = [
     "---", "...", "bead: x", "must_haves:", "  artifacts:", "    - path: a.py", "      min_lines: 3", "wave: 1",
@@ -29,8 +29,8 @@ lines = st.lists(st.one_of(st.sampled_from(FRAGMENTS), st.text(max_size=40)), ma
 
 
 def parse_or_bad_input(text: str) -> None:
-    from clavain.model import Plan
-    from clavain.plan import parse_plan_text
+    from clavain.plan.model import Plan
+    from clavain.plan.reader import parse_plan_text
 
     try:
         plan = parse_plan_text(text, "p.md")
@@ -39,7 +39,7 @@ def parse_or_bad_input(text: str) -> None:
         return
     assert isinstance(plan, Plan) and plan.tasks
     plan.model_dump_json()
-    from clavain.batching import make_batches
+    from clavain.plan.batching import make_batches
 
     assert [t for b in make_batches(plan) for t in b.tasks] == [t.id for t in plan.tasks]
 
@@ -59,7 +59,7 @@ def test_plan_shaped_text(parts, newline):
 @settings(max_examples=200, deadline=None)
 @given(lines, st.text(max_size=300))
 def test_with_arbitrary_manifest(parts, manifest):
-    from clavain.plan import parse_plan_text
+    from clavain.plan.reader import parse_plan_text
 
     try:
         parse_plan_text("\n".join(parts), "p.md", manifest_text=manifest, manifest_path="p.exec.yaml")
@@ -75,7 +75,7 @@ def plan_dir(tmp_path_factory):
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.binary(max_size=400))
 def test_arbitrary_bytes_from_disk(plan_dir, data):
-    from clavain.plan import read_plan
+    from clavain.plan.reader import read_plan
 
     path = plan_dir / "plan.md"
     path.write_bytes(data)
@@ -109,7 +109,7 @@ def render(parts) -> tuple[str, list[str]]:
 @settings(max_examples=300, deadline=None)
 @given(blocks)
 def test_task_ids_are_read_as_written_and_fences_hide_tasks(parts):
-    from clavain.plan import parse_plan_text
+    from clavain.plan.reader import parse_plan_text
 
     text, expected = render(parts)
     try:

@@ -24,7 +24,7 @@ def test_the_readme_table_covers_every_plan_file():
 
 @pytest.mark.parametrize("name", sorted(n for n, c in COUNTS.items() if c))
 def test_real_plan_task_count(name):
-    from clavain.plan import read_plan
+    from clavain.plan.reader import read_plan
 
     plan = read_plan(SHARED_PLANS / name)
     assert len(plan.tasks) == COUNTS[name]
@@ -47,7 +47,7 @@ def test_real_plan_without_tasks_gets_the_clear_error(name, tmp_path):
 
 
 def test_ids_as_written_in_the_plan_with_lettered_tasks():
-    from clavain.plan import read_plan
+    from clavain.plan.reader import read_plan
 
     plan = read_plan(SHARED_PLANS / "2026-05-06-lift-drill-into-evals.md")
     ids = [t.id for t in plan.tasks]
@@ -57,7 +57,7 @@ def test_ids_as_written_in_the_plan_with_lettered_tasks():
 
 def test_fenced_example_plans_are_not_tasks():
     """This plan shows a `### Task N:` template inside a fence; it must not count."""
-    from clavain.plan import read_plan
+    from clavain.plan.reader import read_plan
 
     plan = read_plan(SHARED_PLANS / "2026-01-22-document-review-system.md")
     assert "N" not in [t.id for t in plan.tasks]
@@ -68,7 +68,7 @@ def test_fence_scanner_agrees_with_commonmark(name):
     """Our line scanner and markdown-it-py see the same headings outside fences."""
     from markdown_it import MarkdownIt
 
-    from clavain.plan_source import load_source
+    from clavain.plan.source import load_source
 
     text = (SHARED_PLANS / name).read_text()
     tokens = MarkdownIt("commonmark").parse(text)

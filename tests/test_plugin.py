@@ -171,7 +171,7 @@ def test_executables_are_executable():
 
 
 def test_hooks_json_runs_the_entry_for_each_event_and_matches_every_guarded_tool():
-    from clavain import hooks
+    from clavain.guard import hooks
 
     config = json.loads((ROOT / "hooks" / "hooks.json").read_text())["hooks"]
     events = {"PreToolUse": "pre-tool-use", "UserPromptSubmit": "user-prompt-submit", "SessionStart": "session-start"}

@@ -84,7 +84,7 @@ def test_sigkill_anywhere_loses_nothing(project, seed):
         raise AssertionError("the run did not finish")
     print(f"{kills} kills, {len(acknowledged)} acknowledged steps")
     assert kills >= 8, "the test killed too rarely to mean anything"
-    from clavain.journal import Journal
+    from clavain.run.journal import Journal
 
     entries = Journal(run_dir(project) / "journal.jsonl").verify()
     recorded = [(e["event"], str(e["data"].get("task") or e["data"].get("batch") or "")) for e in entries]

@@ -69,7 +69,7 @@ def test_a_state_without_must_haves_digests_as_before_the_field_existed():
     import hashlib
     import json
 
-    from clavain.run_state import RunState, state_digest
+    from clavain.run.state import RunState, state_digest
 
     state = RunState(run_id="r", plan="p.md", plan_sha256="0" * 64, batch_size=1, batches=[["1"]], groups=[[["1"]]],
                      tasks=[], started_epoch=1.0, created="t", updated="t")

@@ -44,7 +44,7 @@ def remove_line(p):
 
 def forge_chained_approval(p):
     """A line a forger computed carefully: right seq, prev and hash, an approval without the user's word."""
-    from clavain.journal import entry_hash
+    from clavain.run.journal import entry_hash
 
     last = json.loads(lines(p)[-1])
     entry = {"seq": last["seq"] + 1, "time": last["time"], "epoch": last["epoch"] + 1, "event": "approved",
@@ -61,7 +61,7 @@ def forge_chained_approval(p):
 
 def append_unchained(p):
     """A hand-appended entry, hashed on its own but not chained to the entry before it."""
-    from clavain.journal import entry_hash
+    from clavain.run.journal import entry_hash
 
     last = json.loads(lines(p)[-1])
     forged = {**last, "seq": last["seq"] + 1, "event": "approved", "prev": "0" * 64}
@@ -99,7 +99,7 @@ def test_journal_edit_is_detected_by_status(busy, edit):
 
 @pytest.mark.parametrize("recompute_digest", [False, True])
 def test_hand_edited_run_json_never_counts(busy, recompute_digest):
-    from clavain.run_state import RunState, state_digest
+    from clavain.run.state import RunState, state_digest
 
     path = run_dir(busy) / "run.json"
     body = json.loads(path.read_text())
@@ -151,7 +151,7 @@ def test_a_garbage_last_line_is_moved_aside_and_the_run_halts(busy, end):
     assert status["halt"]["bad_seq"] == first_bad
     moved = run_dir(busy) / "journal.rejected-1.jsonl"
     assert moved.read_bytes() == rejected  # the bad lines, byte for byte
-    from clavain.journal import Journal
+    from clavain.run.journal import Journal
 
     chain = Journal(journal(busy)).verify()
     assert [e["seq"] for e in chain] == list(range(1, first_bad + 1)) and chain[-1]["event"] == "halted"

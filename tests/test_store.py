@@ -11,8 +11,8 @@ import pytest
 
 from conftest import ROOT, run_bin, run_cli
 from gate_support import history, write_plan
-from clavain.errors import EnvironmentProblem, Refused
-from clavain.store import SCHEMA_VERSION, Store
+from clavain.core.errors import EnvironmentProblem, Refused
+from clavain.gate.store import SCHEMA_VERSION, Store
 
 
 def test_created_on_first_use_with_wal_and_version(project):
@@ -73,7 +73,7 @@ WORKER = textwrap.dedent("""
     import sys
     sys.path.insert(0, sys.argv[1])
     from pathlib import Path
-    from clavain.gates import advance_phase
+    from clavain.gate.gates import advance_phase
     project, name, count = Path(sys.argv[2]), sys.argv[3], int(sys.argv[4])
     for i in range(count):
         advance_phase(project, "race-abc1", "executing", f"{name} {i}", Path("plan.md"), {"PATH": ""})

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from clavain.errors import EnvironmentProblem
-from clavain.model import VerifyEntry
-from clavain.verify import VerifyResult, run_verify
+from clavain.core.errors import EnvironmentProblem
+from clavain.plan.model import VerifyEntry
+from clavain.run.verify import VerifyResult, run_verify
 
 
 def entry(run: str, expect_exit=0, contains=None, line=7) -> VerifyEntry:

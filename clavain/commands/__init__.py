@@ -1,6 +1,6 @@
-"""Subcommand modules. Each defines ``register(subparsers)`` and handlers ``fn(args, ctx) -> int | None``.
+"""Subcommand modules, on top of every part (beside ``clavain.cli``). Each defines ``register(subparsers)`` and handlers ``fn(args, ctx) -> int | None``.
 
-Handlers raise ``clavain.errors`` exceptions and never exit; ``clavain.cli.main`` maps them to exit codes.
+Handlers raise ``clavain.core.errors`` exceptions and never exit; ``clavain.cli.main`` maps them to exit codes.
 Command modules import heavy dependencies (pydantic, yaml, jinja2, markdown-it) inside handlers only, so
 that light commands (``infer-bead``, ``enforce-gate``, ``hook``) start fast.
 """
@@ -34,7 +34,7 @@ class Context:
     def project(self) -> Path:
         """The project folder (see ``clavain.paths.find_project``); ``CLAVAIN_PROJECT_DIR`` overrides it."""
         if self._project is None:
-            from clavain.paths import find_project
+            from clavain.core.paths import find_project
 
             forced = self.env.get("CLAVAIN_PROJECT_DIR")
             self._project = Path(forced).resolve() if forced else find_project(self.cwd)

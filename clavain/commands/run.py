@@ -1,0 +1,152 @@
+"""`clavain-cli run ...`: the run state machine's commands. Each prints what to do next (``--json``: the
+same as one JSON object) and raises on refusal; the work is done in ``clavain.run``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+COMMANDS = ("start", "status", "next", "task-start", "task-done", "task-fail", "verify", "checkpoint",
+            "approve", "retry", "skip", "abort", "replan", "allow-external", "must-haves", "finish")
+
+
+def register(sub) -> None:
+    """Add ``run`` and its subcommands to the top-level subparsers."""
+    run = sub.add_parser("run", help="execute a plan in batches with checkpoints only the user can pass")
+    inner = run.add_subparsers(dest="run_command", metavar="RUN_COMMAND", parser_class=type(run))
+    run.set_defaults(handler=lambda args, ctx: _usage(run, ctx))
+
+    def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
+        p = inner.add_parser(name, help=help_text)
+        p.add_argument("--run", dest="run_id", metavar="ID", help="the run to act on (default: the one active run)")
+        p.add_argument("--json", action="store_true", help="print one JSON object")
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("start", _start, "gate, pin the plan, create the run and print the first brief")
+    p.add_argument("plan")
+    p.add_argument("--batch-size", type=int, default=3)
+    p.add_argument("--dispatch", choices=("local", "external"), default="local")
+    p = add("status", _status, "where the run stands (verifies the journal)")
+    p.add_argument("--todos", action="store_true", help="print the tasks as a JSON list for the task-list tools")
+    add("next", _simple("next_brief"), "the current batch's brief")
+    for name, help_text in (("task-start", "start task N (in order)"), ("retry", "retry the failed task N (user's word)")):
+        p = add(name, _task(name), help_text)
+        p.add_argument("task")
+    p = add("task-done", _task_done, "record task N done with its output file ('-' for stdin)")
+    p.add_argument("task")
+    p.add_argument("--output", required=True)
+    p = add("task-fail", _with_reason("task_fail"), "record that task N failed (halts the run)")
+    p.add_argument("task")
+    p.add_argument("--reason", required=True)
+    p = add("skip", _with_reason("skip"), "skip the failed task N (user's word)")
+    p.add_argument("task")
+    p.add_argument("--reason", required=True)
+    p = add("verify", _verify, "run task N's <verify> entries")
+    p.add_argument("task")
+    p.add_argument("--timeout", type=_positive_seconds, default=300.0, help="seconds per entry (default 300)")
+    add("checkpoint", _simple("checkpoint"), "close the batch and write its report")
+    p = add("approve", _approve, "pass the checkpoint (needs the user's reply)")
+    p.add_argument("--note")
+    for name, fn, help_text in (("abort", "abort", "stop the run (user's word)"),
+                                ("replan", "replan", "re-read a changed plan (user's word)"),
+                                ("allow-external", "allow_external", "allow external dispatch (user's word)"),
+                                ("must-haves", "must_haves", "check the plan's Must-Haves"),
+                                ("finish", "finish", "write the final report")):
+        add(name, _simple(fn), help_text)
+
+
+def _positive_seconds(text: str) -> float:
+    """argparse type for a timeout: a finite number of seconds above 0 (not -1, 0, nan or inf)."""
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 (e.g. 300)")
+    return value
+
+
+def _usage(parser, ctx) -> int:
+    parser.print_help(ctx.stdout)
+    return 2
+
+
+def _emit(args, ctx, outcome) -> None:
+    if args.json:
+        ctx.out(json.dumps(outcome.as_json(), ensure_ascii=False))
+        return
+    ctx.out(outcome.text.rstrip("\n"))
+    if not outcome.text.rstrip().splitlines()[-1].startswith("next:"):
+        ctx.out(f"next: {outcome.next}")
+
+
+def _fn(name: str):
+    from clavain.run import engine as run
+    from clavain.run import decisions as run_decisions
+    from clavain.run import steps as run_steps
+
+    for module in (run, run_steps, run_decisions):
+        if hasattr(module, name):
+            return getattr(module, name)
+    raise AttributeError(name)
+
+
+def _simple(name: str):
+    def handler(args, ctx):
+        _emit(args, ctx, _fn(name)(ctx.project, args.run_id, ctx.env))
+    return handler
+
+
+def _task(name: str):
+    fn_name = name.replace("-", "_")
+
+    def handler(args, ctx):
+        _emit(args, ctx, _fn(fn_name)(ctx.project, args.run_id, args.task, ctx.env))
+    return handler
+
+
+def _with_reason(name: str):
+    def handler(args, ctx):
+        _emit(args, ctx, _fn(name)(ctx.project, args.run_id, args.task, args.reason, ctx.env))
+    return handler
+
+
+def _start(args, ctx):
+    from clavain.run.engine import start
+
+    _emit(args, ctx, start(ctx.project, ctx.resolve(args.plan), ctx.env, batch_size=args.batch_size,
+                           dispatch=args.dispatch))
+
+
+def _status(args, ctx):
+    from clavain.run.engine import status
+
+    outcome = status(ctx.project, args.run_id, ctx.env)
+    if args.todos:
+        ctx.out(json.dumps(outcome.data["todos"], ensure_ascii=False, indent=1))
+        return
+    _emit(args, ctx, outcome)
+
+
+def _task_done(args, ctx):
+    from clavain.run.steps import MAX_OUTPUT_BYTES, task_done
+
+    # one character more than the limit is enough to know it is over (a character is one byte or more)
+    stdin_text = ctx.stdin.read(MAX_OUTPUT_BYTES + 1) if args.output == "-" else None
+    _emit(args, ctx, task_done(ctx.project, args.run_id, args.task, args.output, ctx.env,
+                               stdin_text=stdin_text, cwd=ctx.cwd))
+
+
+def _verify(args, ctx):
+    from clavain.run.steps import verify
+
+    _emit(args, ctx, verify(ctx.project, args.run_id, args.task, ctx.env, timeout=args.timeout))
+
+
+def _approve(args, ctx):
+    from clavain.run.decisions import approve
+
+    _emit(args, ctx, approve(ctx.project, args.run_id, ctx.env, note=args.note))

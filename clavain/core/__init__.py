@@ -1,0 +1,6 @@
+"""The small shared core: errors, where things live, durable file writes, digests.
+
+Owns: ``errors`` (the one exception hierarchy), ``paths`` (the project's state folder), ``files``
+(atomic writes, appended lines), ``digest`` (sha256, the plan digest).
+May import: the standard library only. Every other part may import it; it imports none of them.
+"""

@@ -1,0 +1,98 @@
+"""Settings from ``<project>/.clavain/config.yaml`` (all optional).
+
+    gate:
+      default_tier: soft          # hard | soft | none: the tier when no bead priority is known
+      review_glob: docs/research/flux-drive/**/findings.json   # review artifacts, for the stale-review warning
+      bd_timeout: 5               # seconds one `bd` call may take
+
+PyYAML reads the file; the values it gives are cached in the store keyed by the file's sha256, so
+the gate path imports PyYAML only when the file changed since the last command.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple, Optional
+
+from clavain.core.errors import BadInput
+from clavain.core.paths import config_path
+
+if TYPE_CHECKING:
+    from clavain.gate.store import Store
+
+TIERS = ("hard", "soft", "none")
+DEFAULT_REVIEW_GLOB = "docs/research/flux-drive/**/findings.json"
+CACHE_KIND = "gate-config-v1"  # bump when GateConfig changes shape
+
+
+class GateConfig(NamedTuple):
+    default_tier: str = "soft"
+    review_glob: str = DEFAULT_REVIEW_GLOB
+    bd_timeout: float = 5.0
+
+
+def _line_of(text: str, key: str) -> Optional[int]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith(f"{key}:"):
+            return number
+    return None
+
+
+def parse_gate_config(text: str, path: Path) -> GateConfig:
+    """Validate the ``gate`` section of a config file's text; raise BadInput naming path:line."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BadInput(f"config is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
+                       line=mark.line + 1 if mark else None, next_command=f"fix {path}") from None
+    if not isinstance(data, dict):
+        raise BadInput("config must be a mapping (for example `gate: {default_tier: soft}`)", path=path, line=1,
+                       next_command=f"fix {path}")
+    gate = data.get("gate") or {}
+    if not isinstance(gate, dict):
+        raise BadInput("`gate` must be a mapping", path=path, line=_line_of(text, "gate"), next_command=f"fix {path}")
+    known = set(GateConfig._fields)
+    for key in gate:
+        if key not in known:
+            raise BadInput(f"unknown setting gate.{key} (known: {', '.join(sorted(known))})", path=path,
+                           line=_line_of(text, str(key)), next_command=f"fix {path}")
+    tier = gate.get("default_tier", GateConfig._field_defaults["default_tier"])
+    if tier not in TIERS:
+        raise BadInput(f"gate.default_tier is {tier!r}; use one of {', '.join(TIERS)}", path=path,
+                       line=_line_of(text, "default_tier"), next_command=f"fix {path}")
+    glob = gate.get("review_glob", GateConfig._field_defaults["review_glob"])
+    if not isinstance(glob, str) or not glob or glob.startswith("/") or ".." in Path(glob).parts:
+        raise BadInput(f"gate.review_glob is {glob!r}; use a glob relative to the project", path=path,
+                       line=_line_of(text, "review_glob"), next_command=f"fix {path}")
+    timeout = gate.get("bd_timeout", GateConfig._field_defaults["bd_timeout"])
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 600:
+        raise BadInput(f"gate.bd_timeout is {timeout!r}; use a number of seconds between 0 and 600", path=path,
+                       line=_line_of(text, "bd_timeout"), next_command=f"fix {path}")
+    return GateConfig(default_tier=tier, review_glob=glob, bd_timeout=float(timeout))
+
+
+def load_gate_config(project: Path, store: Optional["Store"] = None) -> GateConfig:
+    """The project's gate settings (defaults when there is no config file)."""
+    path = config_path(project)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return GateConfig()
+    except OSError as exc:
+        raise BadInput(f"config cannot be read: {exc.strerror}", path=path, next_command=f"check {path}") from None
+    from clavain.core.digest import sha256_hex
+
+    import json
+
+    key = sha256_hex(raw)
+    if store is not None:
+        cached = store.cache_get(CACHE_KIND, key)
+        if cached is not None:
+            return GateConfig(**json.loads(cached))
+    config = parse_gate_config(raw.decode("utf-8", errors="replace"), path)
+    if store is not None:
+        store.cache_put(CACHE_KIND, key, json.dumps(config._asdict()))
+    return config

@@ -1,0 +1,229 @@
+"""The plan reader: a markdown plan (and its ``<plan>.exec.yaml`` manifest) -> ``clavain.model.Plan``.
+
+Formats, tried in this order (the first that finds tasks wins):
+
+1. ``gsd``: ``<task type="...">`` elements (GSD ``PLAN.md``)             -> ``clavain.plan.gsd``
+2. ``superpowers``: ``## Task N: title`` / ``### Task N: title`` headings  -> ``clavain.plan.headings``
+3. ``speckit``: ``- [ ] T001 [P] [US1] description`` lines (``tasks.md``) -> ``clavain.plan.speckit``
+4. ``numbered``: ``### 1. Title`` under Changes / Implementation / Tasks, or ``## Step N`` headings
+5. ``manifest``: a ``<plan>.exec.yaml`` beside the plan orders the tasks  -> ``clavain.plan.manifest``
+
+Nothing inside a code fence is structure. Every malformed input raises ``BadInput`` with ``path:line``
+and the next command; nothing else escapes, whatever the bytes.
+
+Checkpoints (a batch never crosses one): a ``<!-- checkpoint -->`` line, a spec-kit ``**Checkpoint**``
+line, a GSD ``checkpoint:*`` task, a manifest stage boundary, and a plan's own ``## Batch N`` heading.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import re
+from pathlib import Path
+
+from clavain.core.errors import BadInput
+from clavain.plan.source import Source, is_constraints, load_source
+
+MAX_BYTES = 16 * 1024 * 1024
+
+_CHECKPOINT_LINE = re.compile(r"\s*<!--\s*checkpoint\b.*-->\s*$", re.IGNORECASE)
+_OBJECTIVE = re.compile(r"^<objective>\s*\n?(.*?)</objective>", re.MULTILINE | re.DOTALL)
+_BULLET = re.compile(r"[-*+]\s+(.*)$")
+_TASK_FIELDS = ("id", "title", "line", "end_line", "files", "file_roles", "steps", "verify", "depends",
+                "parallel", "done", "kind", "section", "text_sha256")
+
+SHAPES = ("`## Task N: title` or `### Task N: title` headings (superpowers / Clavain), "
+          "`- [ ] T001 description` lines (spec-kit tasks.md), `<task type=\"auto\">` elements (GSD PLAN.md), "
+          "`### 1. Title` under a Changes / Implementation / Tasks heading or `## Step N` headings (numbered), "
+          "or a `<plan>.exec.yaml` manifest beside the plan")
+
+
+def read_plan(path: Path, text: str | None = None):
+    """Read the plan file (and the manifest beside it, if any) into a ``Plan``. ``text``: the plan's text when
+    the caller has already read the file."""
+    from clavain.plan.manifest import manifest_for
+
+    path = Path(path)
+    if text is None:
+        text = read_text(path)
+    manifest = manifest_for(path)
+    if manifest is None:
+        return parse_plan_text(text, str(path))
+    return parse_plan_text(text, str(path), manifest_text=read_text(manifest), manifest_path=str(manifest))
+
+
+def read_text(path: Path) -> str:
+    """The file as text, or ``BadInput`` saying why it is not a readable text plan."""
+    shown = str(path)
+    try:
+        if not path.exists():
+            raise BadInput("no such file", path=shown,
+                           next_command=f"check the path (ls {path.parent}), then: clavain-cli plan validate <plan.md>")
+        if path.is_dir():
+            raise BadInput("is a folder, not a plan file", path=shown,
+                           next_command=f"name the plan's markdown file: clavain-cli plan validate {path}/<plan>.md")
+        if not path.is_file():
+            raise BadInput("is not a regular file (a device, pipe or socket), not a plan", path=shown,
+                           next_command="name the plan's markdown file: clavain-cli plan validate <plan>.md")
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise BadInput(f"file is {size:,} bytes; a plan must be under {MAX_BYTES:,}", path=shown, line=1,
+                           next_command="split the plan into smaller plans")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BadInput(f"cannot read the file: {exc.strerror or exc}", path=shown,
+                       next_command=f"check its permissions (ls -l {path})") from None
+    if b"\x00" in data:
+        raise BadInput("the file holds NUL bytes: it is binary, not a markdown plan", path=shown,
+                       line=data.count(b"\n", 0, data.index(b"\x00")) + 1,
+                       next_command="name the plan's markdown file: clavain-cli plan validate <plan.md>")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the plan as UTF-8", path=shown,
+                       line=data.count(b"\n", 0, exc.start) + 1,
+                       next_command=f"convert it (iconv -t UTF-8 {path}), then: clavain-cli plan validate {path}") from None
+
+
+def parse_plan_text(text: str, path: str, *, manifest_text: str | None = None, manifest_path: str | None = None):
+    """The same as ``read_plan`` from text; ``manifest_text`` is the companion manifest's content, if any."""
+    with _collector_paused():
+        return _parse(text, path, manifest_text, manifest_path)
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Reading allocates many small objects and keeps them all; pausing the cyclic garbage collector for
+    the duration keeps the cost linear in the plan's size (it is switched back on if it was on)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str | None):
+    from clavain.plan import deps as plan_deps
+    from clavain.plan import gsd as plan_gsd
+    from clavain.plan import headings as plan_headings
+    from clavain.plan import speckit as plan_speckit
+
+    source = load_source(text, path)
+    checkpoints: list[str] = []
+    gsd = plan_gsd.find(source)
+    if gsd:
+        fmt, (tasks, checkpoints) = "gsd", plan_gsd.tasks(source, gsd)
+    elif found := plan_headings.superpowers_headings(source):
+        fmt, tasks = "superpowers", plan_headings.heading_tasks(source, found)
+    elif found := plan_speckit.find(source):
+        fmt, (tasks, checkpoints) = "speckit", plan_speckit.tasks(source, found)
+    elif found := plan_headings.numbered_headings(source):
+        fmt, tasks = "numbered", plan_headings.heading_tasks(source, found)
+    else:
+        fmt, tasks = None, []
+    checkpoints += (plan_headings.marked_checkpoints(source, tasks, _CHECKPOINT_LINE, "<!--")
+                    + plan_headings.batch_boundaries(source, tasks))
+    frontmatter = dict(source.frontmatter)
+    if manifest_text is not None:
+        from clavain.plan.manifest import apply
+
+        plan_deps.check(tasks, path)
+        tasks, stage_ends, settings = apply(manifest_text, manifest_path or path + ".exec.yaml", path, tasks)
+        checkpoints += stage_ends
+        frontmatter.setdefault("exec", settings)
+        fmt = "manifest"
+    if not tasks:
+        raise source.error("no tasks found; looked for " + SHAPES, 1,
+                           f"write tasks in one of those shapes, then: clavain-cli plan validate {path}")
+    plan_deps.check(tasks, path)
+    order = {task["id"]: n for n, task in enumerate(tasks)}
+    checkpoints = sorted(set(c for c in checkpoints if c in order), key=order.__getitem__)
+    plan = _build(source, fmt, tasks, checkpoints, frontmatter)
+    if fmt in ("superpowers", "numbered", "speckit"):
+        plan.warnings.extend(_stray_verify_blocks(source, tasks))
+    return plan
+
+
+def _stray_verify_blocks(source: Source, tasks: list[dict]) -> list[str]:
+    """``<verify>`` blocks outside every task are checked like the others, then reported: nothing runs them."""
+    import bisect
+
+    from clavain.plan.verify import verify_blocks
+
+    starts = [t["line"] for t in tasks]
+    ends = [t["end_line"] for t in tasks]
+    stray = []
+    for line, _ in verify_blocks(source, source.rows):
+        index = bisect.bisect_right(starts, line) - 1
+        if index < 0 or line > ends[index]:
+            stray.append(f"{source.path}:{line}: `<verify>` block outside any task; nothing will run it "
+                         "(move it into the task it checks)")
+    return stray
+
+
+def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], frontmatter: dict):
+    from pydantic import ValidationError
+
+    from clavain.core.digest import plan_digest
+    from clavain.plan.model import MustHaves, Plan, Task
+    from clavain.plan.musthaves import from_frontmatter, from_markdown
+
+    markdown, front = from_markdown(source), from_frontmatter(source)
+    try:
+        must_haves = MustHaves.model_validate({k: markdown[k] + front[k] for k in markdown})
+    except ValidationError as exc:
+        raise source.error("frontmatter `must_haves` is malformed: " + validation_summary(exc),
+                           front["artifacts"][0]["line"] if front["artifacts"] else 1) from None
+    models = []
+    for task in tasks:
+        fields = {k: task[k] for k in _TASK_FIELDS if k in task}
+        fields["depends"] = list(dict.fromkeys(dep for dep, _, _ in task["depends"]))
+        try:
+            models.append(Task.model_validate(fields))
+        except ValidationError as exc:
+            raise source.error(f"task {task['id']} is malformed: " + validation_summary(exc), task["line"]) from None
+    return Plan(path=source.path, title=_title(source), bead=_bead(source), format=fmt,
+                sha256=plan_digest(source.text), frontmatter=frontmatter, must_haves=must_haves,
+                constraints=_constraints(source), tasks=models, checkpoints_after=checkpoints)
+
+
+def validation_summary(exc) -> str:
+    """One line from a pydantic ValidationError: ``where: what`` for the first few problems."""
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors()[:3]]
+    return "; ".join(parts)
+
+
+def _title(source: Source) -> str:
+    for heading in source.headings:
+        if heading.level == 1 and heading.text:
+            return heading.text
+    title = source.frontmatter.get("title")
+    if isinstance(title, (str, int, float)) and str(title).strip():
+        return str(title).strip()
+    objective = _OBJECTIVE.search(source.text)          # GSD plans have no H1; their objective says what they do
+    if objective and objective.group(1).strip():
+        return objective.group(1).strip().split("\n")[0].strip()
+    return Path(source.path).stem or source.path
+
+
+def _bead(source: Source) -> str | None:
+    """The plan's bead, read exactly as ``clavain-cli infer-bead`` reads it (placeholders are no bead)."""
+    from clavain.plan.bead import bead_ids_in
+
+    found, _ = bead_ids_in(source.text, Path(source.path))
+    return found[0][0] if found else None
+
+
+def _constraints(source: Source) -> list[str]:
+    found = []
+    for position, heading in enumerate(source.headings):
+        if is_constraints(heading.text):
+            stop = source.headings[position + 1].line - 1 if position + 1 < len(source.headings) else len(source.lines)
+            for _, line in source.visible(heading.line + 1, stop):
+                match = _BULLET.match(line)
+                if match and match.group(1).strip():
+                    found.append(match.group(1).strip())
+    return found

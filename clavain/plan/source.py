@@ -1,0 +1,204 @@
+"""A plan's text as lines, with what is structure and what is not.
+
+``Source`` splits the text into lines (numbered from 1 as an editor shows them), reads the YAML
+frontmatter, and marks which lines are *not structure*: fenced code blocks (```` ``` ```` / ``~~~``,
+any indentation, closed by a run of the same character at least as long) and multi-line HTML
+comments. Real plans embed example plans in fences, so nothing inside one is a heading, a task or a
+``<verify>`` block. An unclosed fence is an error: it would silently hide the rest of the plan.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field
+
+from clavain.core.errors import BadInput
+
+MAX_LINE_CHARS = 100_000
+
+_FENCE_OPEN = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")
+_CONSTRAINTS = re.compile(r"(?:global\s+)?constraints:?$", re.IGNORECASE)
+_MUST_HAVES = re.compile(r"must[- ]?haves?:?$", re.IGNORECASE)
+_HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+
+
+@dataclass(frozen=True)
+class Heading:
+    line: int       # 1-based
+    level: int
+    text: str
+
+
+@dataclass
+class Source:
+    path: str
+    text: str
+    lines: list[str]                        # lines[0] is line 1; no line endings
+    hidden: list[bool]                      # True: inside a fence or comment (not structure)
+    body_start: int                         # 0-based index of the first line after the frontmatter
+    frontmatter: dict = field(default_factory=dict)
+    headings: list[Heading] = field(default_factory=list)
+    ends: dict[int, int] = field(default_factory=dict)          # heading line -> last line of its section
+    parents: dict[int, Heading] = field(default_factory=dict)   # heading line -> enclosing heading
+    heading_lines: list[int] = field(default_factory=list)
+    rows: list[tuple[int, str]] = field(default_factory=list)     # (number, text) of structural lines
+    row_numbers: list[int] = field(default_factory=list)
+
+    def line(self, number: int) -> str:
+        return self.lines[number - 1]
+
+    def visible(self, start: int, stop: int) -> list[tuple[int, str]]:
+        """(1-based line number, text) of the structural lines with 1-based numbers in [start, stop]."""
+        low = bisect.bisect_left(self.row_numbers, start)
+        return self.rows[low:bisect.bisect_right(self.row_numbers, stop, low)]
+
+    def error(self, message: str, line: int | None, next_command: str | None = None) -> BadInput:
+        return BadInput(message, path=self.path, line=line,
+                        next_command=next_command or f"clavain-cli plan validate {self.path}")
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as an editor numbers them: only ``\\n`` (with an optional ``\\r`` before it) ends a line."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def load_source(text: str, path: str) -> Source:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    lines = split_lines(text)
+    source = Source(path=path, text=text, lines=lines, hidden=[False] * len(lines), body_start=0)
+    if not text.strip():
+        raise source.error("the plan is empty", 1, "write tasks into the plan (e.g. `## Task 1: title`), then "
+                                                   f"clavain-cli plan validate {path}")
+    if max(map(len, lines)) > MAX_LINE_CHARS:
+        number = next(n for n, line in enumerate(lines, 1) if len(line) > MAX_LINE_CHARS)
+        raise source.error(f"line is {len(lines[number - 1]):,} characters long; a plan's lines must be under "
+                           f"{MAX_LINE_CHARS:,} (is this really a markdown plan?)", number)
+    if "\x00" in text:
+        raise source.error("the file holds NUL bytes: it is binary, not a markdown plan",
+                           text.count("\n", 0, text.index("\x00")) + 1)
+    _read_frontmatter(source)
+    _mark_hidden(source)
+    source.rows = [(n, line) for n, (line, hidden) in enumerate(zip(lines, source.hidden), 1) if not hidden]
+    source.row_numbers = [n for n, _ in source.rows]
+    source.headings = _headings(source)
+    source.heading_lines = [h.line for h in source.headings]
+    _nest(source)
+    return source
+
+
+def _read_frontmatter(source: Source) -> None:
+    lines = source.lines
+    if not lines or lines[0].rstrip() != "---":
+        return
+    for index in range(1, len(lines)):
+        if lines[index].rstrip() in ("---", "..."):
+            break
+    else:
+        raise source.error("YAML frontmatter opened on line 1 is never closed with a `---` line", 1)
+    from clavain.plan.yamlfile import load_mapping
+
+    source.frontmatter = load_mapping("\n".join(lines[1:index]), source.path, first_line=2, what="frontmatter")
+    for i in range(index + 1):
+        source.hidden[i] = True
+    source.body_start = index + 1
+
+
+def _mark_hidden(source: Source) -> None:
+    lines, hidden = source.lines, source.hidden
+    index = source.body_start
+    count = len(lines)
+    while index < count:
+        line = lines[index]
+        stripped = line.lstrip()
+        if stripped[:3] in ("```", "~~~"):
+            match = _FENCE_OPEN.match(line)
+            fence, info = match.group(1), match.group(2)
+            if not (fence[0] == "`" and "`" in info):
+                index = _skip_fence(source, index, fence)
+                continue
+        elif stripped.startswith("<!--") and "-->" not in stripped[4:]:
+            index = _skip_comment(source, index)
+            continue
+        index += 1
+
+
+def _skip_fence(source: Source, start: int, fence: str) -> int:
+    char, length = fence[0], len(fence)
+    lines, hidden = source.lines, source.hidden
+    hidden[start] = True
+    for index in range(start + 1, len(lines)):
+        hidden[index] = True
+        closing = lines[index].strip()
+        if len(closing) >= length and closing[0] == char and closing == char * len(closing):
+            return index + 1
+    raise source.error(f"code fence {fence} opened on this line is never closed; everything after it would "
+                       "be read as code", start + 1)
+
+
+def _skip_comment(source: Source, start: int) -> int:
+    lines, hidden = source.lines, source.hidden
+    for index in range(start, len(lines)):
+        hidden[index] = True
+        if "-->" in (lines[index][lines[index].index("<!--") + 4:] if index == start else lines[index]):
+            return index + 1
+    raise source.error("HTML comment `<!--` opened here is never closed with `-->`", start + 1)
+
+
+def _headings(source: Source) -> list[Heading]:
+    found = []
+    for number, line in source.rows:
+        if "#" in line[:4]:
+            match = _HEADING.match(line)
+            if match:
+                found.append(Heading(number, len(match.group(1)), (match.group(2) or "").strip()))
+    return found
+
+
+def _nest(source: Source) -> None:
+    """One pass over the headings: where each section ends and which heading encloses it."""
+    stack: list[Heading] = []
+    for heading in source.headings:
+        while stack and stack[-1].level >= heading.level:
+            source.ends[stack.pop().line] = heading.line - 1
+        if stack:
+            source.parents[heading.line] = stack[-1]
+        stack.append(heading)
+    for heading in stack:
+        source.ends[heading.line] = len(source.lines)
+
+
+def section_end(source: Source, heading: Heading) -> int:
+    """The last line (1-based) under ``heading``: before the next heading of the same or a higher level."""
+    return source.ends[heading.line]
+
+
+def trim_end(source: Source, start: int, end: int) -> int:
+    """Move ``end`` up past blank lines and thematic breaks (``---``) that only separate sections."""
+    while end > start and (not source.lines[end - 1].strip() or source.lines[end - 1].strip() in ("---", "***", "___")):
+        end -= 1
+    return end
+
+
+def enclosing(source: Source, heading: Heading) -> str | None:
+    """Text of the heading that encloses ``heading`` (a Phase / Chunk / Batch section), if any.
+
+    The plan's title (level 1), Must-Haves and Global Constraints headings are not sections."""
+    parent = source.parents.get(heading.line)
+    if parent is None or parent.level == 1 or not parent.text or is_constraints(parent.text) or _MUST_HAVES.match(parent.text):
+        return None
+    return parent.text
+
+
+def is_constraints(text: str) -> bool:
+    return _CONSTRAINTS.match(text.strip()) is not None
+
+
+def enclosing_line(source: Source, line: int) -> str | None:
+    """Text of the last heading above ``line`` (the section a task line sits in), if any."""
+    index = bisect.bisect_left(source.heading_lines, line) - 1
+    return (source.headings[index].text or None) if index >= 0 else None

@@ -1,0 +1,308 @@
+"""The run engine: pick a run, open it under its lock with every check done, start a new one.
+
+``session`` is the one way into a run: it takes the lock, loads the state checked against the journal
+(``clavain.run.folder``), halts the run when the state was tampered with or the plan changed, and yields a
+``Session`` whose ``record`` makes a transition durable. The operations themselves live in
+``clavain.run.steps`` (the model's moves) and ``clavain.run.decisions`` (the user's decisions).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator, Mapping, Optional
+
+from clavain.core import paths
+from clavain.core.digest import plan_digest
+from clavain.core.errors import BadInput, EnvironmentProblem, Refused
+from clavain.run.rules import CLI, next_command
+from clavain.run.state import RunState, TaskState
+from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper
+
+PROGRESS_STATES = ("running", "awaiting_approval", "halted")
+EXTERNAL_FLAG = Path(".claude") / "clodex-toggle.flag"
+
+
+@dataclass
+class Outcome:
+    """What a command prints: ``text`` for people and models, ``data`` (plus ``next``) with ``--json``."""
+
+    state: RunState
+    text: str
+    data: dict = field(default_factory=dict)
+
+    @property
+    def next(self) -> str:
+        return next_command(self.state)
+
+    def as_json(self) -> dict:
+        return {"run_id": self.state.run_id, "state": self.state.state, "batch": self.state.batch,
+                "batches": len(self.state.batches), **self.data, "next": self.next}
+
+
+@dataclass
+class Session:
+    folder: RunFolder
+    state: RunState
+    env: Mapping[str, str]
+    notes: list[str] = field(default_factory=list)
+    _plan_text: Optional[str] = None   # the plan as this command read it: read once, parsed at most once
+
+    @property
+    def project(self) -> Path:
+        return self.folder.project
+
+    def record(self, event: str, data: dict) -> RunState:
+        self.state, _ = self.folder.record(self.state, event, data)
+        return self.state
+
+    def halt(self, kind: str, reason: str, **details) -> RunState:
+        """Put the run in ``halted`` and write the halt report (``batches/halt-<n>.md``)."""
+        from clavain.run.report import write_halt_report
+
+        n = self.state.halts + 1
+        report = f"batches/halt-{n}.md"
+        halt = {"kind": kind, "reason": reason, "report": report, "task": details.pop("task", None),
+                "command": details.pop("command", None), "exit_code": details.pop("exit_code", None),
+                "output_tail": details.pop("output_tail", ""), "log": details.pop("log", None),
+                "bad_seq": details.pop("bad_seq", None)}
+        self.record("halted", {"halt": halt, **details})
+        write_halt_report(self.folder, self.state)
+        return self.state
+
+    def plan_path(self) -> Path:
+        return (self.project / self.state.plan).resolve()
+
+    def plan_text(self) -> str:
+        """The plan's text, read once per command (``BadInput`` when it cannot be read as a plan)."""
+        if self._plan_text is None:
+            from clavain.plan.reader import read_text
+
+            self._plan_text = read_text(self.plan_path())
+        return self._plan_text
+
+    def read_plan(self):
+        """The plan parsed from ``plan_text``: the same text the pinned digest was checked against."""
+        from clavain.plan.reader import read_plan
+
+        return read_plan(self.plan_path(), text=self.plan_text())
+
+
+# ------------------------------------------------------------------------------------------ choosing a run
+
+def active_runs(project: Path) -> list[dict]:
+    """The summaries of unfinished runs (``.clavain/active/*.json``), oldest first."""
+    out = []
+    folder = paths.active_dir(project)
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+        try:
+            out.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            out.append({"run_id": path.stem, "plan": "?", "state": "?"})
+    return out
+
+
+def select_run(project: Path, run_id: Optional[str]) -> RunFolder:
+    if run_id:
+        folder = RunFolder(project, run_id)
+        if not folder.exists():
+            raise BadInput(f"no run {run_id!r} in {paths.runs_dir(project)}", next_command=f"{CLI} status")
+        return folder
+    active = active_runs(project)
+    if not active:
+        raise Refused(f"no active run in {project}", next_command=f"{CLI} start <plan>")
+    if len(active) > 1:
+        ids = ", ".join(f"{a['run_id']} ({a.get('plan')})" for a in active)
+        raise Refused(f"{len(active)} runs are active: {ids}; say which one",
+                      next_command=f"{CLI} status --run {active[0]['run_id']}")
+    return RunFolder(project, active[0]["run_id"])
+
+
+# ------------------------------------------------------------------------------------------ opening a run
+
+@contextmanager
+def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, full: bool = False,
+            check_plan: bool = True) -> Iterator[Session]:
+    """Open a run under its lock, with tampering and plan changes already turned into halts."""
+    from filelock import Timeout
+
+    folder = select_run(project, run_id)
+    try:
+        with folder.lock():
+            loaded = folder.load(full=full)
+            s = Session(folder, loaded.state, env, list(loaded.notes))
+            if loaded.tamper is not None:
+                _halt_tampered(s, loaded.tamper)
+            elif check_plan and s.state.state in PROGRESS_STATES:
+                _check_plan(s)
+            from clavain.run.report import ensure_reports
+
+            ensure_reports(folder, s.state)
+            yield s
+    except Timeout:
+        raise EnvironmentProblem(f"run {folder.run_id} is locked by another clavain-cli process",
+                                 path=folder.dir / "lock", next_command=f"{CLI} status (retry in a moment)") from None
+
+
+def _halt_tampered(s: Session, tamper: Tamper) -> None:
+    """Record the tamper halt. A bad last line is moved aside first (kept as evidence), since nothing can be
+    appended after it; the halt then follows the trusted prefix."""
+    s.notes.append(f"tampering detected: {tamper.reason}")
+    if s.state.state not in PROGRESS_STATES:
+        return
+    reason = tamper.reason
+    if tamper.tail_bad and tamper.line is not None:
+        moved = s.folder.journal.quarantine_from(tamper.line)
+        reason += f"; that line and the ones after it were moved to {s.folder.rel(moved)}"
+        s.notes.append(f"journal lines {tamper.line}.. moved to {s.folder.rel(moved)}")
+    s.halt("tampered", reason, bad_seq=tamper.seq, command=tamper.where or None)
+
+
+def _check_plan(s: Session) -> None:
+    """Rule 6: the pinned plan digest. A changed (or vanished) plan halts the run until ``run replan``."""
+    halt = s.state.halt
+    if halt is not None and halt.kind in ("plan_changed", "tampered"):
+        return
+    try:
+        digest = plan_digest(s.plan_text())
+    except BadInput:
+        digest = None
+    if digest == s.state.plan_sha256:
+        return
+    reason = (f"the plan {s.state.plan} changed since the run pinned it" if digest else
+              f"the plan {s.state.plan} cannot be read any more")
+    s.halt("plan_changed", reason, command=f"sha256 {s.state.plan_sha256[:12]} -> {(digest or 'missing')[:12]}")
+
+
+# ------------------------------------------------------------------------------------------ starting a run
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:32].strip("-") or "plan"
+
+
+def _relative(project: Path, path: Path) -> str:
+    try:
+        return path.resolve().relative_to(project.resolve()).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def has_must_haves(plan) -> bool:
+    mh = plan.must_haves
+    return bool(mh.truths or mh.artifacts or mh.key_links)
+
+
+def task_states(plan, batches) -> list[TaskState]:
+    where = {tid: b.index for b in batches for tid in b.tasks}
+    return [TaskState(id=t.id, title=t.title, line=t.line, text_sha256=t.text_sha256, batch=where[t.id],
+                      checked_in_plan=t.done, verify_count=len(t.verify)) for t in plan.tasks]
+
+
+def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size: int = 3,
+          dispatch: str = "local") -> Outcome:
+    """Gate, pin and create a run; the outcome's text is the first batch's brief."""
+    from filelock import FileLock
+
+    if batch_size < 1:
+        raise BadInput(f"--batch-size must be 1 or more, not {batch_size}", next_command=f"{CLI} start {plan_file}")
+    paths.state_dir(project).mkdir(parents=True, exist_ok=True)
+    # one start at a time per project, so two starts of the same plan cannot both pass the check below
+    with FileLock(str(paths.state_dir(project) / "start.lock"), timeout=LOCK_TIMEOUT):
+        return _start_locked(project, plan_file, env, batch_size, dispatch)
+
+
+def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_size: int,
+                  dispatch: str) -> Outcome:
+    from clavain.gate import gates
+    from clavain.gate.phaseline import has_phase_line, with_phase
+    from clavain.plan.batching import make_batches
+    from clavain.plan.reader import read_plan, read_text
+
+    rel = _relative(project, plan_file)
+    for other in active_runs(project):
+        if other.get("plan") == rel:
+            raise Refused(f"the plan {rel} already has an unfinished run {other['run_id']} ({other.get('state')})",
+                          next_command=f"{CLI} status --run {other['run_id']}  (or {CLI} abort --run {other['run_id']})")
+    # Read and parse the plan once, as it will stand once advance-phase has written its Phase line (one line
+    # added or replaced; its time does not move anything), so task lines are right without a second read.
+    text = read_text(plan_file)
+    phased = with_phase(text, "executing", "-") if has_phase_line(plan_file) else text
+    plan = read_plan(plan_file, text=phased)
+    read = gates.PlanRead(text, plan.sha256)
+    bead, warnings = gates.infer_bead(plan_file, env, text=text)
+    gate = gates.enforce_gate(project, bead, "executing", plan_file, env, read=read)
+    warnings = [*warnings, *gate.warnings]
+    advanced = gates.advance_phase(project, bead, "executing", f"Executing: {rel}", plan_file, env, read=read)
+    warnings += [w for w in advanced.warnings if w not in warnings]
+    if phased is not text and not advanced.phaseline_written:  # the line could not be written (a warning says why)
+        plan = read_plan(plan_file, text=text)
+    batches = make_batches(plan, batch_size)
+    digest = plan.sha256
+
+    flag = (project / EXTERNAL_FLAG).exists()
+    requested = dispatch == "external" and not flag
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{_slug(Path(rel).stem)}-{secrets.token_hex(2)}"
+    folder = RunFolder(project, run_id)
+    tasks = task_states(plan, batches)
+    with folder.lock():
+        folder.tasks_dir.mkdir(parents=True, exist_ok=True)
+        folder.batches_dir.mkdir(parents=True, exist_ok=True)
+        state, _ = folder.record(None, "run_started", {
+            "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
+            "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
+            "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
+            "tasks": [t.model_dump(mode="json") for t in tasks], "warnings": warnings,
+            "has_must_haves": has_must_haves(plan)})
+    from clavain.run.report import render_brief
+
+    lines = [f"run {run_id} started: {rel} ({len(tasks)} tasks in {len(batches)} batches of up to {batch_size})"]
+    lines += [f"warning: {w}" for w in warnings]
+    if requested:
+        lines.append(f"external dispatch requested: the run stays local until the user agrees; after the user's "
+                     f"reply, {CLI} allow-external")
+    lines.append("")
+    lines.append(render_brief(folder, state, plan))
+    return Outcome(state, "\n".join(lines), {"plan": rel, "tasks": len(tasks), "warnings": warnings,
+                                             "external_requested": requested, "dispatch": state.dispatch})
+
+
+# ------------------------------------------------------------------------------------------ looking at a run
+
+def status(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
+    """Where the run stands; verifies the whole journal chain (the one command that does)."""
+    from clavain.run.report import progress_line, status_text, todos
+
+    with session(project, run_id, env, full=True) as s:
+        st = s.state
+        data = {"plan": st.plan, "progress": progress_line(st), "notes": s.notes, "dispatch": st.dispatch,
+                "external_requested": st.external_requested_epoch is not None,
+                "halt": st.halt.model_dump(mode="json") if st.halt else None,
+                "tasks": [{"id": t.id, "title": t.title, "batch": t.batch, "status": t.status,
+                           "output": t.output and s.folder.rel(s.folder.dir / t.output), "reason": t.reason}
+                          for t in st.tasks],
+                "todos": todos(st)}
+        return Outcome(st, status_text(s.folder, st, s.notes), data)
+
+
+def next_brief(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
+    """The current batch's brief while the run is running; otherwise what the run waits for."""
+    from clavain.run.report import progress_line, render_brief
+
+    with session(project, run_id, env) as s:
+        st = s.state
+        if st.state == "running" and st.batch in st.approved_batches:  # the last batch, approved
+            text = f"{progress_line(st)}\nall batches approved\nnext: {next_command(st)}"
+            return Outcome(st, text, {"waiting": "all batches approved"})
+        if st.state == "running":
+            plan = s.read_plan()
+            return Outcome(st, render_brief(s.folder, st, plan), {"tasks": st.batches[st.batch - 1]})
+        waiting = {"awaiting_approval": f"batch {st.batch} waits for the user's approval "
+                                        f"(report: {s.folder.rel(s.folder.batches_dir / f'batch-{st.batch}.md')})",
+                   "halted": f"the run is halted: {st.halt.reason if st.halt else ''}",
+                   "finished": "the run is finished", "aborted": "the run was aborted"}[st.state]
+        return Outcome(st, f"{progress_line(st)}\n{waiting}", {"waiting": waiting})

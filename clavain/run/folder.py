@@ -1,0 +1,230 @@
+"""A run's folder on disk: the lock, the journal, ``run.json`` and the active summary for hooks.
+
+Every transition goes the same way, under the run's file lock: fold the event into the state, append the
+event to the journal (fsync'd, carrying the digest of the state it leads to), replace ``run.json``
+atomically, then replace ``.clavain/active/<run-id>.json``. A crash between two of these steps is repaired
+on the next command (``load``): the journal is one step ahead, and its last event is folded in again.
+Anything else that does not match is tampering, and ``load`` reports it as such.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from clavain.core import paths
+from clavain.core.errors import EnvironmentProblem
+from clavain.core.files import atomic_write
+from clavain.run.journal import Journal, JournalTampered, utc_stamp
+from clavain.run.state import RunFile, RunState, apply, state_digest
+
+LOCK_TIMEOUT = 60.0
+
+
+RETIRED = "retired.json"   # written when ``run abort`` retires a run whose journal holds no trusted entry
+
+
+class RunLost(EnvironmentProblem):
+    """No journal entry of the run can be trusted, so it has no state at all. ``run abort`` retires it."""
+
+    def __init__(self, folder: "RunFolder", line: Optional[int]) -> None:
+        retired = (folder.dir / RETIRED).exists()
+        super().__init__(f"run {folder.run_id} has no trusted journal entry; its state is lost"
+                         + (" (the run was retired)" if retired else ""),
+                         path=folder.rel(folder.journal.path), line=line,
+                         next_command="clavain-cli run start <plan>" if retired else
+                         f"clavain-cli run abort --run {folder.run_id}   (only after the user has replied; it moves "
+                         f"the journal aside as evidence and retires the run)")
+        self.folder = folder
+
+
+@dataclass
+class Tamper:
+    """Why the state on disk cannot be trusted: the first bad journal entry, or run.json vs the journal."""
+
+    reason: str
+    seq: Optional[int] = None
+    line: Optional[int] = None
+    where: str = ""
+    tail_bad: bool = False   # the last line is bad: the bad lines must be moved aside before anything is recorded
+
+
+@dataclass
+class Loaded:
+    state: RunState
+    seq: int
+    hash: str
+    notes: list[str] = field(default_factory=list)   # "rebuilt from the journal", crash repair ...
+    tamper: Optional[Tamper] = None
+
+
+class RunFolder:
+    """Paths and durable operations of ``.clavain/runs/<run-id>/``."""
+
+    def __init__(self, project: Path, run_id: str) -> None:
+        self.project = Path(project)
+        self.run_id = run_id
+        self.dir = paths.run_dir(self.project, run_id)
+        self.run_json = self.dir / "run.json"
+        self.journal = Journal(self.dir / "journal.jsonl")
+        self.tasks_dir = self.dir / "tasks"
+        self.batches_dir = self.dir / "batches"
+        self.active = paths.active_dir(self.project) / f"{run_id}.json"
+
+    def exists(self) -> bool:
+        return self.journal.path.exists()
+
+    def rel(self, path: Path) -> str:
+        """A path inside the run folder, relative to the project (what briefs and reports show)."""
+        return Path(path).relative_to(self.project).as_posix()
+
+    def lock(self):
+        from filelock import FileLock
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        return FileLock(str(self.dir / "lock"), timeout=LOCK_TIMEOUT)
+
+    # -- writing ---------------------------------------------------------------------------------------------
+    def record(self, state: Optional[RunState], event: str, data: dict) -> tuple[RunState, dict]:
+        """Fold, journal, write. ``data`` gains ``at``, ``time`` and ``state_sha256``. Caller holds the lock."""
+        now = time.time()
+        data = {**data, "at": now, "time": utc_stamp(now)}
+        new = apply(state, event, data)
+        data["state_sha256"] = digest = state_digest(new)
+        entry = self.journal.append(event, data)
+        self.save(new, entry["seq"], entry["hash"], digest)
+        return new, entry
+
+    def save(self, state: RunState, seq: int, entry_hash: str, digest: Optional[str] = None) -> None:
+        body = RunFile(journal_seq=seq, journal_hash=entry_hash, state_sha256=digest or state_digest(state),
+                       state=state)
+        atomic_write(self.run_json, body.model_dump_json(indent=1) + "\n")
+        self.write_active(state)
+
+    def write_active(self, state: RunState) -> None:
+        """The small summary hooks read; present exactly while the run is unfinished."""
+        if state.state in ("finished", "aborted"):
+            self.active.unlink(missing_ok=True)
+            return
+        from clavain.run.rules import next_command
+
+        summary = {"run_id": state.run_id, "plan": state.plan,
+                   "state": state.state, "batch": state.batch, "batches": len(state.batches),
+                   "dispatch": state.dispatch, "next": next_command(state), "updated": state.updated}
+        atomic_write(self.active, json.dumps(summary, indent=1) + "\n")
+
+    # -- reading ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _consistent(rf: RunFile, last: Optional[dict]) -> bool:
+        """run.json folds exactly the journal up to its last entry: same entry, same state digest (O(1))."""
+        return last is not None and (rf.journal_seq, rf.journal_hash) == (last["seq"], last["hash"]) \
+            and state_digest(rf.state) == rf.state_sha256 == last["data"].get("state_sha256")
+
+    def _read_run_json(self) -> tuple[Optional[RunFile], str]:
+        from pydantic import ValidationError
+
+        try:
+            raw = self.run_json.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None, "run.json is missing"
+        except OSError as exc:
+            return None, f"run.json cannot be read ({exc.strerror})"
+        try:
+            return RunFile.model_validate_json(raw), ""
+        except ValidationError as exc:
+            return None, f"run.json is corrupt ({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']})"
+
+    def load(self, *, full: bool = False) -> Loaded:
+        """The run's state, checked against the journal. Cheap (O(1) in history) unless ``full`` or repair.
+
+        ``full`` verifies the whole chain (``run status``), and that it holds the entry run.json records.
+        Never raises for tampering: it returns the trusted state with ``tamper`` set, and the caller halts
+        the run."""
+        if (self.dir / RETIRED).exists():  # retired by run abort: whatever is left is evidence, never state
+            raise RunLost(self, None)
+        rf, why = self._read_run_json()
+        try:
+            last = self.journal.last()
+        except JournalTampered as exc:  # the last line itself is bad: nothing can be appended after it
+            return self._from_journal(notes=[], chain=exc, fallback=rf, tail_bad=True)
+        head = (0, "") if last is None else (last["seq"], last["hash"])
+        chain: Optional[list[dict]] = None
+        if full:
+            try:
+                chain = self.journal.verify(expect_head=None if rf is None else (rf.journal_seq, rf.journal_hash))
+            except JournalTampered as exc:
+                known = rf is not None and rf.state.halt is not None and rf.state.halt.kind == "tampered" \
+                    and rf.state.halt.bad_seq == exc.seq and self._consistent(rf, last)
+                if known:  # already halted for exactly this break
+                    return Loaded(rf.state, *head)
+                return self._from_journal(notes=[], chain=exc, fallback=rf)
+        if rf is None:
+            return self._from_journal(notes=[f"{why}: state rebuilt from the journal"], chain=chain)
+        if (rf.journal_seq, rf.journal_hash) == head:
+            if self._consistent(rf, last):
+                return Loaded(rf.state, *head)
+            return self._from_journal(notes=[], chain=chain, mismatch=Tamper(
+                f"run.json does not match journal entry {head[0]} (the state file was edited by hand)",
+                seq=head[0], where=self.rel(self.run_json)))
+        if last and rf.journal_seq == head[0] - 1 and last["prev"] == rf.journal_hash \
+                and state_digest(rf.state) == rf.state_sha256:
+            new = apply(rf.state, last["event"], last["data"])
+            if state_digest(new) == last["data"].get("state_sha256"):
+                self.save(new, *head, last["data"]["state_sha256"])
+                return Loaded(new, *head, notes=[f"completed the interrupted step '{last['event']}' "
+                                                  f"(journal entry {head[0]})"])
+            why, bad = f"journal entry {head[0]} does not lead to the state it records (forged or edited)", head[0]
+        elif rf.journal_seq > head[0]:
+            why, bad = (f"run.json records journal entry {rf.journal_seq} but the journal ends at entry {head[0]} "
+                        f"(entries were removed)"), head[0] + 1
+        elif rf.journal_seq == head[0]:
+            why, bad = f"journal entry {head[0]} is not the one run.json records (rewritten)", head[0]
+        else:
+            why, bad = (f"run.json records journal entry {rf.journal_seq} but the journal goes on to entry "
+                        f"{head[0]} (entries were added)"), rf.journal_seq + 1
+        return self._from_journal(notes=[], chain=chain,
+                                  mismatch=Tamper(why, seq=bad, where=self.rel(self.journal.path)))
+
+    def _from_journal(self, *, notes: list[str], chain: "list[dict] | JournalTampered | None" = None,
+                      mismatch: Optional[Tamper] = None, fallback: Optional[RunFile] = None,
+                      tail_bad: bool = False) -> Loaded:
+        """Replay the journal (the trusted prefix when the chain is broken) and write run.json from it.
+
+        ``chain``: the entries when the whole journal was already verified, or the ``JournalTampered`` that
+        verifying raised (its ``valid`` entries are the trusted prefix); None reads and verifies it here."""
+        tamper = mismatch
+        if chain is None:
+            try:
+                chain = self.journal.verify()
+            except JournalTampered as exc:
+                chain = exc
+        if isinstance(chain, JournalTampered):
+            exc = chain
+            tamper = Tamper(f"journal entry {exc.seq}: {exc.reason}", seq=exc.seq, line=exc.line,
+                            where=f"{self.rel(self.journal.path)}:{exc.line}", tail_bad=tail_bad)
+            entries = exc.valid
+        else:
+            entries = chain
+        state: Optional[RunState] = None
+        for entry in entries:
+            try:
+                folded = apply(state, entry["event"], entry["data"])
+                good = state_digest(folded) == entry["data"].get("state_sha256")
+            except (ValueError, KeyError, TypeError):
+                good = False
+            if not good:  # chained correctly, but not what the engine wrote: forged with recomputed hashes
+                tamper = tamper or Tamper(f"journal entry {entry['seq']} does not lead to the state it records "
+                                          f"(forged or edited)", seq=entry["seq"], where=self.rel(self.journal.path))
+                break
+            state = folded
+        if state is None:
+            if fallback is not None and not tail_bad:
+                return Loaded(fallback.state, fallback.journal_seq, fallback.journal_hash, notes, tamper)
+            raise RunLost(self, tamper.line if tamper else None)
+        seq, digest = (entries[-1]["seq"], entries[-1]["hash"])
+        if tamper is None:
+            self.save(state, seq, digest)
+        return Loaded(state, seq, digest, notes, tamper)

@@ -1,0 +1,272 @@
+"""The run's append-only, hash-chained event journal (``journal.jsonl``). Standard library only.
+
+One JSON object per line::
+
+    {"seq": 1, "time": "2026-11-25T22:01:02.123456Z", "epoch": 1764108062.123456,
+     "event": "start", "data": {...}, "prev": "", "hash": "<sha256>"}
+
+``hash`` is the sha256 of the canonical JSON of the entry without ``hash`` (``sort_keys``, separators
+``(",", ":")``, ``ensure_ascii=False``); ``prev`` is the hash of the entry before it (``""`` for the first).
+A changed, removed, reordered, inserted or hand-appended line breaks the chain and ``verify`` names it.
+
+Appending reads only the last line (seeking from the end), so its cost does not grow with the journal.
+A crash mid-append can leave a torn final line (no trailing newline). That is not tampering: the line was
+never acknowledged, so ``verify`` ignores it and the next ``append`` cuts it off; both record it in
+``torn`` and ``append`` also in ``repaired``. Callers hold the run's lock; ``append`` additionally takes
+an advisory ``flock`` on the file where the platform has one.
+
+The chain has no secret key: it makes hand edits visible, it does not stop someone who recomputes every
+hash. Keeping the model from writing into ``.clavain/`` at all is the hooks' job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Optional
+
+from clavain.core.files import append_line, atomic_write
+
+try:  # POSIX only; elsewhere the run's file lock is the only guard
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
+
+ENTRY_KEYS = frozenset({"seq", "time", "epoch", "event", "data", "prev", "hash"})
+_CHUNK = 4096
+
+
+class JournalTampered(Exception):
+    """The chain is broken at entry ``seq`` (the seq that was expected there), line ``line`` of ``path``."""
+
+    def __init__(self, path: Path, line: int, seq: int, reason: str, valid: Optional[list] = None) -> None:
+        self.path = Path(path)
+        self.line = line
+        self.seq = seq
+        self.reason = reason
+        self.valid: list[dict] = valid or []   # the checked entries before the bad one (the trusted prefix)
+        super().__init__(f"{self.path}:{line}: journal entry {seq}: {reason}")
+
+
+def utc_stamp(epoch: float) -> str:
+    """ISO-8601 UTC with microseconds and a ``Z``: ``2026-11-25T22:01:02.123456Z``."""
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def entry_hash(entry: dict) -> str:
+    """sha256 of the canonical JSON of ``entry`` without its ``hash`` key."""
+    body = {k: v for k, v in entry.items() if k != "hash"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def check_entry(raw: bytes, *, expect_seq: int, expect_prev: str) -> tuple[Optional[dict], str]:
+    """Parse one complete line and check it against the chain. Returns ``(entry, "")`` or ``(None, reason)``."""
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return None, "line is not valid JSON"
+    if not isinstance(entry, dict):
+        return None, "line is not a JSON object"
+    if set(entry) != ENTRY_KEYS:
+        missing = sorted(ENTRY_KEYS - set(entry))
+        extra = sorted(set(entry) - ENTRY_KEYS)
+        return None, f"wrong keys (missing {missing}, unexpected {extra})"
+    if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool) or entry["seq"] != expect_seq:
+        return None, f"seq is {entry['seq']!r}, expected {expect_seq} (a line removed, inserted or reordered)"
+    if entry["prev"] != expect_prev:
+        return None, "prev does not match the hash of the entry before it"
+    try:
+        computed = entry_hash(entry)
+    except ValueError:
+        return None, "entry holds a value that is not plain JSON"
+    if entry["hash"] != computed:
+        return None, "hash does not match the entry's content (the line was edited or forged)"
+    return entry, ""
+
+
+class Journal:
+    """``Journal(path)``: ``append(event, data)``, ``last()``, ``head()``, ``verify()``, ``quarantine_from(line)``.
+    See the module docstring."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.torn: Optional[bytes] = None      # torn final line seen by the last head/verify/append
+        self.repaired: Optional[bytes] = None  # torn final line that the last append cut off
+
+    # -- reading the tail ---------------------------------------------------------------------------------
+    def _tail(self, fh) -> tuple[Optional[bytes], int, Optional[bytes]]:
+        """``(last complete line or None, offset where the torn tail starts, torn bytes or None)``.
+
+        Reads backwards from the end in small chunks: O(length of the last two lines)."""
+        end = fh.seek(0, os.SEEK_END)
+        buf = b""
+        pos = end
+        # two newlines in hand: the one ending the last complete line and the one before it
+        while pos > 0 and buf.count(b"\n") < 2:
+            step = min(_CHUNK, pos)
+            pos -= step
+            fh.seek(pos)
+            buf = fh.read(step) + buf
+        if not buf:
+            return None, end, None
+        torn = None
+        torn_at = end
+        if not buf.endswith(b"\n"):
+            nl = buf.rfind(b"\n")
+            torn = buf[nl + 1:]
+            torn_at = end - len(torn)
+            buf = buf[:nl + 1]
+        if not buf:
+            return None, torn_at, torn
+        body = buf[:-1]
+        last = body[body.rfind(b"\n") + 1:]
+        return last, torn_at, torn
+
+    def _tail_entry(self, fh) -> tuple[Optional[dict], int, Optional[bytes]]:
+        """``(entry, torn_at, torn)``: the last complete entry (None when empty), checked on its own (O(1))."""
+        last, torn_at, torn = self._tail(fh)
+        self.torn = torn
+        if last is None:
+            return None, torn_at, torn
+        try:
+            probe = json.loads(last.decode("utf-8"))
+            seq = probe["seq"] if isinstance(probe, dict) else None
+            prev = probe.get("prev") if isinstance(probe, dict) else None
+        except (UnicodeDecodeError, ValueError):
+            seq, prev = None, None
+        entry = None
+        if isinstance(seq, int) and isinstance(prev, str):
+            entry, _ = check_entry(last, expect_seq=seq, expect_prev=prev)
+        if entry is None:
+            self._raise_first_bad()
+        return entry, torn_at, torn
+
+    def _raise_first_bad(self) -> None:
+        """Error path only: scan the whole chain to name the first bad line (O(n) is fine here).
+
+        ``verify`` raises at that line. Should it pass (the file changed between the two reads), the last
+        line it read is named."""
+        entries = self.verify()
+        raise JournalTampered(self.path, len(entries), len(entries), "last entry is not a valid journal entry",
+                              valid=entries[:-1])
+
+    # -- public API -----------------------------------------------------------------------------------------
+    def last(self) -> Optional[dict]:
+        """The last entry (its own hash checked; a torn final line skipped), or None when empty. O(1).
+
+        Raises ``JournalTampered`` when the last complete line is not a valid entry."""
+        try:
+            fh = open(self.path, "rb")
+        except FileNotFoundError:
+            self.torn = None
+            return None
+        with fh:
+            entry, _, _ = self._tail_entry(fh)
+        return entry
+
+    def head(self) -> tuple[int, str]:
+        """Seq and hash of the last entry; ``(0, "")`` when the journal is empty or missing. O(1)."""
+        entry = self.last()
+        return (0, "") if entry is None else (entry["seq"], entry["hash"])
+
+    @contextmanager
+    def _locked(self) -> Iterator:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            with os.fdopen(fd, "r+b", closefd=False) as fh:
+                yield fh
+        finally:
+            os.close(fd)  # closing releases the flock
+
+    def append(self, event: str, data: dict) -> dict:
+        """Append one entry (fsync'd before returning) and return it as written."""
+        if not isinstance(event, str) or not event:
+            raise ValueError("event must be a non-empty string")
+        plain = json.loads(json.dumps(data, allow_nan=False))  # exactly what a reader will see
+        if not isinstance(plain, dict):
+            raise ValueError("data must be a JSON object")
+        with self._locked() as fh:
+            last, torn_at, torn = self._tail_entry(fh)
+            seq, prev = (0, "") if last is None else (last["seq"], last["hash"])
+            self.repaired = None
+            if torn is not None:
+                fh.truncate(torn_at)
+                fh.flush()
+                os.fsync(fh.fileno())
+                self.repaired = torn
+            now = time.time()
+            entry = {"seq": seq + 1, "time": utc_stamp(now), "epoch": now, "event": event, "data": plain,
+                     "prev": prev}
+            entry["hash"] = entry_hash(entry)
+            append_line(self.path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+        return entry
+
+    def quarantine_from(self, line: int) -> Path:
+        """Move line ``line`` (1-based) and everything after it into ``<stem>.rejected-<n>.jsonl`` beside the
+        journal (the first free ``n``), then cut the journal there. Returns the new file.
+
+        For a journal whose end ``append`` refuses (a hand-appended bad line): the moved lines are kept,
+        byte for byte, as evidence, and the journal ends with its trusted prefix again. The copy is durable
+        before the journal is cut, so a crash in between loses nothing."""
+        if line < 1:
+            raise ValueError(f"line must be 1 or more, not {line}")
+        with self._locked() as fh:
+            raw = fh.read()
+            offset = 0
+            for _ in range(line - 1):
+                nl = raw.find(b"\n", offset)
+                if nl < 0:
+                    raise ValueError(f"{self.path} has fewer than {line} lines")
+                offset = nl + 1
+            n = 1
+            while (target := self.path.with_name(f"{self.path.stem}.rejected-{n}{self.path.suffix}")).exists():
+                n += 1
+            atomic_write(target, raw[offset:])
+            fh.truncate(offset)
+            fh.flush()
+            os.fsync(fh.fileno())
+        self.torn = None
+        return target
+
+    def verify(self, expect_head: Optional[tuple[int, str]] = None) -> list[dict]:
+        """Read and check the whole chain; return its entries, or raise ``JournalTampered`` at the first bad one.
+
+        A torn final line is ignored (recorded in ``torn``). With ``expect_head=(seq, hash)`` (what the state
+        file last recorded), the journal must hold that entry: fewer entries, or a different one at that seq,
+        means lines were removed or rewritten. More entries than expected is not an error here (a crash
+        between the journal append and the state write leaves the journal one step ahead)."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raw = b""
+        lines = raw.split(b"\n")
+        tail = lines.pop()  # b"" when the file ends with a newline
+        self.torn = tail or None
+        entries: list[dict] = []
+        prev = ""
+        for number, line in enumerate(lines, start=1):
+            entry, reason = check_entry(line, expect_seq=len(entries) + 1, expect_prev=prev)
+            if entry is None:
+                raise JournalTampered(self.path, number, len(entries) + 1, reason, valid=entries)
+            entries.append(entry)
+            prev = entry["hash"]
+        if expect_head is not None and expect_head[0] > 0:
+            seq, digest = expect_head
+            if seq > len(entries):
+                raise JournalTampered(self.path, len(entries) + 1, len(entries) + 1,
+                                      f"journal ends at entry {len(entries)} but the run state records entry {seq} "
+                                      "(lines were removed from the end)", valid=entries)
+            if entries[seq - 1]["hash"] != digest:
+                raise JournalTampered(self.path, seq, seq,
+                                      "entry differs from the one the run state records (the journal was rewritten)",
+                                      valid=entries[: seq - 1])
+        return entries

@@ -1,0 +1,167 @@
+"""Briefs, reports and the progress line, rendered from ``clavain/templates/*.j2``.
+
+Jinja2 with ``StrictUndefined`` (a missing value is a bug, not an empty string) and autoescape off (the
+output is markdown). Reports are written into the run folder; the functions return their paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from clavain.core.files import atomic_write
+from clavain.run.rules import CLI, FINISHED, next_command
+from clavain.run.state import RunState
+from clavain.run.folder import RunFolder
+
+BAR_WIDTH = 10
+STATUS_ALL_TASKS = 40   # ``run status`` lists every task up to this many; beyond, see ``status_rows``
+STATUS_WINDOW = 12
+WINDOW_LEAD = 2         # finished tasks shown before a batch's first open one
+STEP_CHARS = 160
+STATE_WORDS = {"running": "running", "awaiting_approval": "awaiting your approval", "halted": "halted",
+               "finished": "finished", "aborted": "aborted"}
+
+
+def _env():
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(loader=PackageLoader("clavain.run", "templates"), undefined=StrictUndefined,
+                      autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters["short"] = _short
+    return env
+
+
+def _short(text: Optional[str], limit: int = STEP_CHARS) -> str:
+    one = " ".join((text or "").split())
+    return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def render(name: str, **context) -> str:
+    return _env().get_template(name).render(**context)
+
+
+def progress_line(s: RunState) -> str:
+    """``[#####.....] 5/10 tasks · batch 2/4 · awaiting your approval``"""
+    total = len(s.tasks)
+    finished = sum(1 for t in s.tasks if t.status in FINISHED)
+    filled = round(BAR_WIDTH * finished / total) if total else BAR_WIDTH
+    return render("progress.j2", bar="#" * filled + "." * (BAR_WIDTH - filled), finished=finished, total=total,
+                  batch=s.batch, batches=len(s.batches), state=STATE_WORDS[s.state]).strip()
+
+
+def _common(folder: RunFolder, s: RunState) -> dict:
+    return {"run": s, "progress": progress_line(s), "next": next_command(s), "cli": CLI,
+            "run_dir": folder.rel(folder.dir), "task_path": lambda t: folder.rel(folder.dir / t.output)}
+
+
+def render_brief(folder: RunFolder, s: RunState, plan) -> str:
+    """The current batch: its tasks (from the plan), what may run together, and earlier outputs to read."""
+    ids = s.batches[s.batch - 1]
+    tasks = [(s.task(i), plan.task(i)) for i in ids]
+    earlier = [t for t in s.tasks if t.batch < s.batch and t.status == "done" and t.output]
+    recent = [t for t in earlier if t.batch == s.batch - 1]
+    groups = [g for g in s.groups[s.batch - 1] if len(g) > 1]
+    return render("brief.md.j2", **_common(folder, s), plan=plan, tasks=tasks, recent=recent,
+                  older=len(earlier) - len(recent), tasks_dir=folder.rel(folder.tasks_dir), parallel=groups)
+
+
+def write_batch_report(folder: RunFolder, s: RunState, k: int) -> Path:
+    decisions = [d for d in s.decisions if d.batch == k]
+    path = folder.batches_dir / f"batch-{k}.md"
+    atomic_write(path, render("batch.md.j2", **_common(folder, s), k=k, tasks=s.batch_tasks(k),
+                              decisions=decisions, approved=k in s.approved_batches))
+    return path
+
+
+def write_halt_report(folder: RunFolder, s: RunState) -> Path:
+    halt = s.halt
+    before = [t for t in s.tasks if t.status in FINISHED]
+    path = folder.dir / halt.report
+    atomic_write(path, render("halt.md.j2", **_common(folder, s), halt=halt, before=before,
+                              decisions=s.decisions))
+    return path
+
+
+def write_final_report(folder: RunFolder, s: RunState) -> Path:
+    path = folder.batches_dir / "final.md"
+    atomic_write(path, render("final.md.j2", **_common(folder, s), decisions=s.decisions,
+                              must_haves=s.must_haves))
+    return path
+
+
+def ensure_reports(folder: RunFolder, s: RunState) -> None:
+    """Write a report that a crash kept from being written (the journal recorded the step; O(1) checks)."""
+    if s.state == "halted" and s.halt and not (folder.dir / s.halt.report).exists():
+        write_halt_report(folder, s)
+    if s.state == "awaiting_approval" and not (folder.batches_dir / f"batch-{s.batch}.md").exists():
+        write_batch_report(folder, s, s.batch)
+    if s.state in ("finished", "aborted") and not (folder.batches_dir / "final.md").exists():
+        write_final_report(folder, s)
+
+
+def status_text(folder: RunFolder, s: RunState, notes: list[str]) -> str:
+    return render("status.md.j2", **_common(folder, s), notes=notes, rows=status_rows(s),
+                  capped=len(s.tasks) > STATUS_ALL_TASKS)
+
+
+def _counts(tasks: list) -> str:
+    """``3 done, 1 skipped`` (statuses in a fixed order, zeros left out)."""
+    n = {status: 0 for status in ("running", "failed", "done", "skipped", "pending")}
+    for t in tasks:
+        n[t.status] += 1
+    return ", ".join(f"{count} {status}" for status, count in n.items() if count)
+
+
+def _batch_row(s: RunState, k: int, window: Optional[int]) -> dict:
+    """One batch with its tasks; with ``window``, at most that many tasks, from just before its first open one."""
+    tasks = s.batch_tasks(k)
+    label = " (approved)" if k in s.approved_batches else " (current)" if k == s.batch else ""
+    row = {"title": f"batch {k}{label}", "tasks": tasks, "before": "", "after": ""}
+    if window is None or len(tasks) <= window:
+        return row
+    first_open = next((i for i, t in enumerate(tasks) if t.status not in FINISHED), len(tasks))
+    start = max(0, min(first_open - WINDOW_LEAD, len(tasks) - window))
+    shown = tasks[start:start + window]
+    row["tasks"] = shown
+    row["before"] = start and f"{start} earlier task(s): {_counts(tasks[:start])}"
+    rest = tasks[start + len(shown):]
+    row["after"] = rest and f"{len(rest)} later task(s): {_counts(rest)}"
+    return row
+
+
+def _range_row(s: RunState, first: int, last: int) -> dict:
+    tasks = [t for k in range(first, last + 1) for t in s.batch_tasks(k)]
+    approved = all(k in s.approved_batches for k in range(first, last + 1))
+    title = f"batch {first}" if first == last else f"batches {first}-{last}"
+    return {"title": f"{title}{' (approved)' if approved else ''}: {len(tasks)} task(s): {_counts(tasks)}",
+            "tasks": [], "before": "", "after": ""}
+
+
+def status_rows(s: RunState) -> list[dict]:
+    """What ``run status`` lists: every task of a small run; of a large one (more than ``STATUS_ALL_TASKS``),
+    the previous and the current batch (each cut to a window of ``STATUS_WINDOW`` tasks around where the
+    work is) and one line of counts for the batches before and after them. ``--json`` keeps every task."""
+    last = len(s.batches)
+    if len(s.tasks) <= STATUS_ALL_TASKS:
+        return [_batch_row(s, k, None) for k in range(1, last + 1)]
+    shown = [k for k in (s.batch - 1, s.batch) if k >= 1]
+    rows = [_range_row(s, 1, shown[0] - 1)] if shown[0] > 1 else []
+    rows += [_batch_row(s, k, STATUS_WINDOW) for k in shown]
+    if s.batch < last:
+        rows.append(_range_row(s, s.batch + 1, last))
+    return rows
+
+
+def todos(s: RunState) -> list[dict]:
+    """The tasks for Claude Code's task-list tools: TaskCreate/TaskUpdate (``subject``, ``description``,
+    ``activeForm``, ``status``) and, in older versions, TodoWrite (``content``, ``activeForm``, ``status``)."""
+    status = {"pending": "pending", "running": "in_progress", "done": "completed", "skipped": "completed",
+              "failed": "in_progress"}
+    out = []
+    for t in s.tasks:
+        subject = f"Task {t.id}: {t.title}"
+        out.append({"id": t.id, "subject": subject, "content": subject,
+                    "description": f"{s.plan}:{t.line} (batch {t.batch}){' — skipped: ' + t.reason if t.status == 'skipped' else ''}",
+                    "activeForm": f"Working on task {t.id}: {t.title}", "status": status[t.status]})
+    return out

@@ -1,0 +1,165 @@
+"""The model's moves in a run: start a task, verify it, record it done or failed, close the batch.
+
+Each function opens the run with ``clavain.run.engine.session`` and refuses (``clavain.run.rules``) before it
+changes anything; what it changes is one journal event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Mapping, Optional
+
+from clavain.run import gitinfo
+from clavain.core.errors import BadInput, Refused
+from clavain.core.files import atomic_write
+from clavain.run.engine import Outcome, Session, session
+from clavain.run.rules import (CLI, check_checkpoint, check_task_done, check_task_fail, check_task_start,
+                               check_verify, find_task, refuse)
+
+DEFAULT_VERIFY_TIMEOUT = 300.0
+MAX_OUTPUT_BYTES = 5 * 2**20   # a task's output is a summary; larger files are named in it, not stored
+
+
+def output_name(task_id: str) -> str:
+    return f"task-{re.sub(r'[^A-Za-z0-9._-]', '_', task_id)}.md"
+
+
+def task_start(project: Path, run_id: Optional[str], task_id: str, env: Mapping[str, str]) -> Outcome:
+    with session(project, run_id, env) as s:
+        task = find_task(s.state, task_id)
+        if check_task_start(s.state, task):
+            return Outcome(s.state, f"task {task.id} is already started")
+        s.record("task_started", {"task": task.id, "head": gitinfo.head(project)})
+        what = f"; then {CLI} verify {task.id}" if task.verify_count else ""
+        return Outcome(s.state, f"task {task.id} started: {task.title}\nwhen it is done, write its output to a "
+                                f"file{what}; then {CLI} task-done {task.id} --output FILE",
+                       {"task": task.id})
+
+
+def task_done(project: Path, run_id: Optional[str], task_id: str, output: str, env: Mapping[str, str],
+              stdin_text: Optional[str] = None, cwd: Optional[Path] = None) -> Outcome:
+    raw = read_output(output, stdin_text, cwd or project, task_id)  # before the lock: a slow read holds nothing
+    with session(project, run_id, env) as s:
+        task = find_task(s.state, task_id)
+        digest = hashlib.sha256(raw).hexdigest()
+        if task.status == "done" and task.output_sha256 == digest:
+            return Outcome(s.state, f"task {task.id} is already recorded as done with this output")
+        check_task_done(s.state, task)
+        if not raw.strip():
+            raise refuse(s.state, f"the output for task {task.id} is empty; write what the task produced "
+                                  f"(files changed, decisions, results) to a file first")
+        name = output_name(task.id)
+        atomic_write(s.folder.tasks_dir / name, raw)
+        changed = gitinfo.changed_files(project, task.head_at_start)
+        s.record("task_done", {"task": task.id, "output": f"tasks/{name}", "output_sha256": digest,
+                               "files_changed": changed})
+        rel = s.folder.rel(s.folder.tasks_dir / name)
+        return Outcome(s.state, f"task {task.id} done; output stored as {rel}",
+                       {"task": task.id, "output": rel, "output_sha256": digest, "files_changed": changed})
+
+
+def read_output(output: str, stdin_text: Optional[str], cwd: Path, task_id: str) -> bytes:
+    """The task's output: ``stdin_text`` for ``-``, else a regular file of at most ``MAX_OUTPUT_BYTES``.
+
+    The file is opened without blocking and checked on its open descriptor, so a fifo or a device
+    (``/dev/zero``) is refused at once instead of hanging or filling the run folder."""
+    retry = f"{CLI} task-done {task_id} --output FILE"
+    if output == "-":
+        raw = (stdin_text or "").encode("utf-8")
+        _check_size(len(raw), "the output on stdin", retry)
+        return raw
+    path = Path(output) if Path(output).is_absolute() else cwd / output
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise BadInput(f"output file not found: {path}",
+                       next_command=f"write the task's output there, then {CLI} task-done {task_id} --output {output}") \
+            from None
+    except OSError as exc:
+        raise BadInput(f"output file cannot be read: {path} ({exc.strerror})", next_command=retry) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInput(f"output is not a regular file: {path}; write the task's output to a file",
+                           next_command=retry)
+        _check_size(info.st_size, f"output file {path}", retry)
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            raw = fh.read(MAX_OUTPUT_BYTES + 1)
+    finally:
+        os.close(fd)
+    _check_size(len(raw), f"output file {path}", retry)  # it may have grown since the check above
+    return raw
+
+
+def _check_size(size: int, what: str, retry: str) -> None:
+    if size > MAX_OUTPUT_BYTES:
+        raise BadInput(f"{what} is {size:,} bytes, over the {MAX_OUTPUT_BYTES // 2**20} MiB limit; write a short "
+                       f"summary of what the task produced (files changed, decisions, results) instead and "
+                       f"name the large files in it", next_command=retry)
+
+
+def task_fail(project: Path, run_id: Optional[str], task_id: str, reason: str, env: Mapping[str, str]) -> Outcome:
+    with session(project, run_id, env) as s:
+        task = find_task(s.state, task_id)
+        check_task_fail(s.state, task)
+        if not reason.strip():
+            raise BadInput("--reason must say what failed", next_command=f"{CLI} task-fail {task.id} --reason TEXT")
+        s.halt("task_failed", reason.strip(), task=task.id)
+        return _halted_outcome(s)
+
+
+def _halted_outcome(s: Session) -> Outcome:
+    halt = s.state.halt
+    report = s.folder.rel(s.folder.dir / halt.report)
+    return Outcome(s.state, f"the run is halted: {halt.reason}\nhalt report: {report}\nshow the user the report "
+                            f"and wait for their decision (retry, skip or abort)",
+                   {"halt": halt.model_dump(mode="json"), "report": report})
+
+
+def verify(project: Path, run_id: Optional[str], task_id: str, env: Mapping[str, str],
+           timeout: float = DEFAULT_VERIFY_TIMEOUT) -> Outcome:
+    from clavain.run.verify import run_verify
+
+    with session(project, run_id, env) as s:
+        task = find_task(s.state, task_id)
+        check_verify(s.state, task)
+        entries = s.read_plan().task(task.id).verify
+        results = run_verify(entries, cwd=project, log_dir=s.folder.tasks_dir, task_id=task.id,
+                             timeout=timeout, env=dict(env))
+        records = [_record(s, r) for r in results]
+        failed = next((r for r in results if not r.passed), None)
+        if failed is None:
+            s.record("verified", {"task": task.id, "results": records})
+            lines = [f"task {task.id}: {len(records)} verify entr{'y' if len(records) == 1 else 'ies'} passed"]
+            lines += [f"  ok  {r['run']}  (exit {r['exit_code']}, {r['duration']:.1f}s)" for r in records]
+            return Outcome(s.state, "\n".join(lines), {"task": task.id, "results": records})
+        s.halt("verify_failed", f"verify of task {task.id} failed: {failed.reason}", task=task.id,
+               command=failed.entry.run, exit_code=failed.exit_code, output_tail=failed.output_tail,
+               log=records[-1]["log"], results=records)
+        out = _halted_outcome(s)
+        raise Refused(out.text, next_command=out.next)
+
+
+def _record(s: Session, result) -> dict:
+    log = getattr(result, "log_path", None)
+    return {"run": result.entry.run, "exit_code": result.exit_code, "passed": bool(result.passed),
+            "timed_out": bool(result.timed_out), "log": s.folder.rel(Path(log)) if log else None,
+            "duration": round(float(result.duration or 0.0), 3), "reason": result.reason or ""}
+
+
+def checkpoint(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
+    from clavain.run.report import write_batch_report
+
+    with session(project, run_id, env) as s:
+        already = check_checkpoint(s.state)
+        if already is None:
+            s.record("checkpoint", {"batch": s.state.batch})
+        path = write_batch_report(s.folder, s.state, s.state.batch)
+        rel = s.folder.rel(path)
+        return Outcome(s.state, f"{already or f'batch {s.state.batch} closed'}; report: {rel}\nshow the user the "
+                                f"report and wait for their reply: only the user can approve the checkpoint",
+                       {"report": rel})
