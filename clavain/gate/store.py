@@ -154,8 +154,7 @@ class Store:
             raise EnvironmentProblem(
                 f"the store has schema version {version}, newer than this clavain knows ({SCHEMA_VERSION})",
                 path=self.path, next_command="upgrade clavain, or move the store aside")
-        if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-            self.conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal()
         with self.transaction():
             version = self.conn.execute("PRAGMA user_version").fetchone()[0]  # another process may have won
             for step in range(version, SCHEMA_VERSION):
@@ -163,6 +162,20 @@ class Store:
                     if statement.strip():
                         self.conn.execute(statement)
             self.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _use_wal(self) -> None:
+        """Switch a new store to WAL. SQLite answers "database is locked" at once, without waiting on the
+        busy timeout, while another process is creating the same store: wait for it here instead."""
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                if self.conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self.conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
 
     def close(self) -> None:
         self.conn.close()
