@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from test_run_support import cli, do_task, ok, run_dir, say, transcript_line, write_plan
+from test_run_support import SMALL_PLAN, cli, do_task, ok, run_dir, say, transcript_line, write_plan
 
 
 def started(p, size="2"):
@@ -123,7 +123,7 @@ def test_no_active_run(project):
 
 def test_two_active_runs_need_run_id(project):
     write_plan(project)
-    write_plan(project, name="other.md")
+    write_plan(project, "---\nindependent_of: [plan.md]\n---\n" + SMALL_PLAN, name="other.md")
     ok(project, "start", "plan.md")
     ok(project, "start", "other.md")
     r = cli(project, "status")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-COMMANDS = ("start", "status", "next", "task-start", "task-done", "task-fail", "verify", "checkpoint",
+COMMANDS = ("open", "start", "status", "next", "task-start", "task-done", "task-fail", "verify", "checkpoint",
             "approve", "retry", "skip", "abort", "replan", "allow-external", "must-haves", "finish")
 
 
@@ -23,10 +23,13 @@ def register(sub) -> None:
         p.set_defaults(handler=handler)
         return p
 
+    p = add("open", _open, "the first step: resume the plan's unfinished run or start one (gate included); "
+                           "with no plan, resume the active run or list the plans to choose from")
+    p.add_argument("plan", nargs="*", help="the plan file (none: the active run, or a list of plans)")
+    _start_options(p)
     p = add("start", _start, "gate, pin the plan, create the run and print the first brief")
     p.add_argument("plan")
-    p.add_argument("--batch-size", type=int, default=3)
-    p.add_argument("--dispatch", choices=("local", "external"), default="local")
+    _start_options(p)
     p = add("status", _status, "where the run stands (verifies the journal)")
     p.add_argument("--todos", action="store_true", help="print the tasks as a JSON list for the task-list tools")
     add("next", _simple("next_brief"), "the current batch's brief")
@@ -54,6 +57,13 @@ def register(sub) -> None:
                                 ("must-haves", "must_haves", "check the plan's Must-Haves"),
                                 ("finish", "finish", "write the final report")):
         add(name, _simple(fn), help_text)
+
+
+def _start_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--batch-size", type=int, default=3)
+    p.add_argument("--dispatch", choices=("local", "external"), default="local")
+    p.add_argument("--alongside", action="store_true",
+                   help="start beside another running run (only after the user has said to run both)")
 
 
 def _positive_seconds(text: str) -> float:
@@ -118,7 +128,27 @@ def _start(args, ctx):
     from clavain.run.engine import start
 
     _emit(args, ctx, start(ctx.project, ctx.resolve(args.plan), ctx.env, batch_size=args.batch_size,
-                           dispatch=args.dispatch))
+                           dispatch=args.dispatch, alongside=args.alongside))
+
+
+def _open(args, ctx):
+    from clavain.run.opening import open_run
+
+    _emit(args, ctx, open_run(ctx.project, _one_plan(args.plan, ctx), args.run_id, ctx.env,
+                              batch_size=args.batch_size, dispatch=args.dispatch, alongside=args.alongside))
+
+
+def _one_plan(words: list[str], ctx):
+    """The plan named by the words (none: None). Several words are one path with spaces when that file
+    exists, as an unquoted `$ARGUMENTS` splits it; otherwise one plan at a time."""
+    from clavain.core.errors import BadInput
+
+    if not words:
+        return None
+    if len(words) == 1 or ctx.resolve(" ".join(words)).exists():
+        return ctx.resolve(" ".join(words))
+    raise BadInput(f"one plan at a time: got {len(words)} ({', '.join(words)})",
+                   next_command=f"clavain-cli run open {words[0]}")
 
 
 def _status(args, ctx):

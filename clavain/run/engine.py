@@ -185,7 +185,8 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:32].strip("-") or "plan"
 
 
-def _relative(project: Path, path: Path) -> str:
+def plan_rel(project: Path, path: Path) -> str:
+    """The plan's path as runs record it: relative to the project when inside it, else absolute."""
     try:
         return path.resolve().relative_to(project.resolve()).as_posix()
     except ValueError:
@@ -204,8 +205,9 @@ def task_states(plan, batches) -> list[TaskState]:
 
 
 def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size: int = 3,
-          dispatch: str = "local") -> Outcome:
-    """Gate, pin and create a run; the outcome's text is the first batch's brief."""
+          dispatch: str = "local", alongside: bool = False) -> Outcome:
+    """Gate, pin and create a run; the outcome's text is the first batch's brief. Beside another unfinished
+    run only as ``clavain.run.alongside`` allows (checked before the gate records anything)."""
     from filelock import FileLock
 
     if batch_size < 1:
@@ -213,18 +215,20 @@ def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size:
     paths.state_dir(project).mkdir(parents=True, exist_ok=True)
     # one start at a time per project, so two starts of the same plan cannot both pass the check below
     with FileLock(str(paths.state_dir(project) / "start.lock"), timeout=LOCK_TIMEOUT):
-        return _start_locked(project, plan_file, env, batch_size, dispatch)
+        return _start_locked(project, plan_file, env, batch_size, dispatch, alongside)
 
 
 def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_size: int,
-                  dispatch: str) -> Outcome:
+                  dispatch: str, alongside: bool) -> Outcome:
     from clavain.gate import gates
+    from clavain.run import alongside as beside_others
     from clavain.gate.phaseline import has_phase_line, with_phase
     from clavain.plan.batching import make_batches
     from clavain.plan.reader import read_plan, read_text
 
-    rel = _relative(project, plan_file)
-    for other in active_runs(project):
+    rel = plan_rel(project, plan_file)
+    active = active_runs(project)
+    for other in active:
         if other.get("plan") == rel:
             raise Refused(f"the plan {rel} already has an unfinished run {other['run_id']} ({other.get('state')})",
                           next_command=f"{CLI} status --run {other['run_id']}  (or {CLI} abort --run {other['run_id']})")
@@ -233,6 +237,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     text = read_text(plan_file)
     phased = with_phase(text, "executing", "-") if has_phase_line(plan_file) else text
     plan = read_plan(plan_file, text=phased)
+    beside = beside_others.check(project, rel, plan_file, plan, active, alongside, env)
     read = gates.PlanRead(text, plan.sha256)
     bead, warnings = gates.infer_bead(plan_file, env, text=text)
     gate = gates.enforce_gate(project, bead, "executing", plan_file, env, read=read)
@@ -257,11 +262,13 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
             "tasks": [t.model_dump(mode="json") for t in tasks], "warnings": warnings,
-            "has_must_haves": has_must_haves(plan)})
+            "has_must_haves": has_must_haves(plan), **({"alongside": beside} if beside else {})})
     from clavain.run.report import render_brief
 
     lines = [f"run {run_id} started: {rel} ({len(tasks)} tasks in {len(batches)} batches of up to {batch_size})"]
     lines += [f"warning: {w}" for w in warnings]
+    lines += [f"alongside run {b['run_id']} ({b['plan']}): {b['because']}; name the run in every command "
+              f"(--run ID) while both are unfinished" for b in beside]
     if requested:
         lines.append(f"external dispatch requested: the run stays local until the user agrees; after the user's "
                      f"reply, {CLI} allow-external")
