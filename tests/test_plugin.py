@@ -112,7 +112,7 @@ def test_every_skill_is_spelled_SKILL_md_and_named_after_its_folder():
 def test_command_frontmatter_and_zero_based_arguments():
     meta, body = frontmatter(COMMAND)
     assert meta["name"] == "execute-plan" == COMMAND.stem
-    assert meta["argument-hint"] == "<plan-file>" and meta["description"]
+    assert meta["argument-hint"].startswith("[plan-file]") and meta["description"]  # the plan is optional
     assert re.search(r"\$(0|ARGUMENTS)\b", body)
     assert not re.search(r"\$[1-9]", body), "arguments are 0-based: $0 is the plan"
     for rule in meta["allowed-tools"].split(", "):
@@ -126,8 +126,8 @@ def test_the_command_hands_over_to_the_skill_that_exists():
     assert f"Skill(clavain:{skill_meta['name']})" in meta["allowed-tools"]
 
 
-def test_command_and_skill_stay_under_7000_bytes():
-    assert COMMAND.stat().st_size + SKILL.stat().st_size < 7000
+def test_command_and_skill_stay_within_5000_bytes():
+    assert COMMAND.stat().st_size + SKILL.stat().st_size <= 5000
 
 
 def _subcommands(parser: argparse.ArgumentParser) -> dict:
