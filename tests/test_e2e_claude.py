@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_cli
 from fakeapi import FakeAnthropic, text, tool
 
 CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
@@ -65,21 +67,25 @@ def run_claude(project: Path, home: Path, fake: FakeAnthropic, prompt: str, *ext
     return subprocess.run(args, cwd=project, env=env, capture_output=True, text=True, timeout=300)
 
 
-def bead_of(output: str) -> str:
-    """What a model reads from `infer-bead`: the id, or nothing (Claude Code reports an empty output in words)."""
-    return "" if "no output" in output else output.strip()
+GATE_PASSED = ([("enforce-gate", None, "executing", "pass"), ("advance-phase", None, "executing", "pass")],
+               "executing")
+
+
+def gate_records(project: Path, plan: str) -> tuple[list[tuple], str]:
+    """What the gate recorded for the plan in the project's store (real SQLite), and the plan's Phase line."""
+    with sqlite3.connect(project / ".clavain" / "clavain.db") as db:
+        rows = db.execute("SELECT command, from_phase, target, outcome FROM gate_decision WHERE subject = ? "
+                          "ORDER BY id", (plan,)).fetchall()
+    phase = re.search(r"^\*\*Phase:\*\* (\S+)", (project / plan).read_text(), re.M)
+    return rows, phase.group(1) if phase else ""
 
 
 def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
     """Session 1, one tool call per turn, each with a label. Steps that need an earlier answer read it."""
     out = project / "out"
     return [
-        ("infer-bead", bash("clavain-cli infer-bead plan.md")),
-        ("enforce-gate", lambda convo: bash(f'clavain-cli enforce-gate "{bead_of(convo.last_result())}" '
-                                            "executing plan.md")),
-        ("advance-phase", bash('clavain-cli advance-phase "" executing "Executing: plan.md" plan.md')),
+        ("open", bash("clavain-cli run open plan.md --batch-size 2")),
         ("skill", [tool("Skill", skill="clavain:executing-plans")]),
-        ("start", bash("clavain-cli run start plan.md --batch-size 2")),
         ("task-start 1", bash("clavain-cli run task-start 1")),
         ("codex while running", bash("codex exec 'write notes/one.md'")),
         ("write 1", [tool("Write", file_path=str(out / "task-1.md"), content="Task 1: wrote notes/one.md\n")]),
@@ -128,7 +134,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     home.mkdir()
     (project / "plan.md").write_text(PLAN)
     script = the_model_at_the_checkpoint(project)
-    fake, got = play(script, project, home, "/clavain:execute-plan plan.md")
+    fake, got = play(script, project, home, "/clavain:execute-plan plan.md --batch-size 2")
     log = "\n".join(f"{label}: error={r['is_error']} {r['text'][:300]!r}" for label, r in got.items())
 
     def ok(label: str, contains: str = "") -> None:
@@ -137,17 +143,15 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     def refused(label: str, contains: str) -> None:
         assert got[label]["is_error"] is True and contains in got[label]["text"], log
 
-    # the command reached the model with its argument in place, and its allowed-tools let the gate run
+    # the command reached the model with its arguments in place, and its allowed-tools let run open go
     opening = json.dumps(fake.main_requests()[0]["messages"])
-    assert "clavain-cli infer-bead plan.md" in opening and "$0" not in opening
+    assert "clavain-cli run open plan.md --batch-size 2" in opening and "$ARGUMENTS" not in opening
 
-    # the gate sequence, the skill, then batch 1
-    for label in ("infer-bead", "enforce-gate"):
-        ok(label)
-    ok("advance-phase", "(none) -> executing")
+    # run open (the gate, recorded), the skill, then batch 1
+    ok("open", "next: clavain-cli run task-start 1")
+    assert gate_records(project, "plan.md") == GATE_PASSED
     ok("skill", "executing-plans")
-    assert "Executing a plan with clavain-cli" in json.dumps(fake.main_requests()[4]["messages"]), "skill not loaded"
-    ok("start", "next: clavain-cli run task-start 1")
+    assert "Executing a plan with clavain-cli" in json.dumps(fake.main_requests()[2]["messages"]), "skill not loaded"
     refused("codex while running", "`codex` dispatches an external agent")
     for label in ("task-start 1", "write 1", "task-done 1", "task-start 2", "write 2", "task-done 2"):
         ok(label)
@@ -192,6 +196,12 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     assert (summary["state"], summary["batch"]) == ("running", 2)
 
 
+SPECKIT = """# Tasks: Albums
+
+- [ ] T001 Create the albums table
+- [ ] T002 List albums on the home page
+"""
+
 HALTING_PLAN = """# Halting Plan
 
 ### Task 1: A note that must exist
@@ -217,7 +227,7 @@ def test_a_failed_verify_halts_the_run_and_the_model_cannot_carry_on(git_project
     home.mkdir()
     (project / "plan.md").write_text(HALTING_PLAN)
     script = [
-        ("start", bash("clavain-cli run start plan.md")),
+        ("start", bash("clavain-cli run open plan.md")),
         ("task-start 1", bash("clavain-cli run task-start 1")),
         ("write 1", [tool("Write", file_path=str(project / "out" / "task-1.md"), content="forgot the note\n")]),
         ("verify 1", bash("clavain-cli run verify 1")),
@@ -241,3 +251,110 @@ def test_a_failed_verify_halts_the_run_and_the_model_cannot_carry_on(git_project
     assert not (run / "tasks" / "task-1.md").exists()
     summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
     assert summary["state"] == "halted"
+
+
+# ------------------------------------------------------------------------------ every way in
+
+WORK_COMMAND = """---
+description: Work through a written plan
+argument-hint: <plan>
+allowed-tools: Skill(clavain:executing-plans), Bash(clavain-cli run:*)
+---
+
+Execute the plan $ARGUMENTS with the clavain:executing-plans skill.
+"""
+
+
+def test_a_project_command_hands_the_skill_a_plan_and_the_skill_starts_the_run(git_project, tmp_path):
+    project, home = git_project, tmp_path / "home"
+    home.mkdir()
+    (project / "plan.md").write_text(PLAN)
+    (project / ".claude" / "commands").mkdir(parents=True)
+    (project / ".claude" / "commands" / "work.md").write_text(WORK_COMMAND)
+    script = [("skill", [tool("Skill", skill="clavain:executing-plans", args="plan.md")]),
+              ("open", bash("clavain-cli run open plan.md")),
+              ("task-start 1", bash("clavain-cli run task-start 1")),
+              ("end", [text("Task 1 is under way.")])]
+    fake, got = play(script, project, home, "/work plan.md")
+    log = "\n".join(f"{label}: error={r['is_error']} {r['text'][:300]!r}" for label, r in got.items())
+    assert got["skill"]["is_error"] is False, log
+    assert "clavain-cli run open <plan>" in json.dumps(fake.main_requests()[1]["messages"]), "skill not loaded"
+    assert got["open"]["is_error"] is False and "started: plan.md" in got["open"]["text"], log
+    assert got["task-start 1"]["is_error"] is False, log
+    assert gate_records(project, "plan.md") == GATE_PASSED
+
+
+def test_the_skill_typed_by_the_user_runs_its_first_step_with_its_own_allowed_tools(git_project, tmp_path):
+    project, home = git_project, tmp_path / "home"
+    home.mkdir()
+    (project / "plan.md").write_text(PLAN)
+    _, got = play([("open", bash("clavain-cli run open plan.md")), ("end", [text("Batch 1 is next.")])],
+                  project, home, "/clavain:executing-plans plan.md")
+    assert got["open"]["is_error"] is False and "started: plan.md" in got["open"]["text"], got
+
+
+def waiting_run(project: Path) -> str:
+    """plan.md's run at its first checkpoint, reached through the CLI as an earlier session would have."""
+    (project / "plan.md").write_text(PLAN)
+    (project / "out").mkdir()
+    steps = [["open", "plan.md", "--batch-size", "2"]]
+    for n in ("1", "2"):
+        (project / "out" / f"task-{n}.md").write_text(f"Task {n}: wrote a note\n")
+        steps += [["task-start", n], ["task-done", n, "--output", f"out/task-{n}.md"]]
+    for argv in [*steps, ["checkpoint"]]:
+        r = run_cli(["run", *argv], cwd=project)
+        assert r.code == 0, (argv, r.out, r.err)
+    (run,) = (project / ".clavain" / "runs").iterdir()
+    return run.name
+
+
+def test_the_bare_command_resumes_the_waiting_run_in_a_new_session(git_project, tmp_path):
+    project, home = git_project, tmp_path / "home"
+    home.mkdir()
+    run_id = waiting_run(project)
+    script = [("open", bash("clavain-cli run open")), ("approve", bash("clavain-cli run approve")),
+              ("end", [text("Batch 1 waits for your review.")])]
+    fake, got = play(script, project, home, "/clavain:execute-plan")
+    opening = json.dumps(fake.main_requests()[0]["messages"])
+    assert "`clavain-cli run open `." in opening and "$ARGUMENTS" not in opening, opening
+    assert f"run {run_id} of plan plan.md is awaiting_approval" in opening   # the session start names it
+    assert got["open"]["is_error"] is False, got
+    assert got["open"]["text"].startswith(f"resuming run {run_id} of plan plan.md (one run is active)"), got
+    assert "batch 1 waits for the user" in got["open"]["text"]
+    # typing the command again is not the user's reply to the batch report
+    assert got["approve"]["is_error"] is True and "needs the user's own reply" in got["approve"]["text"], got
+    summary = json.loads((project / ".clavain" / "active" / f"{run_id}.json").read_text())
+    assert (summary["state"], summary["batch"]) == ("awaiting_approval", 1)
+
+
+def test_the_bare_command_with_no_run_lists_the_plans_and_asks(git_project, tmp_path):
+    project, home = git_project, tmp_path / "home"
+    home.mkdir()
+    older, newer = project / "docs" / "plans" / "2026-01-01-notes.md", project / "specs" / "001-albums" / "tasks.md"
+    for path, body, mtime in ((older, PLAN, 1_767_225_600), (newer, SPECKIT, 1_767_229_200)):
+        path.parent.mkdir(parents=True)
+        path.write_text(body)
+        os.utime(path, (mtime, mtime))
+    fake, got = play([("open", bash("clavain-cli run open")), ("end", [text("Which plan shall I run?")])],
+                     project, home, "/clavain:execute-plan")
+    listing = got["open"]["text"]
+    assert got["open"]["is_error"] is False, got
+    assert listing.index("1. specs/001-albums/tasks.md") < listing.index("2. docs/plans/2026-01-01-notes.md"), listing
+    assert "(2 tasks; speckit;" in listing and "(3 tasks; superpowers;" in listing
+    assert "next: ask the user which plan to run, then clavain-cli run open <plan>" in listing
+    assert not (project / ".clavain" / "runs").exists()
+
+
+def test_a_second_plan_is_refused_while_the_first_waits(git_project, tmp_path):
+    project, home = git_project, tmp_path / "home"
+    home.mkdir()
+    run_id = waiting_run(project)
+    (project / "other.md").write_text(PLAN.replace("# Notes Plan", "# Other Plan"))
+    _, got = play([("open", bash("clavain-cli run open other.md")), ("end", [text("The first plan waits.")])],
+                  project, home, "/clavain:execute-plan other.md")
+    refusal = got["open"]["text"]
+    assert got["open"]["is_error"] is True, got
+    assert f"run {run_id} (plan plan.md), which waits for the user's approval of batch 1 of 2" in refusal
+    assert "next: clavain-cli run approve" in refusal and f"clavain-cli run abort --run {run_id}" in refusal
+    assert [p.name for p in (project / ".clavain" / "runs").iterdir()] == [run_id]
+    assert gate_records(project, "other.md") == ([], "")   # the gate recorded nothing for the refused plan
