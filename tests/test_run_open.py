@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 
-from conftest import GOLDEN, ROOT, check_golden, run_cli
+from conftest import ROOT, check_golden, run_cli
 from gate_support import decisions, history
-from test_run_support import (SMALL_PLAN, cli, do_task, js, normalise, ok, run_dir, say, to_checkpoint,
+from test_run_support import (SMALL_PLAN, cli, js, normalise, ok, run_dir, say, to_checkpoint,
                               transcript_line, write_plan)
 
 CASES = ROOT / "tests" / "cases" / "plan"
@@ -272,3 +272,22 @@ def test_gsd_plans_of_one_wave_run_side_by_side(project, other, starts):
     assert (r.code == 0) == starts, (r.out, r.err)
     if starts:
         assert "GSD plans of phase 01-foundation, wave 1, and neither depends on the other" in r.out
+
+
+def test_plans_with_equal_times_list_by_name_newest_date_first(project):
+    folder = project / "docs" / "plans"
+    folder.mkdir(parents=True)
+    for name in ("2026-01-01-a.md", "2026-03-01-c.md", "2026-02-01-b.md"):
+        (folder / name).write_text(SMALL_PLAN)
+        os.utime(folder / name, (1_767_225_600, 1_767_225_600))
+    assert [p["path"].rsplit("/", 1)[1] for p in js(project, "open")["plans"]] == [
+        "2026-03-01-c.md", "2026-02-01-b.md", "2026-01-01-a.md"]
+
+
+def test_resuming_says_which_start_options_it_ignored(project):
+    write_plan(project)
+    ok(project, "open", "plan.md")
+    out = ok(project, "open", "plan.md", "--batch-size", "2", "--dispatch", "external").out
+    assert "note: --batch-size 2 --dispatch external ignored: the run keeps what it started with (batch size 3, " \
+           "local dispatch)" in out
+    assert "ignored" not in ok(project, "open", "plan.md").out

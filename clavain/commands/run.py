@@ -60,8 +60,8 @@ def register(sub) -> None:
 
 
 def _start_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, default=3)
-    p.add_argument("--dispatch", choices=("local", "external"), default="local")
+    p.add_argument("--batch-size", type=int, help="tasks per batch (default 3)")
+    p.add_argument("--dispatch", choices=("local", "external"), help="who does the tasks (default local)")
     p.add_argument("--alongside", action="store_true",
                    help="start beside another running run (only after the user has said to run both)")
 
@@ -127,15 +127,26 @@ def _with_reason(name: str):
 def _start(args, ctx):
     from clavain.run.engine import start
 
-    _emit(args, ctx, start(ctx.project, ctx.resolve(args.plan), ctx.env, batch_size=args.batch_size,
-                           dispatch=args.dispatch, alongside=args.alongside))
+    _emit(args, ctx, start(ctx.project, ctx.resolve(args.plan), ctx.env, **_start_values(args)))
 
 
 def _open(args, ctx):
     from clavain.run.opening import open_run
 
     _emit(args, ctx, open_run(ctx.project, _one_plan(args.plan, ctx), args.run_id, ctx.env,
-                              batch_size=args.batch_size, dispatch=args.dispatch, alongside=args.alongside))
+                              given=_given(args), **_start_values(args)))
+
+
+def _given(args) -> list[str]:
+    """The start options written on the command line (a resumed run keeps its own, and says so)."""
+    return [f"--{name.replace('_', '-')}" + ("" if value is True else f" {value}")
+            for name, value in (("batch_size", args.batch_size), ("dispatch", args.dispatch),
+                                ("alongside", args.alongside or None)) if value is not None]
+
+
+def _start_values(args) -> dict:
+    return {"batch_size": 3 if args.batch_size is None else args.batch_size, "dispatch": args.dispatch or "local",
+            "alongside": args.alongside}
 
 
 def _one_plan(words: list[str], ctx):

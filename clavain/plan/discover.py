@@ -35,7 +35,8 @@ class Found:
 
 
 def find_plans(project: Path) -> list[tuple[Path, float]]:
-    """Every candidate plan file under ``PLACES``, newest first (ties by path)."""
+    """Every candidate plan file under ``PLACES``, newest first; equal times (a fresh checkout) by path,
+    last first, so date-named plans still come newest first."""
     project = Path(project)
     seen: dict[Path, float] = {}
     for pattern in PLACES:
@@ -45,7 +46,7 @@ def find_plans(project: Path) -> list[tuple[Path, float]]:
                     seen.setdefault(path, path.stat().st_mtime)
             except OSError:
                 continue
-    return sorted(seen.items(), key=lambda item: (-item[1], item[0].as_posix()))
+    return sorted(seen.items(), key=lambda item: (item[1], item[0].as_posix()), reverse=True)
 
 
 def summarize(project: Path, path: Path, modified: float) -> Found:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Optional
 
 from clavain.core import paths
 from clavain.core.errors import BadInput, Refused
@@ -49,8 +49,7 @@ def _finish_or_abort(other: dict) -> str:
     return todo
 
 
-def check(project: Path, rel: str, plan_file: Path, plan, active: list[dict], alongside: bool,
-          env: Mapping[str, str]) -> list[dict]:
+def check(project: Path, rel: str, plan_file: Path, plan, active: list[dict], alongside: bool) -> list[dict]:
     """Refuse the start of ``rel`` beside ``active`` runs, or return one record per run it starts beside."""
     if not active:
         return []

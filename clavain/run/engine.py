@@ -237,7 +237,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     text = read_text(plan_file)
     phased = with_phase(text, "executing", "-") if has_phase_line(plan_file) else text
     plan = read_plan(plan_file, text=phased)
-    beside = beside_others.check(project, rel, plan_file, plan, active, alongside, env)
+    beside = beside_others.check(project, rel, plan_file, plan, active, alongside)
     read = gates.PlanRead(text, plan.sha256)
     bead, warnings = gates.infer_bead(plan_file, env, text=text)
     gate = gates.enforce_gate(project, bead, "executing", plan_file, env, read=read)

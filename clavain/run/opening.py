@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 from clavain.run.engine import Outcome, active_runs, plan_rel, start, status
 from clavain.run.rules import CLI
@@ -36,30 +36,34 @@ class Question:
 
 
 def open_run(project: Path, plan_file: Optional[Path], run_id: Optional[str], env: Mapping[str, str], *,
-             batch_size: int = 3, dispatch: str = "local", alongside: bool = False):
-    """An ``Outcome`` (a run resumed or started) or a ``Question`` (the user chooses)."""
+             batch_size: int = 3, dispatch: str = "local", alongside: bool = False, given: Sequence[str] = ()):
+    """An ``Outcome`` (a run resumed or started) or a ``Question`` (the user chooses). ``given``: the start
+    options written out (``--batch-size 2``); a resumed run keeps its own and the output says so."""
     active = active_runs(project)
     if run_id:
-        return _resume(project, run_id, env, "")
+        return _resume(project, run_id, env, "", given)
     if plan_file is not None:
         rel = plan_rel(project, plan_file)
         mine = [a for a in active if a.get("plan") == rel]
         if mine:
-            return _resume(project, mine[0]["run_id"], env, f"plan {rel} has an unfinished run")
+            return _resume(project, mine[0]["run_id"], env, f"plan {rel} has an unfinished run", given)
         outcome = start(project, plan_file, env, batch_size=batch_size, dispatch=dispatch, alongside=alongside)
         outcome.data["opened"] = "started"
         return outcome
     if len(active) == 1:
-        return _resume(project, active[0]["run_id"], env, "one run is active")
+        return _resume(project, active[0]["run_id"], env, "one run is active", given)
     if active:
         return _choose_run(active)
     return _choose_plan(project)
 
 
-def _resume(project: Path, run_id: str, env: Mapping[str, str], why: str) -> Outcome:
+def _resume(project: Path, run_id: str, env: Mapping[str, str], why: str, given: Sequence[str]) -> Outcome:
     outcome = status(project, run_id, env)
     st = outcome.state
     head = f"resuming run {st.run_id} of plan {st.plan}" + (f" ({why})" if why else "") + "; do not start over"
+    if given:
+        head += (f"\nnote: {' '.join(given)} ignored: the run keeps what it started with (batch size "
+                 f"{st.batch_size}, {st.dispatch} dispatch)")
     if st.state == "awaiting_approval":
         head += (f"\nbatch {st.batch} waits for the user: show them its report and wait for their reply "
                  f"before {CLI} approve")
