@@ -291,3 +291,13 @@ def test_resuming_says_which_start_options_it_ignored(project):
     assert "note: --batch-size 2 --dispatch external ignored: the run keeps what it started with (batch size 3, " \
            "local dispatch)" in out
     assert "ignored" not in ok(project, "open", "plan.md").out
+
+
+def test_a_run_id_and_another_plan_disagree(project):
+    write_plan(project)
+    write_plan(project, OTHER, "other.md")
+    ok(project, "open", "plan.md")
+    (run_id,) = runs(project)
+    r = cli(project, "open", "other.md", "--run", run_id)
+    assert r.code == 2 and f"run {run_id} executes plan.md, not other.md" in r.err and "next: clavain-cli run open" in r.err
+    assert js(project, "open", "plan.md", "--run", run_id)["opened"] == "resumed"

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from clavain.core.errors import BadInput
 from clavain.run.engine import Outcome, active_runs, plan_rel, start, status
 from clavain.run.rules import CLI
 
@@ -40,10 +41,14 @@ def open_run(project: Path, plan_file: Optional[Path], run_id: Optional[str], en
     """An ``Outcome`` (a run resumed or started) or a ``Question`` (the user chooses). ``given``: the start
     options written out (``--batch-size 2``); a resumed run keeps its own and the output says so."""
     active = active_runs(project)
+    rel = None if plan_file is None else plan_rel(project, plan_file)
     if run_id:
-        return _resume(project, run_id, env, "", given)
+        outcome = _resume(project, run_id, env, "", given)
+        if rel is not None and rel != outcome.state.plan:
+            raise BadInput(f"run {run_id} executes {outcome.state.plan}, not {rel}",
+                           next_command=f"{CLI} open {rel}   (or {CLI} open --run {run_id})")
+        return outcome
     if plan_file is not None:
-        rel = plan_rel(project, plan_file)
         mine = [a for a in active if a.get("plan") == rel]
         if mine:
             return _resume(project, mine[0]["run_id"], env, f"plan {rel} has an unfinished run", given)
