@@ -242,7 +242,7 @@ def test_a_second_plan_starts_beside_a_running_one_where_the_plans_or_the_user_s
     write_plan(project, _front(OTHER, second_front) if second_front else OTHER, "other.md")
     r = ok(project, "open", "other.md", *argv_extra)
     first, second = run_of(project, "plan.md"), run_of(project, "other.md")
-    assert f"alongside run {first} (plan.md):" in r.out and "(--run ID)" in r.out
+    assert f"alongside run {first} (plan.md):" in r.out and f"(--run {second} for this one)" in r.out
     (beside,) = journal(project, second)[0]["data"]["alongside"]
     assert beside["run_id"] == first
     assert ("the user said" in beside["because"]) == bool(argv_extra)

@@ -267,8 +267,8 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
 
     lines = [f"run {run_id} started: {rel} ({len(tasks)} tasks in {len(batches)} batches of up to {batch_size})"]
     lines += [f"warning: {w}" for w in warnings]
-    lines += [f"alongside run {b['run_id']} ({b['plan']}): {b['because']}; name the run in every command "
-              f"(--run ID) while both are unfinished" for b in beside]
+    lines += [f"alongside run {b['run_id']} ({b['plan']}): {b['because']}; while both are unfinished, name the run "
+              f"in every command (--run {run_id} for this one)" for b in beside]
     if requested:
         lines.append(f"external dispatch requested: the run stays local until the user agrees; after the user's "
                      f"reply, {CLI} allow-external")
