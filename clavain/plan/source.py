@@ -1,10 +1,15 @@
 """A plan's text as lines, with what is structure and what is not.
 
 ``Source`` splits the text into lines (numbered from 1 as an editor shows them), reads the YAML
-frontmatter, and marks which lines are *not structure*: fenced code blocks (```` ``` ```` / ``~~~``,
-any indentation, closed by a run of the same character at least as long) and multi-line HTML
-comments. Real plans embed example plans in fences, so nothing inside one is a heading, a task or a
-``<verify>`` block. An unclosed fence is an error: it would silently hide the rest of the plan.
+frontmatter, and marks which lines are *not structure*: fenced code blocks (read by
+``clavain.plan.lines.fence_mask``, shared with the gate's fast path: ```` ``` ```` / ``~~~``, any
+indentation) and multi-line HTML comments. Real plans embed example plans in fences, so nothing inside one
+is a heading, a task or a ``<verify>`` block.
+
+Forgiving, never silent: invalid frontmatter is ignored; a mis-nested fence whose CommonMark reading would
+hide a task is read as the author nested it; an unclosed fence or comment that hides no task runs to the
+end of the file; each with a ``path:line`` warning in ``Source.warnings``. An unclosed fence or comment
+that hides a task is an error: that task would be lost.
 """
 
 from __future__ import annotations
@@ -14,12 +19,12 @@ import re
 from dataclasses import dataclass, field
 
 from clavain.core.errors import BadInput
+from clavain.plan.lines import fence_marker, fence_mask, is_task_line
 
 MAX_LINE_CHARS = 100_000
 
-_FENCE_OPEN = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)")
 _CONSTRAINTS = re.compile(r"(?:global\s+)?constraints:?$", re.IGNORECASE)
-_MUST_HAVES = re.compile(r"must[- ]?haves?:?$", re.IGNORECASE)
+MUST_HAVES = re.compile(r"must[- ]?haves?:?$", re.IGNORECASE)
 _HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 
 
@@ -44,6 +49,10 @@ class Source:
     heading_lines: list[int] = field(default_factory=list)
     rows: list[tuple[int, str]] = field(default_factory=list)     # (number, text) of structural lines
     row_numbers: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)          # "path:line: text", in the order found
+
+    def warn(self, line: int, text: str) -> None:
+        self.warnings.append(f"{self.path}:{line}: {text}")
 
     def line(self, number: int) -> str:
         return self.lines[number - 1]
@@ -102,51 +111,74 @@ def _read_frontmatter(source: Source) -> None:
         raise source.error("YAML frontmatter opened on line 1 is never closed with a `---` line", 1)
     from clavain.plan.yamlfile import load_mapping
 
-    source.frontmatter = load_mapping("\n".join(lines[1:index]), source.path, first_line=2, what="frontmatter")
     for i in range(index + 1):
         source.hidden[i] = True
     source.body_start = index + 1
+    try:
+        source.frontmatter = load_mapping("\n".join(lines[1:index]), source.path, first_line=2, what="frontmatter")
+    except BadInput as exc:
+        source.warn(exc.line or 1, f"{exc.message}; the frontmatter is ignored")
 
 
 def _mark_hidden(source: Source) -> None:
-    lines, hidden = source.lines, source.hidden
-    index = source.body_start
-    count = len(lines)
+    """Fences first (``fence_mask``, shared with the gate), then multi-line HTML comments outside them."""
+    lines = source.lines
+    mask = fence_mask(lines, source.body_start)
+    source.hidden = hidden = mask.hidden
+    for rescue in mask.rescues:
+        _rescued(source, rescue)
+    index, count = source.body_start, len(lines)
     while index < count:
-        line = lines[index]
-        stripped = line.lstrip()
-        if stripped[:3] in ("```", "~~~"):
-            match = _FENCE_OPEN.match(line)
-            fence, info = match.group(1), match.group(2)
-            if not (fence[0] == "`" and "`" in info):
-                index = _skip_fence(source, index, fence)
+        if not hidden[index] and "<!--" in lines[index]:
+            stripped = lines[index].lstrip()
+            if stripped.startswith("<!--") and "-->" not in stripped[4:]:
+                index = _skip_comment(source, index)
                 continue
-        elif stripped.startswith("<!--") and "-->" not in stripped[4:]:
-            index = _skip_comment(source, index)
-            continue
         index += 1
+    if mask.unclosed is not None:
+        marker = fence_marker(lines[mask.unclosed])
+        _unclosed(source, mask.unclosed, f"code fence {marker.char * marker.length} opened on this line is never closed")
 
 
-def _skip_fence(source: Source, start: int, fence: str) -> int:
-    char, length = fence[0], len(fence)
-    lines, hidden = source.lines, source.hidden
-    hidden[start] = True
-    for index in range(start + 1, len(lines)):
-        hidden[index] = True
-        closing = lines[index].strip()
-        if len(closing) >= length and closing[0] == char and closing == char * len(closing):
-            return index + 1
-    raise source.error(f"code fence {fence} opened on this line is never closed; everything after it would "
-                       "be read as code", start + 1)
+def _rescued(source: Source, rescue) -> None:
+    read, marker = rescue.read, fence_marker(source.lines[rescue.line])
+    fence = marker.char * marker.length
+    if rescue.tasks:
+        task = rescue.tasks[0]
+        more = f" and {len(rescue.tasks) - 1} more task line(s)" if len(rescue.tasks) > 1 else ""
+        gain = f"`{source.lines[task].strip()[:60]}` on line {task + 1}{more} counts"
+    else:
+        gain = "no fence stays open to the end of the plan"
+    closes = f"closes on line {read.strict + 1}" if read.strict is not None else "never closes"
+    nested = f"the fence on line {read.nested + 1} inside it" if read.nested is not None else "a fence inside it"
+    source.warn(rescue.line + 1, f"code fence {fence} opened here {closes} by the CommonMark rule, yet {nested} "
+                                 f"reads as nested; read as nested so that {gain}. Lengthen this fence's marker "
+                                 f"(e.g. {marker.char * (marker.length + 1)}) so every markdown reader agrees")
 
 
 def _skip_comment(source: Source, start: int) -> int:
     lines, hidden = source.lines, source.hidden
     for index in range(start, len(lines)):
-        hidden[index] = True
         if "-->" in (lines[index][lines[index].index("<!--") + 4:] if index == start else lines[index]):
+            for covered in range(start, index + 1):
+                hidden[covered] = True
             return index + 1
-    raise source.error("HTML comment `<!--` opened here is never closed with `-->`", start + 1)
+    _unclosed(source, start, "HTML comment `<!--` opened on this line is never closed with `-->`")
+    return len(lines)
+
+
+def _unclosed(source: Source, start: int, what: str) -> None:
+    """Hide everything from ``start`` to the end, unless that hides a task: then the plan is refused."""
+    lines = source.lines
+    for index in range(start + 1, len(lines)):
+        if is_task_line(lines[index]):
+            raise source.error(f"{what}; it hides `{lines[index].strip()[:60]}` on line {index + 1}, which would "
+                               "be lost", start + 1,
+                               f"close it where the author meant it to end, then: clavain-cli plan validate "
+                               f"{source.path}")
+    for index in range(start, len(lines)):
+        source.hidden[index] = True
+    source.warn(start + 1, f"{what}; the rest of the plan is read as part of it (no task is in it)")
 
 
 def _headings(source: Source) -> list[Heading]:
@@ -189,7 +221,7 @@ def enclosing(source: Source, heading: Heading) -> str | None:
 
     The plan's title (level 1), Must-Haves and Global Constraints headings are not sections."""
     parent = source.parents.get(heading.line)
-    if parent is None or parent.level == 1 or not parent.text or is_constraints(parent.text) or _MUST_HAVES.match(parent.text):
+    if parent is None or parent.level == 1 or not parent.text or is_constraints(parent.text) or MUST_HAVES.match(parent.text):
         return None
     return parent.text
 
