@@ -1,8 +1,9 @@
 """spec-kit ``tasks.md``: ``- [ ] T001 [P] [US1] Description in path/to/file.py`` lines.
 
-``[X]`` marks a finished task, ``[P]`` a task that may run in parallel with its ``[P]`` neighbours,
+Ids as written, letter suffixes included (``T018a``, ``T003A``). ``[X]`` marks a finished task, ``[P]`` a task that may run in parallel with its ``[P]`` neighbours,
 ``[US1]`` (any bracketed label after the id) the user story. Files are the backticked spans of the
-description and its bare words that contain a ``/``. ``(depends on T003, T004)`` in a description is a
+description and its bare words that look like paths (``src/a.py``, ``docs/``; not ``and/or``, never npm
+packages such as ``@scope/name``). ``(depends on T003, T004)`` in a description is a
 dependency. The task's section is the ``## Phase N: ...`` heading above it; ``**Checkpoint**`` lines
 end a batch. Indented lines under a task belong to it.
 """
@@ -11,13 +12,15 @@ from __future__ import annotations
 
 import re
 
+from clavain.plan.body import looks_like_path
 from clavain.plan.headings import marked_checkpoints, text_digest
 from clavain.plan.source import Source, enclosing_line, trim_end
 
-TASK_LINE = re.compile(r"( *)[-*]\s+\[([ xX])\]\s+(T\d+)\b[:.]?\s*(.*)$")
+TASK_LINE = re.compile(r"( *)[-*]\s+\[([ xX])\]\s+(T\d+[A-Za-z]*)\b[:.]?\s*(.*)$")
 _LABEL = re.compile(r"\[([^\]]{1,20})\]\s*")
 _CHECKPOINT = re.compile(r"\s*(?:[-*]\s+)?\*\*Checkpoint:?\*\*", re.IGNORECASE)
-_DEPENDS = re.compile(r"\(?\s*depends\s+on\s+((?:T\d+[\s,and]*)+)\)?", re.IGNORECASE)
+_DEPENDS = re.compile(r"\(?\s*depends\s+on\s+((?:T\d+[A-Za-z]*[\s,and]*)+)\)?", re.IGNORECASE)
+_DEP_ID = re.compile(r"T\d+[A-Za-z]*")
 _CODE = re.compile(r"`([^`]+)`")
 _PATHISH = re.compile(r"(?<![\w`])((?:\.{0,2}/)?[\w.@+-]+(?:/[\w.@+-]+)+/?)")
 
@@ -52,9 +55,9 @@ def tasks(source: Source, found: list[tuple[int, re.Match]]) -> tuple[list[dict]
         result.append({
             "id": task_id, "title": title, "line": number, "end_line": end, "files": _files(text),
             "file_roles": {}, "steps": [], "verify": [], "section": enclosing_line(source, number),
-            "depends": [(d, source.path, number) for d in re.findall(r"T\d+", depends.group(1))] if depends else [],
+            "depends": [(d, source.path, number) for d in _DEP_ID.findall(depends.group(1))] if depends else [],
             "parallel": any(label.upper() == "P" for label in labels), "done": mark != " ",
-            "text_sha256": text_digest(source, number, end),
+            "text": "\n".join(source.lines[number - 1:end]), "text_sha256": text_digest(source, number, end),
         })
     return result, marked_checkpoints(source, result, _CHECKPOINT, "**")
 
@@ -73,9 +76,16 @@ def _continuation_end(source: Source, number: int, stop: int, indent: int) -> in
 
 def _files(text: str) -> list[str]:
     seen: list[str] = []
-    for candidate in _CODE.findall(text) + _PATHISH.findall(_CODE.sub(" ", text)):
+    spans = _CODE.findall(text)
+    bare = [word for word in _PATHISH.findall(_CODE.sub(" ", text)) if _bare_path(word.rstrip(".,;:)"))]
+    for candidate in spans + bare:
         candidate = candidate.strip().rstrip(".,;:)")
-        if candidate and " " not in candidate and "://" not in candidate and candidate not in seen:
-            if "/" in candidate or re.search(r"\.\w{1,5}$", candidate):
-                seen.append(candidate)
+        if candidate not in seen and looks_like_path(candidate):
+            seen.append(candidate)
     return seen
+
+
+def _bare_path(word: str) -> bool:
+    """A word outside backticks with a ``/``: a path when it ends in a file name or ``/`` or has two parts
+    of folder (``src/a.py``, ``docs/``, ``src/models/x``), not prose such as ``and/or`` or ``TCP/IP``."""
+    return word.endswith("/") or word.count("/") >= 2 or "." in word.rsplit("/", 1)[-1] or word.startswith("./")
