@@ -1,4 +1,7 @@
-"""Every malformed plan exits 2 with `path:line: message` and a `next:` hint on stderr, never a traceback."""
+"""What makes execution ambiguous or impossible exits 2 with `path:line: message` and a `next:` hint on stderr,
+never a traceback: no tasks, a dependency on an unknown or later task, a cycle, unclosed frontmatter, an unclosed
+fence or comment that hides a task, an unreadable file, a manifest that cannot be applied. Everything else
+degrades with a warning (tests/test_plan_degraded.py)."""
 
 from __future__ import annotations
 
@@ -16,35 +19,16 @@ CASES = ROOT / "tests" / "cases" / "plan" / "malformed"
 TABLE = [
     ("unclosed-fence.md", 5, "code fence", None),
     ("unclosed-comment.md", 3, "never closed with `-->`", None),
-    ("verify-without-run.md", 5, "without a `- run:` entry", None),
-    ("verify-expect-first.md", 6, "`expect:` before any", None),
-    ("verify-unclosed.md", 5, "never closed with `</verify>`", None),
-    ("verify-run-no-backticks.md", 6, "command in backticks", None),
-    ("verify-bad-expect.md", 7, "unknown expectation 'success'", None),
-    ("bad-frontmatter.md", 3, "invalid YAML in frontmatter", None),
     ("unclosed-frontmatter.md", 1, "frontmatter opened on line 1 is never closed", None),
-    ("frontmatter-not-mapping.md", 2, "must be a mapping", None),
-    ("yaml-alias.md", 3, "aliases", None),
     ("empty.md", 1, "the plan is empty", None),
     ("blank.md", 1, "the plan is empty", None),
     ("no-tasks.md", 1, "no tasks found; looked for `## Task N: title`", None),
     ("unknown-dependency.md", 7, "depends on unknown task '7'", None),
-    ("duplicate-id.md", 5, "duplicate task id '1' (first on line 3)", None),
     ("cycle.md", 9, "dependency cycle: 1 -> 2 -> 1", None),
     ("self-dependency.md", 5, "dependency cycle: 1 -> 1", None),
     ("forward-dependency.md", 5, "depends on task 2, which comes after it", None),
-    ("artifact-without-path.md", 6, "artifact must start with its path in backticks", None),
-    ("key-link-unparsed.md", 6, "key link not understood", None),
-    ("gsd-unclosed-task.md", 3, "never closed with `</task>`", None),
-    ("gsd-unknown-type.md", 3, "unknown GSD task type 'magic'", None),
-    ("gsd-bad-wave.md", 2, "`wave` must be a whole number", None),
-    ("gsd-bad-must-haves.md", 2, "min_lines", None),
     ("speckit-unknown-dependency.md", 4, "T002 depends on unknown task 'T009'", None),
     ("manifest-unknown-dependency.md", 7, "depends on unknown task 'task-5'", "manifest-unknown-dependency.exec.yaml"),
-    ("manifest-bad-mode.md", 2, "unknown mode 'sometimes'", "manifest-bad-mode.exec.yaml"),
-    ("manifest-bad-yaml.md", 3, "invalid YAML in manifest", "manifest-bad-yaml.exec.yaml"),
-    ("manifest-extra-task.md", 7, "manifest task 'task-9' has no `Task 9` in the plan", "manifest-extra-task.exec.yaml"),
-    ("manifest-missing-task.md", 5, "task 2 is in the plan but not in the manifest", None),
 ]
 
 
@@ -118,14 +102,22 @@ def test_real_binary_reports_bad_plan_on_stderr(tmp_path):
 NESTED = "deep: " + "[" * 60 + "]" * 60 + "\n"
 
 
-@pytest.mark.parametrize("files, named, what", [
-    ({"plan.md": "---\n" + NESTED + "---\n# Plan\n\n### Task 1: One\n"}, "plan.md", "frontmatter"),
-    ({"plan.md": "# Plan\n\n### Task 1: One\n", "plan.exec.yaml": NESTED}, "plan.exec.yaml", "manifest"),
-], ids=["frontmatter", "manifest"])
-def test_too_deeply_nested_yaml_names_the_way_out(tmp_path, files, named, what):
+@pytest.mark.parametrize("files, named, what, code", [
+    ({"plan.md": "---\n" + NESTED + "---\n# Plan\n\n### Task 1: One\n"}, "plan.md", "frontmatter", 0),
+    ({"plan.md": "# Plan\n\n### Task 1: One\n", "plan.exec.yaml": NESTED}, "plan.exec.yaml", "manifest", 0),
+    ({"plan.md": "# Plan\n", "plan.exec.yaml": NESTED}, "plan.exec.yaml", "manifest", 2),
+], ids=["frontmatter", "manifest", "manifest-of-a-plan-without-tasks"])
+def test_too_deeply_nested_yaml(tmp_path, files, named, what, code):
+    """Ignored with a warning when the plan has tasks of its own; refused when nothing else says what to run."""
     for name, text in files.items():
         (tmp_path / name).write_text(text)
     result = run_cli(["plan", "validate", "plan.md"], cwd=tmp_path)
+    assert result.code == code, result.err
     first = result.err.splitlines()[0]
-    assert result.code == 2 and "nested more than" in first and first.startswith(f"{tmp_path / named}:"), result.err
-    assert f"next: fix the {what}, then: clavain-cli plan validate {tmp_path / named}" in result.err
+    assert "nested more than" in first
+    if code:
+        assert first.startswith(f"{tmp_path / named}:")
+        assert f"next: fix the {what}, then: clavain-cli plan validate {tmp_path / named}" in result.err
+    else:
+        assert first.startswith(f"warning: {tmp_path / named}:") and first.endswith("ignored" if what == "frontmatter"
+                                                                                   else "the plan's order counts")

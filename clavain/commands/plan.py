@@ -46,15 +46,30 @@ def validate_cmd(args, ctx) -> int:
 
 def show_cmd(args, ctx) -> int:
     plan, batches = _load(args, ctx)
+    for warning in plan.warnings:
+        ctx.err(f"warning: {warning}")
     if args.json:
         data = plan.model_dump(mode="json", by_alias=True)
         data["path"] = args.plan
+        data["warnings"] = [_as_typed(w, ctx.resolve(args.plan), args.plan) for w in plan.warnings]
         data["batch_size"] = args.batch_size
         data["batches"] = [batch.model_dump(mode="json") for batch in batches]
         ctx.out(json.dumps(data, indent=2, ensure_ascii=False))
         return 0
     ctx.out(render_human(plan, batches, args.plan))
     return 0
+
+
+def _as_typed(warning: str, resolved, typed: str) -> str:
+    """A warning about the plan (or a file beside it, such as its manifest) with the path as the user typed it."""
+    from pathlib import PurePath
+
+    if warning.startswith(f"{resolved}:"):
+        return typed + warning[len(str(resolved)):]
+    folder = f"{resolved.parent}/"
+    if warning.startswith(folder):
+        return str(PurePath(typed).parent / warning[len(folder):])
+    return warning
 
 
 def summary(plan, batches) -> str:

@@ -2,8 +2,11 @@
 
 Read from the task's structural lines only (never from code fences):
 
-- ``**Files:**`` followed by bullets ``- Create: `path``` (role ``Create`` / ``Modify`` / ``Test`` / any word),
-  or inline ``**Files:** `a`, `b```. A ``:12-30`` line range after a path is dropped from the path.
+- ``**Files:**`` (or ``**File:**``) followed by bullets ``- Create: `path``` (role ``Create`` / ``Modify`` /
+  ``Test`` / any word), or inline ``**Files:** `a`, `b```; and anywhere in the task, ``Create:`` / ``Modify:``
+  / ``Test:`` / ``Delete:`` lines (bulleted, bold or bare). A ``:12-30`` line range after a path is dropped
+  from the path. Only backticked spans that look like paths count, never those in parentheses: in
+  ``- Modify: `package.json` (add `zod`)`` the file is ``package.json``, not the package ``zod``.
 - steps: ``- [ ] **Step N: text**`` / ``- [x] ...`` checkboxes, or ``**Step N: text**`` lines.
 - ``**Depends on:** Task 2, Task 3`` (or ``none``); ``**Parallel:** yes`` or ``[P]`` in the heading marks
   the task independent of its neighbours.
@@ -16,8 +19,13 @@ import re
 from clavain.plan.source import Source
 from clavain.plan.verify import verify_blocks
 
-_MARKERS = ("*", "-", "+")        # every line this module reads starts with one of these
-_FILES = re.compile(r"\s*\*\*Files:?\*\*:?\s*(.*)$", re.IGNORECASE)
+_MARKERS = ("*", "-", "+")        # every line this module reads starts with one of these (or a role word)
+_FILES = re.compile(r"\s*(?:[-*+]\s+)?\*\*Files?:?\*\*:?\s*(.*)$", re.IGNORECASE)
+_ROLE_WORDS = ("Create", "Modify", "Test", "Delete")
+_ROLE_LINE = re.compile(r"\s*(?:[-*+]\s+)?(?:\*\*)?(Create|Modify|Tests?|Delete)(?:\*\*)?:(?:\*\*)?\s+(.*`.*)$")
+_PARENS = re.compile(r"\([^()]*\)")
+_FILE_NAMES = {"Makefile", "Dockerfile", "Containerfile", "Justfile", "justfile", "Procfile", "Gemfile", "Rakefile",
+               "Jenkinsfile", "Vagrantfile", "Brewfile", "Taskfile", "LICENSE", "README", "CODEOWNERS", "CHANGELOG"}
 _BULLET = re.compile(r"\s*[-*+]\s+(?!\[[ xX]\])(.*)$")
 _ROLE = re.compile(r"([A-Za-z][\w /-]{0,30}?):\s+(.*)$")
 _CODE_SPAN = re.compile(r"`([^`]+)`")
@@ -46,16 +54,21 @@ def read_body(source: Source, start: int, stop: int) -> dict:
     while index < len(rows):
         number, line = rows[index]
         index += 1
-        if line.lstrip()[:1] not in _MARKERS:
+        head = line.lstrip()[:1]
+        if head not in _MARKERS:
+            if head in "CMTD" and head and line.lstrip().startswith(_ROLE_WORDS):
+                _role_line(line, files, roles)
             continue
         match = _CHECKBOX.match(line) if "[" in line else None
         if match:
             steps.append(_step(match.group(3), number, match.group(2) != " "))
             continue
         if "**" not in line:
+            if ":" in line[:16]:
+                _role_line(line, files, roles)
             continue
         head = line[:40].lower()
-        match = _FILES.match(line) if "files" in head else None
+        match = _FILES.match(line) if "file" in head else None
         if match:
             _add_files(match.group(1), "", files, roles)
             index = _files_list(rows, index, files, roles)
@@ -71,6 +84,8 @@ def read_body(source: Source, start: int, stop: int) -> dict:
             continue
         if ("parallel" in head or "independent" in head) and _PARALLEL.match(line):
             parallel = True
+        elif ":" in line[:24]:
+            _role_line(line, files, roles)
     verify = [entry for _, entries in verify_blocks(source, rows) for entry in entries]
     return {"files": files, "file_roles": roles, "steps": steps, "depends": depends, "parallel": parallel,
             "verify": verify}
@@ -122,10 +137,31 @@ def _files_list(rows, index: int, files: list[str], roles: dict[str, str]) -> in
     return index
 
 
+def _role_line(line: str, files: list[str], roles: dict[str, str]) -> None:
+    """``Create: `path``` / ``- **Modify:** `path``` outside a Files list."""
+    match = _ROLE_LINE.match(line)
+    if match:
+        role = match.group(1)
+        _add_files(match.group(2), "Test" if role == "Tests" else role, files, roles)
+
+
+def looks_like_path(span: str) -> bool:
+    """A file or folder name rather than a package, a command or a word: it has a ``/`` or an extension (or is
+    a known extensionless file such as ``Makefile``), holds no space, and is not an npm package
+    (``@scope/name``) or a URL."""
+    if not span or " " in span or "://" in span:
+        return False
+    if span.startswith("@") and span.count("/") == 1 and "." not in span.rsplit("/", 1)[-1]:
+        return False
+    last = span.rstrip("/").rsplit("/", 1)[-1]
+    return "/" in span or ("." in last.strip(".") and not last.endswith(".")) or last in _FILE_NAMES or \
+        span.startswith(".")
+
+
 def _add_files(text: str, role: str, files: list[str], roles: dict[str, str]) -> None:
-    for span in _CODE_SPAN.findall(text):
+    for span in _CODE_SPAN.findall(_PARENS.sub(" ", text)):
         path = _LINE_RANGE.sub("", span.strip())
-        if not path or " " in path:
+        if not looks_like_path(path):
             continue
         if path not in roles:
             files.append(path)

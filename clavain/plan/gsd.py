@@ -1,19 +1,25 @@
 """GSD ``PLAN.md``: ``<task type="...">`` elements with ``<name>``, ``<files>``, ``<action>``, ``<verify>``, ``<done>``.
 
 ``type`` is ``auto`` (the default) or ``checkpoint:human-verify`` / ``checkpoint:decision`` /
-``checkpoint:human-action``; a checkpoint task ends its batch. Ids come from ``<name>Task N: ...</name>``,
-else from the task's position (1, 2, ...). Tasks inside one GSD plan run in order (GSD waves
-parallelise whole plans, not tasks). ``<verify>`` may use the ``- run:`` grammar of ``clavain.plan.verify``;
-prose verification and ``<done>`` criteria become steps for the executor to check. The frontmatter's
-``depends_on`` (other plans), ``wave``, ``files_modified`` and ``autonomous`` are shape-checked and kept.
+``checkpoint:human-action``. Another type is read as the nearest of those, with a warning: ``tdd`` and other
+work types as ``auto``, another ``checkpoint:*`` as ``checkpoint:human-verify``. A checkpoint task is the
+user's: it ends its batch, the model never starts it, and its ``ask_user`` text (``<how-to-verify>``, or
+``<decision>`` with its ``<options>``, else what was built, with the ``<resume-signal>``) is what the batch
+report asks the user to do. Ids come from ``<name>Task N: ...</name>``, else from the task's position (1, 2,
+...). Tasks inside one GSD plan run in order (GSD waves parallelise whole plans, not tasks). ``<verify>``
+may use the ``- run:`` grammar of ``clavain.plan.verify``; prose verification and ``<done>`` criteria become
+steps for the executor to check; the whole element text reaches the brief as ``Task.text``. The
+frontmatter's ``depends_on`` (other plans), ``wave``, ``files_modified`` and ``autonomous`` are kept; a value
+of the wrong shape is reported with a warning and changes nothing here.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 
 from clavain.plan.headings import text_digest
-from clavain.plan.source import Source, enclosing_line
+from clavain.plan.source import Source, enclosing_line, trim_end
 from clavain.plan.verify import verify_blocks
 
 _OPEN = re.compile(r"\s*<task\b([^>]*)>(.*)$")
@@ -22,6 +28,7 @@ _TYPE = re.compile(r"""\btype\s*=\s*["']([^"']*)["']""")
 _NAME_ID = re.compile(r"Task\s+(\d+[A-Za-z]*(?:\.\d+[A-Za-z]*)*)\s*[:.\-—–]\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _ELEMENTS = ("name", "files", "action", "verify", "done", "what-built")
 _FRONTMATTER_LISTS = ("depends_on", "files_modified")
+KINDS = ("auto", "checkpoint:human-verify", "checkpoint:decision", "checkpoint:human-action")
 
 
 def find(source: Source) -> list[int]:
@@ -32,14 +39,15 @@ def find(source: Source) -> list[int]:
 def tasks(source: Source, starts: list[int]) -> tuple[list[dict], list[str]]:
     _check_frontmatter(source)
     result, checkpoints = [], []
+    unknown: dict[str, list[int]] = {}
     for position, start in enumerate(starts, 1):
         end = _close_line(source, start, starts[position] if position < len(starts) else len(source.lines) + 1)
         attrs = _OPEN.match(source.line(start)).group(1)
         kind_match = _TYPE.search(attrs)
-        kind = kind_match.group(1).strip() if kind_match else "auto"
-        if kind != "auto" and not kind.startswith("checkpoint:"):
-            raise source.error(f"unknown GSD task type {kind!r}; use auto, checkpoint:human-verify, "
-                               "checkpoint:decision or checkpoint:human-action", start)
+        written = kind_match.group(1).strip() if kind_match else "auto"
+        kind = nearest_kind(written)
+        if kind != written:
+            unknown.setdefault(written, []).append(start)
         body = "\n".join(source.lines[start - 1:end])
         parts = {name: _element(body, name) for name in _ELEMENTS}
         task_id, title = str(position), (parts["name"] or parts["what-built"] or "").strip()
@@ -59,23 +67,63 @@ def tasks(source: Source, starts: list[int]) -> tuple[list[dict], list[str]]:
         result.append({
             "id": task_id, "title": title, "line": start, "end_line": end, "files": [f for f in files if f],
             "file_roles": {}, "steps": steps, "verify": verify, "depends": [], "parallel": False, "done": False,
-            "kind": kind, "section": enclosing_line(source, start), "text_sha256": text_digest(source, start, end),
+            "kind": kind, "ask_user": ask_user(body, parts) if kind != "auto" else None,
+            "section": enclosing_line(source, start), "text": body, "text_sha256": text_digest(source, start, end),
         })
-        if kind.startswith("checkpoint:"):
+        if kind != "auto":
             checkpoints.append(task_id)
+    for written, lines in unknown.items():
+        where = f" (also line{'s' if len(lines) > 2 else ''} {', '.join(map(str, lines[1:]))})" if len(lines) > 1 else ""
+        source.warn(lines[0], f"GSD task type {written!r} read as {nearest_kind(written)!r}{where}; known types: "
+                              + ", ".join(KINDS))
     return result, checkpoints
+
+
+def nearest_kind(written: str) -> str:
+    """The known task type nearest to what the plan wrote: checkpoints stay the user's, all else is work."""
+    if written in KINDS:
+        return written
+    return "checkpoint:human-verify" if written.lower().startswith("checkpoint") else "auto"
+
+
+def ask_user(body: str, parts: dict) -> str:
+    """What a checkpoint task asks of the user, as the plan words it."""
+    asked = []
+    for name in ("how-to-verify", "decision", "options", "instructions"):
+        text = _block(body, name)
+        if text:
+            asked.append(text)
+    if not asked:
+        built = _block(body, "what-built") or _block(body, "action") or parts.get("name") or "the work so far"
+        asked.append(f"Check: {built}")
+    signal = _block(body, "resume-signal")
+    if signal:
+        asked.append(f"Reply: {signal}")
+    return "\n\n".join(asked)
 
 
 def _close_line(source: Source, start: int, limit: int) -> int:
     for number, line in source.visible(start, limit - 1):
         if _CLOSE in line:
             return number
-    raise source.error("`<task>` element is never closed with `</task>` (before the next task)", start)
+    end = trim_end(source, start, limit - 1)
+    source.warn(start, f"`<task>` element is never closed with `</task>`; read up to line {end}, before the next task")
+    return end
 
 
 def _element(body: str, name: str) -> str | None:
-    match = re.search(rf"<{name}>(.*?)</{name}>", body, re.DOTALL)
+    match = re.search(rf"<{name}\b[^>]*>(.*?)</{name}>", body, re.DOTALL)
     return " ".join(match.group(1).split()) if match else None
+
+
+def _block(body: str, name: str) -> str | None:
+    """An element's text with its lines kept (dedented), or None."""
+    match = re.search(rf"<{name}\b[^>]*>(.*?)</{name}>", body, re.DOTALL)
+    if not match:
+        return None
+    text = match.group(1).strip("\n")
+    first, _, rest = text.partition("\n")
+    return (first.strip() + ("\n" + textwrap.dedent(rest) if rest else "")).strip() or None
 
 
 def _step(text: str, line: int) -> dict:
@@ -90,8 +138,8 @@ def _check_frontmatter(source: Source) -> None:
     for key in _FRONTMATTER_LISTS:
         value = front.get(key)
         if value is not None and not (isinstance(value, list) and all(isinstance(v, (str, int)) for v in value)):
-            raise source.error(f"frontmatter `{key}` must be a list of names, e.g. [01-01]", key_line(head, key, 2))
+            source.warn(key_line(head, key, 2), f"frontmatter `{key}` is not a list of names (e.g. [01-01]); kept as written")
     if "wave" in front and (isinstance(front["wave"], bool) or not isinstance(front["wave"], int)):
-        raise source.error("frontmatter `wave` must be a whole number", key_line(head, "wave", 2))
+        source.warn(key_line(head, "wave", 2), "frontmatter `wave` is not a whole number; kept as written")
     if "autonomous" in front and not isinstance(front["autonomous"], bool):
-        raise source.error("frontmatter `autonomous` must be true or false", key_line(head, "autonomous", 2))
+        source.warn(key_line(head, "autonomous", 2), "frontmatter `autonomous` is not true or false; kept as written")

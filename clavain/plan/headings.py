@@ -16,7 +16,7 @@ import hashlib
 import re
 
 from clavain.plan.body import read_body
-from clavain.plan.source import Heading, Source, enclosing, section_end, trim_end
+from clavain.plan.source import MUST_HAVES, Heading, Source, enclosing, is_constraints, section_end, trim_end
 
 _ID = r"(\d+[A-Za-z]*(?:\.\d+[A-Za-z]*)*)"
 _SEPARATOR = r"(?:\s*[:.)\-—–]\s*|\s+|$)"
@@ -79,6 +79,7 @@ def heading_tasks(source: Source, found: list[tuple[Heading, str, str]]) -> list
         tasks.append({"id": task_id, "title": title, "line": heading.line, "end_line": end,
                       "section": enclosing(source, heading), "parallel": parallel,
                       "done": bool(steps) and all(s["done"] for s in steps),
+                      "text": "\n".join(source.lines[heading.line - 1:end]),
                       "text_sha256": text_digest(source, heading.line, end), **body})
     return tasks
 
@@ -92,6 +93,42 @@ def batch_boundaries(source: Source, tasks: list[dict]) -> list[str]:
             if before and before[-1] not in after:
                 after.append(before[-1])
     return after
+
+
+def group_boundaries(source: Source, tasks: list[dict]) -> list[str]:
+    """The plan's own grouping headings end batches: the ids of tasks after which the headings that group the
+    tasks (``## F1: ...``, ``## Phase 3: User Story 1``, ``### Tests for User Story 1``) change.
+
+    A task's groups are the headings above it that enclose it: for a task heading, the headings it sits
+    under; for a task line (spec-kit, GSD), the last heading above it and those that enclose that one. The
+    plan's title (level 1), task headings, Must-Haves and Global Constraints headings group nothing."""
+    task_lines = {t["line"] for t in tasks}
+    chains: dict[int, tuple[int, ...]] = {}
+
+    def chain(heading) -> tuple[int, ...]:
+        if heading is None:
+            return ()
+        if heading.line not in chains:
+            above = chain(source.parents.get(heading.line))
+            groups = heading.level > 1 and heading.line not in task_lines and not _not_a_group(heading.text)
+            chains[heading.line] = above + (heading.line,) if groups else above
+        return chains[heading.line]
+
+    after, previous = [], None
+    for task in tasks:
+        index = bisect.bisect_left(source.heading_lines, task["line"])
+        if index < len(source.heading_lines) and source.heading_lines[index] == task["line"]:
+            key = chain(source.parents.get(task["line"]))
+        else:
+            key = chain(source.headings[index - 1]) if index else ()
+        if previous is not None and key != previous[1]:
+            after.append(previous[0])
+        previous = (task["id"], key)
+    return after
+
+
+def _not_a_group(text: str) -> bool:
+    return not text or is_constraints(text) or MUST_HAVES.match(text.strip()) is not None
 
 
 def marked_checkpoints(source: Source, tasks: list[dict], pattern: re.Pattern, hint: str) -> list[str]:

@@ -15,8 +15,14 @@ Shape (Clavain's)::
 
 The manifest decides the order (stage by stage). Every stage boundary is a checkpoint. Within a stage
 tasks may run in parallel unless the mode is ``all-sequential`` (a task never joins a parallel group
-with a task it depends on). When the plan itself has tasks, each manifest task must name one of them
-and each of them must appear in the manifest; the plan supplies steps and ``<verify>`` entries.
+with a task it depends on). When the plan itself has tasks, each manifest task names one of them; the plan
+supplies steps and ``<verify>`` entries.
+
+Forgiving, never silent (each with a ``path:line`` warning): unknown keys are left out; an unknown mode reads
+as ``all-sequential``; a stage or task entry of the wrong shape is left out; a manifest task the plan does
+not have is read from the manifest alone; a plan task the manifest leaves out runs after the last stage; a
+manifest that cannot be read at all is ignored and the plan's own order counts. Refused: a manifest that
+cannot be read when the plan has no tasks of its own, and dependencies on unknown tasks (``deps``).
 """
 
 from __future__ import annotations
@@ -48,15 +54,18 @@ def key(task_id: str) -> str:
 
 
 class _Manifest:
-    def __init__(self, text: str, path: str, plan_path: str) -> None:
+    def __init__(self, text: str, path: str, plan_path: str, warnings: list[str]) -> None:
         from clavain.plan.yamlfile import load_mapping
 
-        self.path, self.plan_path, self.lines = path, plan_path, text.split("\n")
+        self.path, self.plan_path, self.lines, self.warnings = path, plan_path, text.split("\n"), warnings
         self.data = load_mapping(text, path, what="manifest")
 
     def error(self, message: str, line: int) -> BadInput:
         return BadInput(message, path=self.path, line=line,
                         next_command=f"fix the manifest, then: clavain-cli plan validate {self.plan_path}")
+
+    def warn(self, line: int, text: str) -> None:
+        self.warnings.append(f"{self.path}:{line}: {text}")
 
     def line_of(self, pattern: str, start: int = 1) -> int:
         regex = re.compile(pattern)
@@ -66,37 +75,67 @@ class _Manifest:
         return 1
 
 
-def apply(text: str, path: str, plan_path: str, plan_tasks: list[dict]) -> tuple[list[dict], list[str], dict]:
-    """Tasks in manifest order, the ids that end a stage, and the manifest's top-level settings."""
-    manifest = _Manifest(text, path, plan_path)
+def apply(text: str, path: str, plan_path: str, plan_tasks: list[dict],
+          warnings: list[str]) -> tuple[list[dict], list[str], dict] | None:
+    """Tasks in manifest order, the ids that end a stage, and the manifest's top-level settings; None when the
+    manifest cannot be used and the plan's own tasks count (a warning says why)."""
+    try:
+        manifest = _Manifest(text, path, plan_path, warnings)
+        return _apply(manifest, plan_tasks)
+    except BadInput as exc:
+        if not plan_tasks:
+            raise
+        warnings.append(f"{exc.location()}: {exc.message}; the manifest is ignored and the plan's order counts")
+        return None
+
+
+def _apply(manifest: _Manifest, plan_tasks: list[dict]) -> tuple[list[dict], list[str], dict]:
     data = manifest.data
     _keys(manifest, data, _TOP_KEYS, "the manifest", 1)
     mode = data.get("mode", "all-sequential")
     if mode not in MODES:
-        raise manifest.error(f"unknown mode {mode!r}; use one of {', '.join(MODES)}", manifest.line_of(r"^mode:"))
+        manifest.warn(manifest.line_of(r"^mode:"), f"unknown mode {mode!r} read as all-sequential; modes: "
+                                                     + ", ".join(MODES))
+        mode = "all-sequential"
     stages = data.get("stages")
     if not isinstance(stages, list) or not stages:
         raise manifest.error("`stages` must be a non-empty list of {name, tasks}", manifest.line_of(r"^stages:"))
     by_key = {key(t["id"]): t for t in plan_tasks}
-    ids = {}
-    ordered, boundaries = [], []
+    ids: dict[str, str] = {}
+    ordered: list[dict] = []
+    boundaries: list[str] = []
+    mline = 1
     for number, stage in enumerate(stages, 1):
-        stage_line = manifest.line_of(r"^\s*-\s*name:|^\s*-\s*tasks:", 1 if not ordered else ordered[-1]["_mline"])
+        stage_line = manifest.line_of(r"^\s*-\s*name:|^\s*-\s*tasks:", mline)
         if not isinstance(stage, dict) or not isinstance(stage.get("tasks"), list) or not stage["tasks"]:
-            raise manifest.error(f"stage {number} must be a mapping with a non-empty `tasks` list", stage_line)
+            manifest.warn(stage_line, f"stage {number} is not a mapping with a non-empty `tasks` list; left out")
+            continue
         _keys(manifest, stage, _STAGE_KEYS, f"stage {number}", stage_line)
+        before = len(ordered)
         for entry in stage["tasks"]:
-            task = _task(manifest, entry, by_key, stage, mode, ordered)
+            task = _task(manifest, entry, by_key, stage, mode, mline)
+            if task is None:
+                continue
+            mline = task["_mline"] + 1
             if key(task["id"]) in ids:
-                raise manifest.error(f"task {entry.get('id')!r} appears twice in the manifest", task["_mline"])
+                manifest.warn(task["_mline"], f"task {entry.get('id')!r} appears twice in the manifest; the second is "
+                                              "left out")
+                continue
+            ids[key(task["id"])] = task["id"]
+            ordered.append(task)
+        if len(ordered) > before:
+            boundaries.append(ordered[-1]["id"])
+    missing = [t for t in plan_tasks if key(t["id"]) not in ids]
+    if missing:
+        warnings_line = missing[0]["line"]
+        manifest.warnings.append(
+            f"{manifest.plan_path}:{warnings_line}: task(s) {', '.join(t['id'] for t in missing)} of the plan are not in "
+            f"the manifest {manifest.path}; they run after its last stage")
+        for plan_task in missing:
+            task = dict(plan_task, section="(not in the manifest)", parallel=False, _deps=[], _mline=1)
             ids[key(task["id"])] = task["id"]
             ordered.append(task)
         boundaries.append(ordered[-1]["id"])
-    missing = [t for t in plan_tasks if key(t["id"]) not in ids]
-    if missing:
-        raise BadInput(f"task {missing[0]['id']} is in the plan but not in the manifest {path}; add it to a stage",
-                       path=plan_path, line=missing[0]["line"],
-                       next_command=f"fix the manifest, then: clavain-cli plan validate {plan_path}")
     for task in ordered:
         extra = [(ids.get(key(dep), dep), manifest.path, task["_mline"]) for dep in task.pop("_deps")]
         task["depends"] = [*task.get("depends", []), *[d for d in extra if d[0] not in {x[0] for x in task.get("depends", [])}]]
@@ -108,33 +147,34 @@ def apply(text: str, path: str, plan_path: str, plan_tasks: list[dict]) -> tuple
 def _keys(manifest: _Manifest, data: dict, allowed: set[str], what: str, line: int) -> None:
     unknown = sorted(set(map(str, data)) - allowed)
     if unknown:
-        raise manifest.error(f"{what} has unknown keys {unknown}; allowed: {', '.join(sorted(allowed))}", line)
+        manifest.warn(line, f"{what} has unknown keys {unknown}, left out; known: {', '.join(sorted(allowed))}")
 
 
-def _task(manifest: _Manifest, entry, by_key: dict, stage: dict, mode: str, ordered: list[dict]) -> dict:
-    start = ordered[-1]["_mline"] + 1 if ordered else 1
+def _task(manifest: _Manifest, entry, by_key: dict, stage: dict, mode: str, start: int) -> dict | None:
     if not isinstance(entry, dict) or entry.get("id") in (None, ""):
-        raise manifest.error("each task needs an `id` (e.g. task-1)", manifest.line_of(r"^\s*-\s*", start))
+        manifest.warn(manifest.line_of(r"^\s*-\s*", start), "a stage task without an `id` (e.g. task-1) is left out")
+        return None
     task_id = str(entry["id"])
     line = manifest.line_of(rf"id:\s*['\"]?{re.escape(task_id)}['\"]?\s*(#.*)?$", start)
     _keys(manifest, entry, _TASK_KEYS, f"task {task_id}", line)
     files, deps = entry.get("files") or [], entry.get("depends") or []
     if not isinstance(files, list) or not isinstance(deps, list):
-        raise manifest.error(f"task {task_id}: `files` and `depends` must be lists", line)
+        manifest.warn(line, f"task {task_id}: `files` and `depends` must be lists; left out")
+        files, deps = ([] if not isinstance(files, list) else files), ([] if not isinstance(deps, list) else deps)
     plan_task = by_key.get(key(task_id))
     if by_key and plan_task is None:
-        raise manifest.error(f"manifest task {task_id!r} has no `Task {key(task_id)}` in the plan", line)
+        manifest.warn(line, f"manifest task {task_id!r} has no `Task {key(task_id)}` in the plan; it is read from the "
+                            "manifest alone")
     if plan_task is not None:
         task = dict(plan_task)
     else:
         task = {"id": task_id, "title": str(entry.get("title") or task_id), "line": line, "end_line": line,
-                "file_roles": {}, "steps": [], "verify": [], "done": False, "files": [],
-                "text_sha256": hashlib.sha256(repr(sorted(entry.items(), key=str)).encode()).hexdigest()}
+                "file_roles": {}, "steps": [], "verify": [], "done": False, "files": [], "depends": [],
+                "text": "", "text_sha256": hashlib.sha256(repr(sorted(entry.items(), key=str)).encode()).hexdigest(),
+                "id_path": manifest.path}
     task["files"] = list(dict.fromkeys([*task["files"], *map(str, files)]))
     task["section"] = str(stage.get("name")) if stage.get("name") is not None else None
     task["parallel"] = mode != "all-sequential"
     task["_deps"] = [str(d) for d in deps]
     task["_mline"] = line
-    if plan_task is None:
-        task["id_path"] = manifest.path
     return task

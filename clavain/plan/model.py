@@ -23,6 +23,7 @@ class VerifyEntry(Strict):
     run: str
     expect_exit: Optional[int] = 0          # None: any exit code is fine (only ``contains`` is checked)
     expect_contains: Optional[str] = None   # text the combined output must contain
+    expect_prose: Optional[str] = None      # an expectation in words ("PASS"): the user and the model judge the output
     line: int                               # 1-based line of the ``run:`` entry in the plan
 
 
@@ -46,7 +47,9 @@ class Task(Strict):
     parallel: bool = False                  # marked independent ([P], manifest parallel stage, GSD wave)
     done: bool = False                      # already checked off in the plan ([X])
     kind: str = "auto"                      # GSD: "auto" or "checkpoint:human-verify" ...
+    ask_user: Optional[str] = None          # a GSD checkpoint task: what the user is asked to do (the user's task)
     section: Optional[str] = None           # enclosing Phase / Batch heading, if any
+    text: str = ""                          # the task's own lines in the plan, as written (its brief carries them)
     text_sha256: str = ""                   # sha256 of the task's own source text (replan keeps unchanged tasks)
 
 
@@ -73,6 +76,7 @@ class MustHaves(Strict):
     truths: list[str] = Field(default_factory=list)
     artifacts: list[Artifact] = Field(default_factory=list)
     key_links: list[KeyLink] = Field(default_factory=list)
+    checklist: list[str] = Field(default_factory=list)   # written so no machine can check them: the user does
 
 
 class Plan(Strict):

@@ -15,10 +15,13 @@ label are truths.
     regular expression searched in FROM) matches ``CALL`` when given, else ``NAME``;
   - ``- `FROM` -> `TO` [via TEXT] [pattern `REGEX`]`` (also ``→``, ``to``, ``calls``, ``uses``).
 
-A bullet that fits none of these is an error: a Must-Have that cannot be checked must not pass silently.
+A bullet that fits none of these (``Go and Bats tests cover …``, a key link written as a sentence) cannot be
+checked by machine: it goes to the ``checklist`` that the batch and final reports put in front of the user,
+with a ``path:line`` warning. It never passes silently.
 
 GSD frontmatter: ``must_haves: {truths: [...], artifacts: [{path, provides, exports, contains,
-min_lines}], key_links: [{from, to, via, pattern}]}``.
+min_lines}], key_links: [{from, to, via, pattern}]}``. Keys GSD adds (``modified_lines``) are left out with a
+warning; an entry that is not of that shape joins the checklist, with a warning.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ _LABEL = re.compile(r"\s*\*\*\s*(truths|artifacts|key[ -]?links)\s*:?\s*\*\*\s*:
 _HEADING_LABEL = re.compile(r"(truths|artifacts|key[ -]?links)\s*:?$", re.IGNORECASE)
 _HEADING_LINE = re.compile(r" {0,3}#{1,6}(?:\s+(.*))?$")
 _BULLET = re.compile(r"( {0,3})[-*+]\s+(.*)$")
-_ARTIFACT = re.compile(r"`([^`]+)`\s*(.*)$")
+_LEADING_PATHS = re.compile(r"((?:`[^`]+`\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)?)+)(.*)$")
 _EXPORTS = re.compile(r"\bexports?\s+((?:`[^`]+`(?:\s*,\s*|\s+and\s+|,?\s*)?)+)", re.IGNORECASE)
 _CONTAINS = re.compile(r"\bcontains\s+`([^`]+)`", re.IGNORECASE)
 _MIN_LINES = re.compile(r"\(?\s*(?:at\s+least|min(?:imum)?)\s+(\d+)\s+lines\s*\)?|\(?\s*(\d+)\+\s*lines\s*\)?",
@@ -51,8 +54,16 @@ def is_must_haves(heading: Heading) -> bool:
     return re.fullmatch(r"must[- ]?haves?", heading.text.strip().rstrip(":"), re.IGNORECASE) is not None
 
 
+_ARTIFACT_KEYS = {"path", "provides", "exports", "contains", "min_lines"}
+_KEY_LINK_KEYS = {"from", "to", "via", "pattern"}
+
+
+def empty() -> dict:
+    return {"truths": [], "artifacts": [], "key_links": [], "checklist": []}
+
+
 def from_markdown(source: Source) -> dict:
-    result: dict = {"truths": [], "artifacts": [], "key_links": []}
+    result = empty()
     for heading in source.headings:
         if is_must_haves(heading):
             _read_section(source, heading, result)
@@ -77,10 +88,16 @@ def _read_section(source: Source, heading: Heading, result: dict) -> None:
         text = bullet.group(2).strip()
         if kind in (None, "truths"):
             result["truths"].append(text)
-        elif kind == "artifacts":
-            result["artifacts"].append(_artifact(source, text, number))
         else:
-            result["key_links"].append(_key_link(source, text, number))
+            read = _artifacts(text, number) if kind == "artifacts" else _key_link(text, number)
+            if read is not None:
+                result[kind].extend(read if isinstance(read, list) else [read])
+            else:
+                result["checklist"].append(text)
+                what = "artifact" if kind == "artifacts" else "key link"
+                grammar = ARTIFACT_GRAMMAR if kind == "artifacts" else KEY_LINK_GRAMMAR
+                source.warn(number, f"{what} cannot be checked by machine (write: {grammar}); it is on the "
+                                    "checklist for the user")
 
 
 def _kind(label: str) -> str:
@@ -88,12 +105,19 @@ def _kind(label: str) -> str:
     return "truths" if label.startswith("truth") else "artifacts" if label.startswith("artifact") else "key_links"
 
 
-def _artifact(source: Source, text: str, number: int) -> dict:
-    match = _ARTIFACT.match(text)
+def _artifacts(text: str, number: int) -> list[dict] | None:
+    """The artifacts of one bullet: ``- `a.py`, `b.py`: ...`` names two files with the same description."""
+    match = _LEADING_PATHS.match(text)
     if not match:
-        raise source.error(f"artifact must start with its path in backticks: {ARTIFACT_GRAMMAR}", number)
-    artifact: dict = {"path": match.group(1).strip(), "line": number}
-    rest = match.group(2)
+        return None
+    paths = [path.strip() for path in re.findall(r"`([^`]+)`", match.group(1))]
+    if any(not path or " " in path for path in paths):
+        return None
+    return [{**_artifact_clauses(match.group(2)), "path": path, "line": number} for path in paths]
+
+
+def _artifact_clauses(rest: str) -> dict:
+    artifact: dict = {}
     exports = _EXPORTS.search(rest)
     if exports:
         artifact["exports"] = re.findall(r"`([^`]+)`", exports.group(1))
@@ -115,7 +139,7 @@ def _artifact(source: Source, text: str, number: int) -> dict:
     return artifact
 
 
-def _key_link(source: Source, text: str, number: int) -> dict:
+def _key_link(text: str, number: int) -> dict | None:
     match = _IMPORTS.match(text)
     if match:
         source_file, name, target, call = match.groups()
@@ -132,41 +156,62 @@ def _key_link(source: Source, text: str, number: int) -> dict:
         if via and via.group(1).strip(" ,;."):
             link["via"] = via.group(1).strip(" ,;.")
         return link
-    raise source.error(f"key link not understood; write: {KEY_LINK_GRAMMAR}", number)
+    return None
 
 
 def from_frontmatter(source: Source) -> dict:
-    """The GSD ``must_haves`` mapping, shape-checked; lines point at the ``must_haves:`` key."""
+    """The GSD ``must_haves`` mapping; lines point at the ``must_haves:`` key. What is not of its shape is
+    left out or put on the checklist, with a warning (``source.warn``)."""
+    result = empty()
     data = source.frontmatter.get("must_haves")
     if data is None:
-        return {"truths": [], "artifacts": [], "key_links": []}
+        return result
     from clavain.plan.yamlfile import key_line
 
     line = key_line(source.lines[1:source.body_start], "must_haves", 2)
     if not isinstance(data, dict):
-        raise source.error("frontmatter `must_haves` must be a mapping with truths, artifacts, key_links", line)
-    unknown = set(data) - {"truths", "artifacts", "key_links"}
+        source.warn(line, "frontmatter `must_haves` is not a mapping of truths, artifacts, key_links; it is on the "
+                          "checklist for the user")
+        result["checklist"].append(_plain(data))
+        return result
+    unknown = sorted(set(map(str, data)) - {"truths", "artifacts", "key_links"})
     if unknown:
-        raise source.error(f"frontmatter `must_haves` has unknown keys {sorted(unknown)}; "
-                           "allowed: truths, artifacts, key_links", line)
-    result = {"truths": data.get("truths") or [], "artifacts": data.get("artifacts") or [],
-              "key_links": data.get("key_links") or []}
-    for key in result:
-        if not isinstance(result[key], list):
-            raise source.error(f"frontmatter `must_haves.{key}` must be a list", line)
-    result["truths"] = [_truth(source, t, line) for t in result["truths"]]
-    result["artifacts"] = [_with_line(source, a, line, "artifacts") for a in result["artifacts"]]
-    result["key_links"] = [_with_line(source, k, line, "key_links") for k in result["key_links"]]
+        source.warn(line, f"frontmatter `must_haves` keys {unknown} are left out (known: truths, artifacts, key_links)")
+    for key in ("truths", "artifacts", "key_links"):
+        entries = data.get(key) or []
+        if not isinstance(entries, list):
+            source.warn(line, f"frontmatter `must_haves.{key}` is not a list; it is on the checklist for the user")
+            result["checklist"].append(_plain(entries))
+            continue
+        for entry in entries:
+            if key == "truths":
+                result["truths"].append(_plain(entry))
+            else:
+                read = _entry(source, entry, line, key)
+                result[key if read is not None else "checklist"].append(read if read is not None else _plain(entry))
     return result
 
 
-def _truth(source: Source, value, line: int) -> str:
-    if isinstance(value, (dict, list)) or value is None:
-        raise source.error("each `must_haves.truths` entry must be a sentence (a string)", line)
-    return str(value)
-
-
-def _with_line(source: Source, value, line: int, key: str) -> dict:
+def _entry(source: Source, value, line: int, key: str) -> dict | None:
+    """One GSD artifact or key link, reduced to the keys the model knows; None when it is not a mapping."""
+    what = "artifact" if key == "artifacts" else "key link"
     if not isinstance(value, dict):
-        raise source.error(f"each `must_haves.{key}` entry must be a mapping", line)
-    return {**value, "line": line}
+        source.warn(line, f"a `must_haves.{key}` entry is not a mapping; it is on the checklist for the user")
+        return None
+    known = _ARTIFACT_KEYS if key == "artifacts" else _KEY_LINK_KEYS
+    extra = sorted(set(map(str, value)) - known)
+    if extra:
+        source.warn(line, f"`must_haves.{key}` {what} {_plain(value.get('path') or value.get('from'))!r}: keys "
+                          f"{extra} are left out (known: {', '.join(sorted(known))})")
+    return {**{k: v for k, v in value.items() if k in known}, "line": line}
+
+
+def _plain(value) -> str:
+    """A YAML value as one line of text for the checklist."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "; ".join(_plain(v) for v in value)
+    return "" if value is None else str(value)

@@ -8,11 +8,17 @@ Formats, tried in this order (the first that finds tasks wins):
 4. ``numbered``: ``### 1. Title`` under Changes / Implementation / Tasks, or ``## Step N`` headings
 5. ``manifest``: a ``<plan>.exec.yaml`` beside the plan orders the tasks  -> ``clavain.plan.manifest``
 
-Nothing inside a code fence is structure. Every malformed input raises ``BadInput`` with ``path:line``
-and the next command; nothing else escapes, whatever the bytes.
+Nothing inside a code fence is structure. The reader refuses (``BadInput`` with ``path:line`` and the next
+command) only what makes execution ambiguous or impossible: no tasks, a dependency on an unknown or later
+task, a dependency cycle, unclosed frontmatter, an unclosed fence or comment that hides a task. Everything
+else is read leniently and leaves a ``path:line`` warning in ``Plan.warnings``; no task is dropped without
+one. Nothing but ``BadInput`` escapes, whatever the bytes. Ids as written; the same id on several tasks
+gets unique names (``T010``, ``T010-2``, ...) and a warning, and a gap in the plan's numbering (1, 2, 4)
+is a warning.
 
 Checkpoints (a batch never crosses one): a ``<!-- checkpoint -->`` line, a spec-kit ``**Checkpoint**``
-line, a GSD ``checkpoint:*`` task, a manifest stage boundary, and a plan's own ``## Batch N`` heading.
+line, a GSD ``checkpoint:*`` task, a manifest stage boundary, a plan's own ``## Batch N`` heading, and a
+change of the headings that group the tasks (``## F1: ...``, ``## Phase N``).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ _CHECKPOINT_LINE = re.compile(r"\s*<!--\s*checkpoint\b.*-->\s*$", re.IGNORECASE)
 _OBJECTIVE = re.compile(r"^<objective>\s*\n?(.*?)</objective>", re.MULTILINE | re.DOTALL)
 _BULLET = re.compile(r"[-*+]\s+(.*)$")
 _TASK_FIELDS = ("id", "title", "line", "end_line", "files", "file_roles", "steps", "verify", "depends",
-                "parallel", "done", "kind", "section", "text_sha256")
+                "parallel", "done", "kind", "ask_user", "section", "text", "text_sha256")
 
 SHAPES = ("`## Task N: title` or `### Task N: title` headings (superpowers / Clavain), "
           "`- [ ] T001 description` lines (spec-kit tasks.md), `<task type=\"auto\">` elements (GSD PLAN.md), "
@@ -110,6 +116,7 @@ def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str |
     from clavain.plan import gsd as plan_gsd
     from clavain.plan import headings as plan_headings
     from clavain.plan import speckit as plan_speckit
+    from clavain.plan import tasknames
 
     source = load_source(text, path)
     checkpoints: list[str] = []
@@ -124,6 +131,8 @@ def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str |
         fmt, tasks = "numbered", plan_headings.heading_tasks(source, found)
     else:
         fmt, tasks = None, []
+    tasknames.numbering_gaps(source, tasks)
+    tasknames.unique_ids(source, tasks)
     checkpoints += (plan_headings.marked_checkpoints(source, tasks, _CHECKPOINT_LINE, "<!--")
                     + plan_headings.batch_boundaries(source, tasks))
     frontmatter = dict(source.frontmatter)
@@ -131,52 +140,49 @@ def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str |
         from clavain.plan.manifest import apply
 
         plan_deps.check(tasks, path)
-        tasks, stage_ends, settings = apply(manifest_text, manifest_path or path + ".exec.yaml", path, tasks)
+        applied = apply(manifest_text, manifest_path or path + ".exec.yaml", path, tasks, source.warnings)
+        manifest_text = None if applied is None else manifest_text
+    if manifest_text is not None:
+        tasks, stage_ends, settings = applied
         checkpoints += stage_ends
         frontmatter.setdefault("exec", settings)
         fmt = "manifest"
+    else:
+        checkpoints += plan_headings.group_boundaries(source, tasks)
     if not tasks:
         raise source.error("no tasks found; looked for " + SHAPES, 1,
                            f"write tasks in one of those shapes, then: clavain-cli plan validate {path}")
     plan_deps.check(tasks, path)
     order = {task["id"]: n for n, task in enumerate(tasks)}
     checkpoints = sorted(set(c for c in checkpoints if c in order), key=order.__getitem__)
-    plan = _build(source, fmt, tasks, checkpoints, frontmatter)
     if fmt in ("superpowers", "numbered", "speckit"):
-        plan.warnings.extend(_stray_verify_blocks(source, tasks))
-    return plan
+        _stray_verify_blocks(source, tasks)
+    return _build(source, fmt, tasks, checkpoints, frontmatter)
 
 
-def _stray_verify_blocks(source: Source, tasks: list[dict]) -> list[str]:
-    """``<verify>`` blocks outside every task are checked like the others, then reported: nothing runs them."""
+def _stray_verify_blocks(source: Source, tasks: list[dict]) -> None:
+    """``<verify>`` blocks outside every task are reported: nothing runs them."""
     import bisect
 
-    from clavain.plan.verify import verify_blocks
+    from clavain.plan.verify import OPEN
 
     starts = [t["line"] for t in tasks]
     ends = [t["end_line"] for t in tasks]
-    stray = []
-    for line, _ in verify_blocks(source, source.rows):
-        index = bisect.bisect_right(starts, line) - 1
-        if index < 0 or line > ends[index]:
-            stray.append(f"{source.path}:{line}: `<verify>` block outside any task; nothing will run it "
-                         "(move it into the task it checks)")
-    return stray
+    for line, text in source.rows:
+        if "<verify" in text and OPEN.match(text):
+            index = bisect.bisect_right(starts, line) - 1
+            if index < 0 or line > ends[index]:
+                source.warn(line, "`<verify>` block outside any task; nothing will run it (move it into the task it "
+                                  "checks)")
 
 
 def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], frontmatter: dict):
     from pydantic import ValidationError
 
     from clavain.core.digest import plan_digest
-    from clavain.plan.model import MustHaves, Plan, Task
-    from clavain.plan.musthaves import from_frontmatter, from_markdown
+    from clavain.plan.model import Plan, Task
 
-    markdown, front = from_markdown(source), from_frontmatter(source)
-    try:
-        must_haves = MustHaves.model_validate({k: markdown[k] + front[k] for k in markdown})
-    except ValidationError as exc:
-        raise source.error("frontmatter `must_haves` is malformed: " + validation_summary(exc),
-                           front["artifacts"][0]["line"] if front["artifacts"] else 1) from None
+    must_haves = _must_haves(source)
     models = []
     for task in tasks:
         fields = {k: task[k] for k in _TASK_FIELDS if k in task}
@@ -187,7 +193,32 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
             raise source.error(f"task {task['id']} is malformed: " + validation_summary(exc), task["line"]) from None
     return Plan(path=source.path, title=_title(source), bead=_bead(source), format=fmt,
                 sha256=plan_digest(source.text), frontmatter=frontmatter, must_haves=must_haves,
-                constraints=_constraints(source), tasks=models, checkpoints_after=checkpoints)
+                constraints=_constraints(source), tasks=models, checkpoints_after=checkpoints,
+                warnings=list(dict.fromkeys(source.warnings)))
+
+
+def _must_haves(source: Source):
+    """Must-Haves from markdown and frontmatter; an item the model cannot hold goes to the checklist."""
+    from pydantic import ValidationError
+
+    from clavain.plan.model import Artifact, KeyLink, MustHaves
+    from clavain.plan.musthaves import from_frontmatter, from_markdown
+
+    read = [from_markdown(source), from_frontmatter(source)]
+    kept: dict = {"truths": [], "artifacts": [], "key_links": [], "checklist": []}
+    for part in read:
+        kept["truths"] += part["truths"]
+        kept["checklist"] += part["checklist"]
+        for key, model in (("artifacts", Artifact), ("key_links", KeyLink)):
+            for item in part[key]:
+                try:
+                    kept[key].append(model.model_validate(item))
+                except ValidationError as exc:
+                    source.warn(item.get("line") or 1, f"must-have {key[:-1].replace('_', ' ')} "
+                                                       f"{item.get('path') or item.get('from')!r} is malformed "
+                                                       f"({validation_summary(exc)}); it is on the checklist for the user")
+                    kept["checklist"].append(", ".join(f"{k}: {v}" for k, v in item.items() if k != "line"))
+    return MustHaves(**kept)
 
 
 def validation_summary(exc) -> str:
