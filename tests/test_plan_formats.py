@@ -237,3 +237,52 @@ def test_must_haves_with_heading_labels_and_unlabelled_truths():
                                                                         ("b.py", None, 120)]
     assert [(k.from_, k.to, k.via, k.pattern) for k in mh.key_links] == [("a.py", "b.py", None, None)]
     assert [t.id for t in plan.tasks] == ["1"]
+
+
+@pytest.mark.parametrize("body, files, roles", [
+    ("**File:** `src/a.py`\n", ["src/a.py"], {"src/a.py": "Touch"}),
+    ("**File**: `src/a.py:10-20`\n", ["src/a.py"], {"src/a.py": "Touch"}),
+    ("Create: `src/new.py`\nModify: `src/old.py`\nTest: `tests/test_new.py`\n",
+     ["src/new.py", "src/old.py", "tests/test_new.py"], {"src/new.py": "Create", "src/old.py": "Modify",
+                                                        "tests/test_new.py": "Test"}),
+    ("- **Delete:** `src/gone.py`\n", ["src/gone.py"], {"src/gone.py": "Delete"}),
+    ("**Files:**\n- Modify: `package.json` (add `zod` and `@types/node`)\n- Create: `Makefile`\n",
+     ["package.json", "Makefile"], {"package.json": "Modify", "Makefile": "Create"}),
+    ("**Files:** `@scope/pkg`, `lodash`, `src/x.ts`\n", ["src/x.ts"], {"src/x.ts": "Touch"}),
+], ids=["file-singular", "file-colon-outside", "role-lines", "bold-role", "no-packages", "inline-no-packages"])
+def test_task_files(body, files, roles):
+    from clavain.plan.reader import parse_plan_text
+
+    task = parse_plan_text(f"# P\n\n### Task 1: a\n\n{body}", "p.md").tasks[0]
+    assert (task.files, task.file_roles) == (files, roles)
+
+
+def test_speckit_files_are_paths_not_packages_or_prose():
+    from clavain.plan.reader import parse_plan_text
+
+    task = parse_plan_text("# T\n\n- [ ] T001 Add `@heroicons/react` and/or the theme in src/theme/app.js and docs/guides/\n",
+                           "t.md").tasks[0]
+    assert task.files == ["src/theme/app.js", "docs/guides/"]
+
+
+@pytest.mark.parametrize("text, batches", [
+    ("# P\n\n## F1: Parser\n\n### Task 1.1: a\n\n### Task 1.2: b\n\n### Task 1.3: c\n\n### Task 1.4: d\n\n"
+     "## F2: Printer\n\n### Task 2.1: e\n", [["1.1", "1.2", "1.3"], ["1.4"], ["2.1"]]),
+    ("# T\n\n## Phase 1: Setup\n\n- [ ] T001 a\n- [ ] T002 b\n\n## Phase 3: User Story 1\n\n"
+     "### Tests for User Story 1\n\n- [ ] T003 c\n\n### Implementation for User Story 1\n\n- [ ] T004 d\n"
+     "- [ ] T004a e\n", [["T001", "T002"], ["T003"], ["T004", "T004a"]]),
+    ("# P\n\n## Tasks\n\n### Task 1: a\n\n### Task 2: b\n\n## Notes\n\n### Task 3: c\n", [["1", "2"], ["3"]]),
+    ("# P\n\n## Task 1: a\n\n## Aside\n\ntext\n\n## Task 2: b\n\n## Task 3: c\n", [["1", "2", "3"]]),
+], ids=["features", "speckit-phases", "container-then-notes", "siblings-do-not-group"])
+def test_batches_never_cross_grouping_headings(text, batches):
+    from clavain.plan.batching import make_batches
+    from clavain.plan.reader import parse_plan_text
+
+    assert [b.tasks for b in make_batches(parse_plan_text(text, "p.md"), 3)] == batches
+
+
+def test_a_task_carries_its_whole_text():
+    plan = read("superpowers-features.md")
+    lines = (CASES / "superpowers-features.md").read_text().split("\n")
+    for task in plan.tasks:
+        assert task.text == "\n".join(lines[task.line - 1:task.end_line])

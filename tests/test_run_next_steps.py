@@ -64,16 +64,21 @@ def test_a_repeated_task_done_says_the_task_is_done(project, again):
     assert "next: clavain-cli run task-start 2" in r.err
 
 
-def test_a_state_without_must_haves_digests_as_before_the_field_existed():
-    """Runs recorded before ``has_must_haves`` existed keep their digests (else they would read as tampered)."""
+def test_a_state_without_the_newer_fields_digests_as_before_they_existed():
+    """Runs recorded before ``has_must_haves``, ``checklist`` and the tasks' ``ask_user`` existed keep their digests
+    (else they would read as tampered); once set, each counts."""
     import hashlib
     import json
 
-    from clavain.run.state import RunState, state_digest
+    from clavain.run.state import RunState, TaskState, state_digest
 
     state = RunState(run_id="r", plan="p.md", plan_sha256="0" * 64, batch_size=1, batches=[["1"]], groups=[[["1"]]],
-                     tasks=[], started_epoch=1.0, created="t", updated="t")
+                     tasks=[TaskState(id="1", title="t", line=3, batch=1)], started_epoch=1.0, created="t",
+                     updated="t")
     old = json.loads(state.model_dump_json())
-    del old["has_must_haves"]
+    del old["has_must_haves"], old["checklist"], old["tasks"][0]["ask_user"]
     assert state_digest(state) == hashlib.sha256(json.dumps(old, separators=(",", ":")).encode()).hexdigest()
-    assert state_digest(state) != state_digest(state.model_copy(update={"has_must_haves": True}))
+    asked = state.model_copy(update={"tasks": [state.tasks[0].model_copy(update={"ask_user": "look"})]})
+    for changed in (state.model_copy(update={"has_must_haves": True}), state.model_copy(update={"checklist": ["x"]}),
+                    asked):
+        assert state_digest(state) != state_digest(changed)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from clavain.core.errors import BadInput
-from clavain.run.engine import Outcome, Session, has_must_haves, session, task_states
+from clavain.run.engine import Outcome, Session, has_must_haves, session, task_record, task_states
 from clavain.run.rules import CLI, FINISHED, check_finish, check_halted_on, find_task, refuse
 
 
@@ -39,12 +39,35 @@ def approve(project: Path, run_id: Optional[str], env: Mapping[str, str], note: 
             raise refuse(st, f"there is no checkpoint to approve: the run is {st.state.replace('_', ' ')}")
         k = st.batch
         ev = _user_word(s, st.checkpoint_epoch or 0.0, f"approving batch {k}", _report_rel(s, f"batches/batch-{k}.md"))
-        s.record("approved", {"action": "approve", "note": note, "evidence": ev})
+        effects = approval_effects(st)
+        s.record("approved", {"action": "approve", "note": note, "evidence": ev, **effects})
         write_batch_report(s.folder, s.state, k)
         text = f"batch {k} approved by the user ({ev['source']}: \"{_short(ev['text'])}\")"
-        if s.state.batch != k:
+        if effects.get("passed"):
+            text += (f"; batch(es) {', '.join(map(str, effects['passed']))} hold only tasks the plan checks off, "
+                     "confirmed with this approval")
+        if s.state.batch not in s.state.approved_batches:
             text += "\n\n" + render_brief(s.folder, s.state, s.read_plan())
         return Outcome(s.state, text, {"approved_batch": k, "evidence": ev})
+
+
+def approval_effects(st) -> dict:
+    """What the user's approval of the current batch settles besides the batch: its checkpoint tasks (the
+    user's, done by the user) and the batches after it that hold only tasks the plan checks off, which the
+    first checkpoint confirmed (they need no checkpoint of their own)."""
+    k = st.batch
+    effects: dict = {}
+    user_done = [t.id for t in st.batch_tasks(k) if t.ask_user is not None and t.status == "pending"]
+    if user_done:
+        effects["user_done"] = user_done
+    passed = []
+    for later in range(k + 1, len(st.batches) + 1):
+        if not all(t.checked_in_plan and t.status == "skipped" for t in st.batch_tasks(later)):
+            break
+        passed.append(later)
+    if passed:
+        effects["passed"] = passed
+    return effects
 
 
 def _short(text: str, limit: int = 80) -> str:
@@ -152,9 +175,9 @@ def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         if waiting:
             current = closed
         s.record("replanned", {"action": "replan", "evidence": ev, "plan_sha256": digest,
-                               "has_must_haves": has_must_haves(plan),
+                               "has_must_haves": has_must_haves(plan), "checklist": plan.must_haves.checklist,
                                "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
-                               "tasks": [t.model_dump(mode="json") for t in tasks], "batch": current,
+                               "tasks": [task_record(t) for t in tasks], "batch": current,
                                "approved_batches": list(range(1, current)),
                                "state": "awaiting_approval" if waiting else "running"})
         text = (f"plan re-read: {len(tasks)} tasks in {len(batches)} batches; kept {len(kept)} finished "

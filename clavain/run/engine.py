@@ -195,13 +195,39 @@ def plan_rel(project: Path, path: Path) -> str:
 
 def has_must_haves(plan) -> bool:
     mh = plan.must_haves
-    return bool(mh.truths or mh.artifacts or mh.key_links)
+    return bool(mh.truths or mh.artifacts or mh.key_links or mh.checklist)
+
+
+def checklist_data(plan) -> dict:
+    """The plan's Must-Haves that no machine can check, for the journal (left out when there are none)."""
+    return {"checklist": list(plan.must_haves.checklist)} if plan.must_haves.checklist else {}
+
+
+def _under_project(project: Path, warning: str) -> str:
+    """A ``path:line: text`` warning with the path relative to the project when it lies inside it."""
+    for root in {str(project), str(project.resolve())}:
+        if warning.startswith(root.rstrip("/") + "/"):
+            return warning[len(root.rstrip("/")) + 1:]
+    return warning
+
+
+def task_record(task: TaskState) -> dict:
+    """A task as the journal records it; ``ask_user`` only when set, so entries read as before it existed."""
+    return task.model_dump(mode="json", exclude={"ask_user"} if task.ask_user is None else None)
+
+
+CHECKED_OFF = "already checked off in the plan; the user confirms it at the first checkpoint"
 
 
 def task_states(plan, batches) -> list[TaskState]:
+    """The run's tasks. A task the plan already checks off ([X]) starts as skipped: the model does not redo it,
+    and the first checkpoint asks the user to confirm them all at once. A checkpoint task of the plan (GSD
+    ``checkpoint:*``) carries what it asks of the user: it is the user's, never the model's."""
     where = {tid: b.index for b in batches for tid in b.tasks}
     return [TaskState(id=t.id, title=t.title, line=t.line, text_sha256=t.text_sha256, batch=where[t.id],
-                      checked_in_plan=t.done, verify_count=len(t.verify)) for t in plan.tasks]
+                      checked_in_plan=t.done, verify_count=len(t.verify), ask_user=t.ask_user,
+                      **({"status": "skipped", "reason": CHECKED_OFF} if t.done and t.ask_user is None else {}))
+            for t in plan.tasks]
 
 
 def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size: int = 3,
@@ -241,7 +267,8 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     read = gates.PlanRead(text, plan.sha256)
     bead, warnings = gates.infer_bead(plan_file, env, text=text)
     gate = gates.enforce_gate(project, bead, "executing", plan_file, env, read=read)
-    warnings = [*warnings, *gate.warnings]
+    shown = [_under_project(project, w) for w in plan.warnings]
+    warnings = [*shown, *(w for w in warnings if w not in shown), *gate.warnings]
     advanced = gates.advance_phase(project, bead, "executing", f"Executing: {rel}", plan_file, env, read=read)
     warnings += [w for w in advanced.warnings if w not in warnings]
     if phased is not text and not advanced.phaseline_written:  # the line could not be written (a warning says why)
@@ -261,8 +288,9 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
             "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
-            "tasks": [t.model_dump(mode="json") for t in tasks], "warnings": warnings,
-            "has_must_haves": has_must_haves(plan), **({"alongside": beside} if beside else {})})
+            "tasks": [task_record(t) for t in tasks], "warnings": warnings,
+            "has_must_haves": has_must_haves(plan), **checklist_data(plan),
+            **({"alongside": beside} if beside else {})})
     from clavain.run.report import render_brief
 
     lines = [f"run {run_id} started: {rel} ({len(tasks)} tasks in {len(batches)} batches of up to {batch_size})"]

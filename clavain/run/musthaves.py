@@ -401,6 +401,7 @@ class MustHaveReport:
     artifacts: list[ArtifactResult]
     key_links: list[KeyLinkResult]
     truths: list[str]
+    checklist: list[str] = field(default_factory=list)   # the plan words them so only the user can check them
 
     @property
     def ok(self) -> bool:
@@ -408,12 +409,15 @@ class MustHaveReport:
         return all(a.ok for a in self.artifacts) and not any(k.ok is False for k in self.key_links)
 
     def to_dict(self) -> dict:
-        return {"ok": self.ok, "artifacts": [a.to_dict() for a in self.artifacts],
+        data = {"ok": self.ok, "artifacts": [a.to_dict() for a in self.artifacts],
                 "key_links": [k.to_dict() for k in self.key_links], "truths": list(self.truths)}
+        if self.checklist:
+            data["checklist"] = list(self.checklist)
+        return data
 
 
 def check_must_haves(must: MustHaves, project: Path) -> MustHaveReport:
     project = Path(project)
     return MustHaveReport(artifacts=[check_artifact(a, project) for a in must.artifacts],
                           key_links=[check_key_link(k, project) for k in must.key_links],
-                          truths=list(must.truths))
+                          truths=list(must.truths), checklist=list(must.checklist))

@@ -29,12 +29,26 @@ def _env():
     env = Environment(loader=PackageLoader("clavain.run", "templates"), undefined=StrictUndefined,
                       autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
     env.filters["short"] = _short
+    env.filters["fenced"] = _fenced
+    env.filters["quoted"] = _quoted
     return env
 
 
 def _short(text: Optional[str], limit: int = STEP_CHARS) -> str:
     one = " ".join((text or "").split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
+
+
+def _fenced(text: str) -> str:
+    """``text`` in a code fence longer than any fence inside it, so it stays whole."""
+    longest = max((len(line.strip()) - len(line.strip().lstrip("`")) for line in text.split("\n")), default=0)
+    marker = "`" * max(3, longest + 1)
+    return f"{marker}markdown\n{text.rstrip()}\n{marker}"
+
+
+def _quoted(text: str) -> str:
+    """``text`` as a markdown quote, line by line."""
+    return "\n".join(f"> {line}".rstrip() for line in text.rstrip().split("\n"))
 
 
 def render(name: str, **context) -> str:
@@ -56,21 +70,37 @@ def _common(folder: RunFolder, s: RunState) -> dict:
 
 
 def render_brief(folder: RunFolder, s: RunState, plan) -> str:
-    """The current batch: its tasks (from the plan), what may run together, and earlier outputs to read."""
+    """The current batch: each task whole as the plan writes it (with its files, verify entries and the outputs
+    of the tasks it depends on), what may run together, and earlier outputs to read."""
     ids = s.batches[s.batch - 1]
     tasks = [(s.task(i), plan.task(i)) for i in ids]
     earlier = [t for t in s.tasks if t.batch < s.batch and t.status == "done" and t.output]
     recent = [t for t in earlier if t.batch == s.batch - 1]
     groups = [g for g in s.groups[s.batch - 1] if len(g) > 1]
+    needs = {t.id: [d for d in map(s.task, t.depends) if d.status == "done" and d.output] for _, t in tasks}
     return render("brief.md.j2", **_common(folder, s), plan=plan, tasks=tasks, recent=recent,
-                  older=len(earlier) - len(recent), tasks_dir=folder.rel(folder.tasks_dir), parallel=groups)
+                  older=len(earlier) - len(recent), tasks_dir=folder.rel(folder.tasks_dir), parallel=groups,
+                  needs=needs, checked_off=checked_off(s) if first_checkpoint(s, s.batch) else [])
+
+
+def checked_off(s: RunState) -> list[str]:
+    """Ids of the tasks the plan already checks off: the model does not redo them; the user confirms them."""
+    return [t.id for t in s.tasks if t.checked_in_plan and t.status == "skipped"]
+
+
+def first_checkpoint(s: RunState, k: int) -> bool:
+    """Batch ``k``'s checkpoint is the run's first: no batch before it was approved by the user."""
+    return not any(d.action == "approve" and d.batch < k for d in s.decisions)
 
 
 def write_batch_report(folder: RunFolder, s: RunState, k: int) -> Path:
     decisions = [d for d in s.decisions if d.batch == k]
     path = folder.batches_dir / f"batch-{k}.md"
-    atomic_write(path, render("batch.md.j2", **_common(folder, s), k=k, tasks=s.batch_tasks(k),
-                              decisions=decisions, approved=k in s.approved_batches))
+    tasks = s.batch_tasks(k)
+    atomic_write(path, render("batch.md.j2", **_common(folder, s), k=k, tasks=tasks,
+                              decisions=decisions, approved=k in s.approved_batches,
+                              asked=[t for t in tasks if t.ask_user is not None],
+                              checked_off=checked_off(s) if first_checkpoint(s, k) else []))
     return path
 
 

@@ -26,7 +26,7 @@ def next_command(s: RunState) -> str:
             if task.verify_count and not task.verified:
                 return f"{CLI} verify {task.id}"
             return f"{CLI} task-done {task.id} --output FILE"
-        if task.status == "pending":
+        if task.status == "pending" and task.ask_user is None:   # a checkpoint task is the user's
             return f"{CLI} task-start {task.id}"
     if s.batch in s.approved_batches:  # the last batch, approved
         return f"{CLI} must-haves" if s.has_must_haves and s.must_haves is None else f"{CLI} finish"
@@ -74,6 +74,9 @@ def require_running(s: RunState, action: str) -> None:
 def check_task_start(s: RunState, task: TaskState) -> bool:
     """Rule 1. Returns True when the task is already running (a repeated start is harmless)."""
     require_running(s, f"start task {task.id}")
+    if task.ask_user is not None:
+        raise refuse(s, f"task {task.id} is a checkpoint for the user, not work for the model: never start it. When "
+                        f"the batch's other tasks are done, {CLI} checkpoint; the batch report asks the user to do it")
     if task.status == "running":
         return True
     if task.status in FINISHED:
@@ -130,7 +133,7 @@ def check_checkpoint(s: RunState) -> Optional[str]:
     require_running(s, "close the batch")
     if s.batch in s.approved_batches:
         raise refuse(s, f"batch {s.batch} is already approved")
-    open_tasks = [t.id for t in s.batch_tasks() if t.status not in FINISHED]
+    open_tasks = [t.id for t in s.batch_tasks() if t.status not in FINISHED and t.ask_user is None]
     if open_tasks:
         raise refuse(s, f"batch {s.batch} still has unfinished task(s): {', '.join(open_tasks)}")
     return None

@@ -61,6 +61,7 @@ class TaskState(Strict):
     batch: int
     status: TaskStatus = "pending"
     checked_in_plan: bool = False            # ``[x]`` in the plan when the run read it
+    ask_user: Optional[str] = None           # a checkpoint task of the plan: the user's to do (the model never starts it)
     verify_count: int = 0                    # ``<verify>`` entries the plan gives this task
     attempts: int = 0
     head_at_start: Optional[str] = None      # git HEAD when the task started
@@ -109,6 +110,7 @@ class RunState(Strict):
     last_evidence_epoch: float = 0.0
     must_haves: Optional[dict] = None
     has_must_haves: bool = False             # the plan states Must-Haves: ``run must-haves`` comes before finish
+    checklist: list[str] = Field(default_factory=list)   # Must-Haves no machine can check: the reports ask the user
     started_epoch: float
     created: str
     updated: str
@@ -159,9 +161,21 @@ def state_digest(state: RunState) -> str:
     the order the journal gives them, so a replay yields the same bytes). Five times cheaper than a
     ``sort_keys`` dump of ``model_dump()``, which a 1,000-task state pays on every transition and load.
 
-    ``has_must_haves`` counts only when set, so runs recorded before the field existed keep their digests."""
-    body = state.model_dump_json(exclude=None if state.has_must_haves else {"has_must_haves"})
+    ``has_must_haves``, ``checklist`` and the tasks' ``ask_user`` count only when set, so runs recorded before
+    those fields existed keep their digests."""
+    body = state.model_dump_json(exclude=_unset_new_fields(state) or None)
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
+
+
+def _unset_new_fields(state: RunState) -> dict:
+    exclude: dict = {}
+    if not state.has_must_haves:
+        exclude["has_must_haves"] = True
+    if not state.checklist:
+        exclude["checklist"] = True
+    if not any(t.ask_user is not None for t in state.tasks):
+        exclude["tasks"] = {"__all__": {"ask_user"}}
+    return exclude
 
 
 # ---------------------------------------------------------------- the fold
@@ -175,7 +189,7 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
                     batch_size=d["batch_size"], dispatch=d["dispatch"],
                     external_requested_epoch=d["at"] if d.get("external_requested") else None, batches=d["batches"],
                     groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
-                    updated=d["time"], has_must_haves=d.get("has_must_haves", False))
+                    updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []))
 
 
 def _task_started(s: RunState, d: dict) -> None:
@@ -221,10 +235,13 @@ def _decided(s: RunState, d: dict) -> Decision:
 
 def _approved(s: RunState, d: dict) -> None:
     _decided(s, d)
-    s.approved_batches = [*s.approved_batches, s.batch]
+    for task_id in d.get("user_done", []):       # the batch's checkpoint tasks: the user did them
+        s.own_task(task_id).status = "done"
+    passed = d.get("passed", [])                  # later batches with nothing left to do (checked off in the plan)
+    s.approved_batches = [*s.approved_batches, s.batch, *passed]
     s.state = "running"
     if s.batch < len(s.batches):
-        s.batch += 1
+        s.batch = min(max([s.batch, *passed]) + 1, len(s.batches))
 
 
 def _retried(s: RunState, d: dict) -> None:
@@ -246,6 +263,7 @@ def _replanned(s: RunState, d: dict) -> None:
     s.plan_sha256, s.batches, s.groups, s.tasks = d["plan_sha256"], d["batches"], d["groups"], _tasks_from(d)
     s.batch, s.state, s.halt = d["batch"], d.get("state", "running"), None
     s.has_must_haves = d.get("has_must_haves", s.has_must_haves)
+    s.checklist = d.get("checklist", s.checklist)
     if s.state == "awaiting_approval":  # back at the checkpoint it was waiting at, which needs its own reply
         s.checkpoint_epoch = d["at"]
     s.approved_batches = [k for k in d["approved_batches"]]

@@ -135,7 +135,9 @@ def verify(project: Path, run_id: Optional[str], task_id: str, env: Mapping[str,
         if failed is None:
             s.record("verified", {"task": task.id, "results": records})
             lines = [f"task {task.id}: {len(records)} verify entr{'y' if len(records) == 1 else 'ies'} passed"]
-            lines += [f"  ok  {r['run']}  (exit {r['exit_code']}, {r['duration']:.1f}s)" for r in records]
+            lines += [f"  ok  {r['run']}  (exit {r['exit_code']}, {r['duration']:.1f}s)"
+                      + (f"; {r['reason']}: read {r['log']} and judge it, and say so in the task's output"
+                         if r["reason"] else "") for r in records]
             return Outcome(s.state, "\n".join(lines), {"task": task.id, "results": records})
         s.halt("verify_failed", f"verify of task {task.id} failed: {failed.reason}", task=task.id,
                command=failed.entry.run, exit_code=failed.exit_code, output_tail=failed.output_tail,
@@ -148,7 +150,8 @@ def _record(s: Session, result) -> dict:
     log = getattr(result, "log_path", None)
     return {"run": result.entry.run, "exit_code": result.exit_code, "passed": bool(result.passed),
             "timed_out": bool(result.timed_out), "log": s.folder.rel(Path(log)) if log else None,
-            "duration": round(float(result.duration or 0.0), 3), "reason": result.reason or ""}
+            "duration": round(float(result.duration or 0.0), 3),
+            "reason": result.reason or (f"to judge: the plan expects {result.judge!r}" if result.judge else "")}
 
 
 def checkpoint(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:

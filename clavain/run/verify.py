@@ -5,7 +5,9 @@ stdout and stderr captured together into ``<log_dir>/verify-<task_id>-<n>.log`` 
 the output, and an ``[exit ...]`` footer). On timeout the whole group gets SIGTERM, then SIGKILL after a
 short grace; when a command ends, anything it left running in its group is killed too. Entries run in order
 and the first failure stops the rest. A failing or missing command is a result, never an exception; only a
-``bash`` that cannot be started raises ``EnvironmentProblem``.
+``bash`` that cannot be started raises ``EnvironmentProblem``. An expectation the plan words in prose
+(``expect: PASS``) is no check: the entry passes on what can be checked, and its ``judge`` text tells the
+user and the model to judge the output in the log.
 """
 
 from __future__ import annotations
@@ -38,12 +40,14 @@ class VerifyResult:
     log_path: Path
     duration: float                 # seconds
     reason: str                     # "" when passed; else why it failed
+    judge: str = ""                 # the plan's expectation in words: the user and the model judge the output
 
     def to_dict(self) -> dict:
         return {"run": self.entry.run, "line": self.entry.line, "expect_exit": self.entry.expect_exit,
                 "expect_contains": self.entry.expect_contains, "exit_code": self.exit_code,
                 "passed": self.passed, "timed_out": self.timed_out, "output_tail": self.output_tail,
-                "log_path": str(self.log_path), "duration": round(self.duration, 3), "reason": self.reason}
+                "log_path": str(self.log_path), "duration": round(self.duration, 3), "reason": self.reason,
+                "judge": self.judge}
 
 
 def tail(text: str, lines: int = TAIL_LINES, chars: int = TAIL_CHARS) -> str:
@@ -120,7 +124,8 @@ def _run_one(bash: str, entry: VerifyEntry, *, cwd: Path, log_path: Path, timeou
     with open(log_path, "a", encoding="utf-8") as log:
         log.write(("" if output.endswith("\n") or not output else "\n") + footer + "\n")
     return VerifyResult(entry=entry, exit_code=code, passed=not reason, timed_out=timed_out,
-                        output_tail=tail(output), log_path=log_path, duration=duration, reason=reason)
+                        output_tail=tail(output), log_path=log_path, duration=duration, reason=reason,
+                        judge=entry.expect_prose or "")
 
 
 def run_verify(entries: Iterable[VerifyEntry], *, cwd: Path, log_dir: Path, task_id: str, timeout: float = 300.0,
