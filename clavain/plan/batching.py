@@ -18,6 +18,13 @@ from clavain.core.errors import BadInput
 
 
 def make_batches(plan, batch_size: int = 3) -> list:
+    from clavain.plan.reader import collector_paused
+
+    with collector_paused():
+        return _make_batches(plan, batch_size)
+
+
+def _make_batches(plan, batch_size: int) -> list:
     from clavain.plan.model import Batch
 
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:

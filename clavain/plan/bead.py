@@ -114,7 +114,7 @@ def bead_ids_in(text: str, path: Path) -> tuple[list[tuple[str, str]], list[str]
                 found.append((bead, f"{path}:{line}"))
             elif not is_placeholder(value):
                 warnings.append(f"{path}:{line}: frontmatter bead {value!r} is not a bead id; ignored")
-    for index, line in structural_lines(lines):
+    for index, line in structural_lines(lines) if "Bead" in text else ():
         match = _BEAD_LINE.match(line.rstrip("\r\n"))
         if match:
             bead = bead_id_of(match.group(1))

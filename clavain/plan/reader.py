@@ -94,12 +94,12 @@ def read_text(path: Path) -> str:
 
 def parse_plan_text(text: str, path: str, *, manifest_text: str | None = None, manifest_path: str | None = None):
     """The same as ``read_plan`` from text; ``manifest_text`` is the companion manifest's content, if any."""
-    with _collector_paused():
+    with collector_paused():
         return _parse(text, path, manifest_text, manifest_path)
 
 
 @contextlib.contextmanager
-def _collector_paused():
+def collector_paused():
     """Reading allocates many small objects and keeps them all; pausing the cyclic garbage collector for
     the duration keeps the cost linear in the plan's size (it is switched back on if it was on)."""
     was_enabled = gc.isenabled()
