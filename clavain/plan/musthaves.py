@@ -34,7 +34,7 @@ _LABEL = re.compile(r"\s*\*\*\s*(truths|artifacts|key[ -]?links)\s*:?\s*\*\*\s*:
 _HEADING_LABEL = re.compile(r"(truths|artifacts|key[ -]?links)\s*:?$", re.IGNORECASE)
 _HEADING_LINE = re.compile(r" {0,3}#{1,6}(?:\s+(.*))?$")
 _BULLET = re.compile(r"( {0,3})[-*+]\s+(.*)$")
-_LEADING_PATHS = re.compile(r"((?:`[^`]+`\s*(?:,\s*(?:and\s+)?|and\s+|&\s*)?)+)(.*)$")
+_LEADING_PATHS = re.compile(r"((?:`[^`]+`\s*(?:[,;]\s*(?:and\s+)?|and\s+|&\s*)?)+)(.*)$")
 _EXPORTS = re.compile(r"\bexports?\s+((?:`[^`]+`(?:\s*,\s*|\s+and\s+|,?\s*)?)+)", re.IGNORECASE)
 _CONTAINS = re.compile(r"\bcontains\s+`([^`]+)`", re.IGNORECASE)
 _MIN_LINES = re.compile(r"\(?\s*(?:at\s+least|min(?:imum)?)\s+(\d+)\s+lines\s*\)?|\(?\s*(\d+)\+\s*lines\s*\)?",
@@ -106,7 +106,8 @@ def _kind(label: str) -> str:
 
 
 def _artifacts(text: str, number: int) -> list[dict] | None:
-    """The artifacts of one bullet: ``- `a.py`, `b.py`: ...`` names two files with the same description."""
+    """The artifacts of one bullet: ``- `a.py`, `b.py`: ...`` (or ``;``, ``and``) names two files with the same
+    description."""
     match = _LEADING_PATHS.match(text)
     if not match:
         return None
