@@ -82,13 +82,15 @@ def summary(plan, batches) -> str:
 
 def render_human(plan, batches, shown_path: str) -> str:
     done = {task.id for task in plan.tasks if task.done}
+    users = {task.id for task in plan.tasks if task.ask_user is not None}
     stops = set(plan.checkpoints_after)
     lines = [plan.title, f"plan: {shown_path} ({plan.format})", f"bead: {plan.bead or '(none)'}",
              f"tasks: {len(plan.tasks)}" + (f" ({len(done)} already done)" if done else "")]
     for batch in batches:
         groups = []
         for group in batch.groups:
-            names = [task_id + (" (done)" if task_id in done else "") for task_id in group]
+            names = [task_id + (" (done)" if task_id in done else "") + (" (for the user)" if task_id in users else "")
+                     for task_id in group]
             groups.append(f"parallel({', '.join(names)})" if len(group) > 1 else names[0])
         tail = "  | checkpoint" if batch.tasks[-1] in stops else ""
         lines.append(f"batch {batch.index}: {', '.join(groups)}{tail}")

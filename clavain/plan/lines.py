@@ -181,8 +181,23 @@ def body_start(lines: list[str]) -> int:
 
 
 def structural_lines(lines: list[str]) -> Iterator[tuple[int, str]]:
-    """(index, line) of the lines outside code fences (``fence_mask``) and outside leading YAML frontmatter."""
-    hidden = fence_mask(lines, body_start(lines)).hidden
-    for index, line in enumerate(lines):
-        if not hidden[index]:
+    """(index, line) of the lines outside code fences (as ``fence_mask`` reads them) and outside leading YAML
+    frontmatter. Lazy: up to the first fence the two readings disagree on, the CommonMark reading is the
+    answer, so a caller that stops early (the first Phase line) reads no further."""
+    start = body_start(lines)
+    index, count = start, len(lines)
+    while index < count:
+        line = lines[index]
+        marker = fence_marker(line) if "`" in line[:4] or "~" in line[:4] or line[:1].isspace() else None
+        if marker is None:
             yield index, line
+            index += 1
+            continue
+        read = read_fence(lines, index, marker)
+        if read.misnested:
+            hidden = fence_mask(lines, start).hidden
+            yield from ((i, lines[i]) for i in range(index, count) if not hidden[i])
+            return
+        if read.strict is None:
+            return
+        index = read.strict + 1
