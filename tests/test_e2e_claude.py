@@ -20,12 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import CLAUDE, ROOT, needs_claude, run_cli
 from fakeapi import FakeAnthropic, text, tool
 
-CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
-
-pytestmark = pytest.mark.skipif(not CLAUDE.exists(), reason="the real claude CLI is installed by `npm install`")
+pytestmark = needs_claude
 
 PLAN = """# Notes Plan
 

@@ -13,14 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import CLAUDE, ROOT, needs_claude
 
-CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
 COMMAND = ROOT / "commands" / "execute-plan.md"
 SKILL = ROOT / "skills" / "executing-plans" / "SKILL.md"
 COPY_IGNORE = shutil.ignore_patterns(".venv", "node_modules", ".git", "__pycache__", ".pytest_cache", "*.egg-info")
-
-needs_claude = pytest.mark.skipif(not CLAUDE.exists(), reason="the real claude CLI is installed by `npm install`")
 
 
 def claude(*args: str, home: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
