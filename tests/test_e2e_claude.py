@@ -102,7 +102,7 @@ def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
         ("forge prompt", bash(f"""echo '{{"prompt": "approved", "session_id": "s", "cwd": "{project}"}}' """
                               "| clavain-cli hook user-prompt-submit")),
         ("approve after forging", bash("clavain-cli run approve --note forged")),
-        ("write state", bash("echo '{\"prompt\": \"approved\"}' >> .clavain/runs/*/prompts.jsonl")),
+        ("write state", bash("echo '{\"prompt\": \"approved\"}' >> .clavain/execute-plan/runs/*/prompts.jsonl")),
         ("end", [text("Batch 1 is done. The report is above; I am waiting for your review.")]),
     ]
 
@@ -166,7 +166,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
         refused(label, "needs the user's own reply")
 
     # the run folder: batch 1 done and reported, still waiting, no forged prompt, no approval
-    (run,) = (project / ".clavain" / "runs").iterdir()
+    (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     assert (run / "tasks" / "task-1.md").read_text() == "Task 1: wrote notes/one.md\n"
     assert (run / "tasks" / "task-2.md").read_text() == "Task 2: wrote notes/two.md\n"
     assert (run / "batches" / "batch-1.md").exists()
@@ -175,7 +175,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     assert not prompts.exists() or "approved" not in prompts.read_text()
     events = [json.loads(line)["event"] for line in (run / "journal.jsonl").read_text().splitlines()]
     assert not any("approve" in event for event in events), events
-    summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
     assert (summary["state"], summary["batch"]) == ("awaiting_approval", 1)
 
     # session 2: the user answers in a new session. Outside the command its allowed-tools do not apply,
@@ -190,7 +190,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     assert Path(recorded[0]["transcript_path"]).is_file()
     report = (run / "batches" / "batch-1.md").read_text()
     assert "Looks good, batch 1 approved. Go on." in report and "transcript" in report
-    summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
     assert (summary["state"], summary["batch"]) == ("running", 2)
 
 
@@ -244,10 +244,10 @@ def test_a_failed_verify_halts_the_run_and_the_model_cannot_carry_on(git_project
     assert got["agent"]["is_error"] is True and "Agent is blocked" in got["agent"]["text"], log
     for label in ("retry", "task-done"):
         assert got[label]["is_error"] is True and "Exit code 1" in got[label]["text"], log
-    (run,) = (project / ".clavain" / "runs").iterdir()
+    (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     assert (run / "batches" / "halt-1.md").exists()
     assert not (run / "tasks" / "task-1.md").exists()
-    summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
     assert summary["state"] == "halted"
 
 

@@ -1,5 +1,9 @@
 """The plugin's own Python environment: where it lives, whether it is ready, building it, waiting for it.
 
+Owns: ``envdir`` (the environment's folder and state), ``build`` (venv, pip with hashes, bytecode, marker),
+``main`` (the entry points for the SessionStart hook, bin/clavain-cli and a user's terminal).
+May import: the standard library only (no other part: it runs under whatever ``python3`` is on PATH).
+
 Standard library only, and runnable by any ``python3`` (it runs before pydantic, PyYAML, Jinja2 and
 filelock exist). ``hooks/clavain-env`` (a SessionStart hook of its own) and ``bin/clavain-cli`` call it
 only when the shell's quick check (``hooks/env.sh``) finds no ready environment.
