@@ -22,11 +22,9 @@ clavain_ready() {
 # clavain_bootstrap COMMAND...: the standard-library part that builds or waits (clavain/bootstrap/main.py),
 # run by python3 from PATH; it needs no third-party package.
 clavain_bootstrap() {
-  python3 -S -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from clavain.bootstrap.main import main; sys.exit(main())' "$root" "$@"
-  clavain_rc=$?
-  if [ "$clavain_rc" -eq 127 ]; then
+  if ! command -v python3 > /dev/null 2>&1; then
     echo "clavain: no python3 on PATH; the plugin needs Python 3.10-3.13 (or set CLAVAIN_PYTHON)" >&2
-    clavain_rc=3
+    return 3
   fi
-  return "$clavain_rc"
+  python3 -S -I -c 'import sys; sys.path.insert(0, sys.argv[1]); from clavain.bootstrap.main import main; sys.exit(main())' "$root" "$@"
 }

@@ -21,7 +21,8 @@ IMPORTS = "import pydantic, yaml, jinja2, filelock"
 OFFLINE_SIGNS = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution",
                  "Name or service not known", "nodename nor servname", "Network is unreachable", "ConnectTimeout",
                  "Read timed out", "ProxyError", "Connection refused", "No route to host", "ConnectionError",
-                 "Could not fetch URL", "SSLError")
+                 "Could not fetch URL", "SSLError",
+                 "(from versions: none)")  # every pin exists on PyPI: an index that lists none was not read
 STEP_TIMEOUT = 900  # seconds for one step (venv, pip, compile): a hung download must end some time
 
 
