@@ -71,7 +71,7 @@ GATE_PASSED = ([("enforce-gate", None, "executing", "pass"), ("advance-phase", N
 
 def gate_records(project: Path, plan: str) -> tuple[list[tuple], str]:
     """What the gate recorded for the plan in the project's store (real SQLite), and the plan's Phase line."""
-    with sqlite3.connect(project / ".clavain" / "clavain.db") as db:
+    with sqlite3.connect(project / ".clavain" / "execute-plan" / "clavain.db") as db:
         rows = db.execute("SELECT command, from_phase, target, outcome FROM gate_decision WHERE subject = ? "
                           "ORDER BY id", (plan,)).fetchall()
     phase = re.search(r"^\*\*Phase:\*\* (\S+)", (project / plan).read_text(), re.M)
@@ -302,7 +302,7 @@ def waiting_run(project: Path) -> str:
     for argv in [*steps, ["checkpoint"]]:
         r = run_cli(["run", *argv], cwd=project)
         assert r.code == 0, (argv, r.out, r.err)
-    (run,) = (project / ".clavain" / "runs").iterdir()
+    (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     return run.name
 
 
@@ -321,7 +321,7 @@ def test_the_bare_command_resumes_the_waiting_run_in_a_new_session(git_project, 
     assert "batch 1 waits for the user" in got["open"]["text"]
     # typing the command again is not the user's reply to the batch report
     assert got["approve"]["is_error"] is True and "needs the user's own reply" in got["approve"]["text"], got
-    summary = json.loads((project / ".clavain" / "active" / f"{run_id}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run_id}.json").read_text())
     assert (summary["state"], summary["batch"]) == ("awaiting_approval", 1)
 
 
@@ -340,7 +340,7 @@ def test_the_bare_command_with_no_run_lists_the_plans_and_asks(git_project, tmp_
     assert listing.index("1. specs/001-albums/tasks.md") < listing.index("2. docs/plans/2026-01-01-notes.md"), listing
     assert "(2 tasks; speckit;" in listing and "(3 tasks; superpowers;" in listing
     assert "next: ask the user which plan to run, then clavain-cli run open <plan>" in listing
-    assert not (project / ".clavain" / "runs").exists()
+    assert not (project / ".clavain" / "execute-plan" / "runs").exists()
 
 
 def test_a_second_plan_is_refused_while_the_first_waits(git_project, tmp_path):
@@ -354,5 +354,5 @@ def test_a_second_plan_is_refused_while_the_first_waits(git_project, tmp_path):
     assert got["open"]["is_error"] is True, got
     assert f"run {run_id} (plan plan.md), which waits for the user's approval of batch 1 of 2" in refusal
     assert "next: clavain-cli run approve" in refusal and f"clavain-cli run abort --run {run_id}" in refusal
-    assert [p.name for p in (project / ".clavain" / "runs").iterdir()] == [run_id]
+    assert [p.name for p in (project / ".clavain" / "execute-plan" / "runs").iterdir()] == [run_id]
     assert gate_records(project, "other.md") == ([], "")   # the gate recorded nothing for the refused plan
