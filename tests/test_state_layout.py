@@ -112,3 +112,10 @@ def test_the_session_start_hook_moves_it_and_tells_the_model(tmp_path):
     assert context.startswith("clavain: moved this plugin's state (runs, active, clavain.db)")
     assert "run 20260101-000000-abcd" in context  # and the moved run is the one the hook now sees
     assert (project / ".clavain" / "execute-plan" / "active" / "20260101-000000-abcd.json").exists()
+
+
+def test_the_hooks_use_the_layouts_names():
+    from clavain.core import layout
+    from clavain.guard import hooks
+
+    assert (hooks.STATE_DIRNAME, hooks.OWN_DIRNAME) == (layout.STATE_DIRNAME, layout.OWN_DIRNAME)

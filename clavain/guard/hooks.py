@@ -38,8 +38,12 @@ from __future__ import annotations
 
 import os
 
-from clavain.core.layout import OWN_DIRNAME, STATE_DIRNAME
 from clavain.guard.places import OPT_IN_FLAG, STATE, Places
+
+# clavain.core.layout's names, repeated so that a hook call loads one module less (test_state_layout.py
+# keeps them equal); the migration itself is imported at session start only
+STATE_DIRNAME = ".clavain"
+OWN_DIRNAME = "execute-plan"
 
 WAITING = ("awaiting_approval", "halted")
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
