@@ -266,3 +266,41 @@ def test_a_known_command_is_never_handed_over(clone, tmp_path):
     r = run([clone / "bin" / "clavain-cli", "--version"],
             bare_env(tmp_path, PATH=f"{tmp_path / 'other'}:/usr/bin:/bin", CLAVAIN_PYTHON=sys.executable))
     assert r.returncode == 0 and r.stdout.startswith("clavain-cli ")
+
+
+# ----------------------------------------------------------------- which Python builds it
+
+def test_a_python_outside_3_10_to_3_13_looks_for_one_on_path_or_says_what_to_install(tmp_path):
+    from clavain.bootstrap.build import BuildFailed, base_python
+
+    assert base_python({}, (3, 11), "/x/python3") == "/x/python3"
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    (bindir / "python3.12").symlink_to(sys.executable if sys.version_info[:2] == (3, 12) else "/nonexistent")
+    real = bindir / f"python3.{sys.version_info[1]}"
+    if not real.exists():
+        real.symlink_to(sys.executable)
+    assert base_python({"PATH": str(bindir)}, (3, 9), "/old/python3") == str(real)
+    with pytest.raises(BuildFailed) as caught:
+        base_python({"PATH": str(tmp_path / "empty")}, (3, 14), "/new/python3")
+    assert str(caught.value) == ("needs Python 3.10-3.13, and python3 here is 3.14 (/new/python3) with no "
+                                 "python3.13 ... python3.10 on PATH; install one of those")
+
+
+def test_session_start_while_a_build_runs_says_so_in_one_line_for_the_user_and_the_model(clone, tmp_path):
+    import json
+
+    data = tmp_path / "data"
+    fd = EnvDir(str(clone), str(data)).take_lock()
+    try:
+        r = run(["/bin/sh", clone / "hooks" / "clavain-env", "session-start"],
+                bare_env(tmp_path, CLAUDE_PLUGIN_DATA=str(data)))
+    finally:
+        os.close(fd)
+    assert r.returncode == 0 and r.stderr == ""
+    output = json.loads(r.stdout)
+    line = output["systemMessage"]
+    assert output["hookSpecificOutput"] == {"hookEventName": "SessionStart", "additionalContext": line}
+    assert line.startswith("clavain: the plugin's Python environment is still being built (started 0 s ago; "
+                           "it usually takes 5-30 seconds). Log: ")
+    assert "\n" not in line

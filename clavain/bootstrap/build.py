@@ -39,18 +39,18 @@ def version_of(python: str) -> tuple[int, int] | None:
         return None
 
 
-def base_python(env) -> str:
+def base_python(env, current: tuple = tuple(sys.version_info[:2]), executable: str = sys.executable) -> str:
     """A Python 3.10-3.13 to build the venv from: this one if it fits, else python3.13 ... python3.10 on PATH."""
     low, high = SUPPORTED
-    if low <= sys.version_info[:2] <= high:
-        return sys.executable
+    if low <= current <= high:
+        return executable
     path = env.get("PATH", os.defpath)
     for minor in range(high[1], low[1] - 1, -1):
         found = shutil.which(f"python3.{minor}", path=path)
         if found and version_of(found) == (3, minor):
             return found
     raise BuildFailed(f"needs Python {low[0]}.{low[1]}-{high[0]}.{high[1]}, and python3 here is "
-                      f"{sys.version_info[0]}.{sys.version_info[1]} ({sys.executable}) with no python3.{high[1]} ... "
+                      f"{current[0]}.{current[1]} ({executable}) with no python3.{high[1]} ... "
                       f"python3.{low[1]} on PATH; install one of those")
 
 
