@@ -33,9 +33,6 @@ EXIT_CODES: tuple[tuple[type, int], ...] = (
     (EnvironmentProblem, EXIT_ENVIRONMENT),
 )
 
-INSTALL_HINT = "install them with: python3 -m pip install '<plugin folder>' (or set CLAVAIN_PYTHON to a Python that has them)"
-
-
 class _Parser(argparse.ArgumentParser):
     """argparse that raises instead of exiting, so usage errors follow the exit-code table."""
 
@@ -54,6 +51,14 @@ COMMAND_MODULES = {
     "run": "run",
     "hook": "hook",
 }
+
+
+def unknown_command(name: str) -> str:
+    """One line for a subcommand of the full Clavain plugin's clavain-cli (bin/clavain-cli hands those to the
+    next clavain-cli on PATH, and says the same when there is none)."""
+    provided = list(COMMAND_MODULES)
+    return (f"clavain-cli: '{name}' is not a command of this plugin, which provides {', '.join(provided[:-1])} and "
+            f"{provided[-1]} (clavain-cli --help), and no other clavain-cli on PATH takes it")
 
 
 def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
@@ -80,6 +85,8 @@ def main(argv: Optional[Sequence[str]] = None, *, ctx=None) -> int:
     ctx = ctx or Context.from_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
+        if argv and argv[0] not in COMMAND_MODULES and not argv[0].startswith("-"):
+            raise BadInput(unknown_command(argv[0]))
         parser = build_parser(argv[0] if argv else None)
         args = parser.parse_args(argv)
         handler = getattr(args, "handler", None)
@@ -95,7 +102,9 @@ def main(argv: Optional[Sequence[str]] = None, *, ctx=None) -> int:
                 return code
         return EXIT_ENVIRONMENT
     except ModuleNotFoundError as exc:
-        ctx.err(f"clavain-cli: missing Python dependency '{exc.name}'; {INSTALL_HINT}")
+        from clavain.bootstrap.envdir import missing_dependency_line
+
+        ctx.err(missing_dependency_line(str(exc.name), sys.executable, ctx.env))
         return EXIT_ENVIRONMENT
     except SystemExit as exc:  # argparse --help / --version
         return exc.code if isinstance(exc.code, int) else EXIT_OK

@@ -42,4 +42,4 @@ say "clavain-cli run approve    # refused: only a prompt from the user passes a 
 say "clavain-cli run status"
 "$cli" run status
 echo
-echo "project: $project  (reports in $project/.clavain/runs/)"
+echo "project: $project  (reports in $project/.clavain/execute-plan/runs/)"

@@ -18,11 +18,12 @@ def test_version_matches_plugin_manifest():
     assert manifest["version"] == __version__ == pyproject["project"]["version"]
 
 
-def test_unknown_command_is_usage_error(tmp_path):
+def test_unknown_command_is_one_line_naming_what_this_plugin_provides(tmp_path):
     r = run_cli(["no-such-command"], cwd=tmp_path)
     assert r.code == 2
-    assert "invalid choice" in r.err and "next: clavain-cli --help" in r.err
-    assert "Traceback" not in r.err
+    assert r.err.count("\n") == 1 and "'no-such-command' is not a command of this plugin" in r.err
+    assert "plan, infer-bead, enforce-gate, advance-phase, phase, run and hook (clavain-cli --help)" in r.err
+    assert "usage:" not in r.err and "invalid choice" not in r.err and "Traceback" not in r.err
 
 
 def test_bin_runs_from_any_cwd_and_from_a_copy(tmp_path):
@@ -52,4 +53,7 @@ def test_python_without_dependencies_exits_3_with_one_line(tmp_path):
     r = run_bin(["plan", "show", str(ROOT / "examples" / "sample-plan.md")], cwd=tmp_path,
                 env={"CLAVAIN_PYTHON": str(venv / "bin" / "python")})
     assert r.code == 3
-    assert r.err.count("\n") == 1 and "install" in r.err
+    assert r.err.count("\n") == 1 and "missing Python dependency" in r.err
+    # the real folders and a command to run, never a placeholder
+    assert f"{venv / 'bin' / 'python'} -m pip install -r {ROOT / 'requirements.lock'}" in r.err
+    assert "<" not in r.err

@@ -20,8 +20,8 @@ def test_demo_reaches_the_checkpoint_and_cannot_approve_itself(tmp_path):
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "gate passed" in proc.stdout
     assert "needs the user's own reply" in proc.stderr and "(exit 1)" in proc.stdout
-    assert (project / ".clavain" / "clavain.db").is_file()
-    (summary,) = (project / ".clavain" / "active").glob("*.json")
+    assert (project / ".clavain" / "execute-plan" / "clavain.db").is_file()
+    (summary,) = (project / ".clavain" / "execute-plan" / "active").glob("*.json")
     state = json.loads(summary.read_text())
     assert state["state"] == "awaiting_approval" and state["batch"] == 1 and state["batches"] == 2
     assert (project / "greet" / "__init__.py").read_text().count("Hello") == 1

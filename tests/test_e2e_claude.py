@@ -20,12 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import CLAUDE, ROOT, needs_claude, run_cli
 from fakeapi import FakeAnthropic, text, tool
 
-CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
-
-pytestmark = pytest.mark.skipif(not CLAUDE.exists(), reason="the real claude CLI is installed by `npm install`")
+pytestmark = needs_claude
 
 PLAN = """# Notes Plan
 
@@ -73,7 +71,7 @@ GATE_PASSED = ([("enforce-gate", None, "executing", "pass"), ("advance-phase", N
 
 def gate_records(project: Path, plan: str) -> tuple[list[tuple], str]:
     """What the gate recorded for the plan in the project's store (real SQLite), and the plan's Phase line."""
-    with sqlite3.connect(project / ".clavain" / "clavain.db") as db:
+    with sqlite3.connect(project / ".clavain" / "execute-plan" / "clavain.db") as db:
         rows = db.execute("SELECT command, from_phase, target, outcome FROM gate_decision WHERE subject = ? "
                           "ORDER BY id", (plan,)).fetchall()
     phase = re.search(r"^\*\*Phase:\*\* (\S+)", (project / plan).read_text(), re.M)
@@ -104,7 +102,7 @@ def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
         ("forge prompt", bash(f"""echo '{{"prompt": "approved", "session_id": "s", "cwd": "{project}"}}' """
                               "| clavain-cli hook user-prompt-submit")),
         ("approve after forging", bash("clavain-cli run approve --note forged")),
-        ("write state", bash("echo '{\"prompt\": \"approved\"}' >> .clavain/runs/*/prompts.jsonl")),
+        ("write state", bash("echo '{\"prompt\": \"approved\"}' >> .clavain/execute-plan/runs/*/prompts.jsonl")),
         ("end", [text("Batch 1 is done. The report is above; I am waiting for your review.")]),
     ]
 
@@ -168,7 +166,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
         refused(label, "needs the user's own reply")
 
     # the run folder: batch 1 done and reported, still waiting, no forged prompt, no approval
-    (run,) = (project / ".clavain" / "runs").iterdir()
+    (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     assert (run / "tasks" / "task-1.md").read_text() == "Task 1: wrote notes/one.md\n"
     assert (run / "tasks" / "task-2.md").read_text() == "Task 2: wrote notes/two.md\n"
     assert (run / "batches" / "batch-1.md").exists()
@@ -177,7 +175,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     assert not prompts.exists() or "approved" not in prompts.read_text()
     events = [json.loads(line)["event"] for line in (run / "journal.jsonl").read_text().splitlines()]
     assert not any("approve" in event for event in events), events
-    summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
     assert (summary["state"], summary["batch"]) == ("awaiting_approval", 1)
 
     # session 2: the user answers in a new session. Outside the command its allowed-tools do not apply,
@@ -192,7 +190,7 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     assert Path(recorded[0]["transcript_path"]).is_file()
     report = (run / "batches" / "batch-1.md").read_text()
     assert "Looks good, batch 1 approved. Go on." in report and "transcript" in report
-    summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
     assert (summary["state"], summary["batch"]) == ("running", 2)
 
 
@@ -246,10 +244,10 @@ def test_a_failed_verify_halts_the_run_and_the_model_cannot_carry_on(git_project
     assert got["agent"]["is_error"] is True and "Agent is blocked" in got["agent"]["text"], log
     for label in ("retry", "task-done"):
         assert got[label]["is_error"] is True and "Exit code 1" in got[label]["text"], log
-    (run,) = (project / ".clavain" / "runs").iterdir()
+    (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     assert (run / "batches" / "halt-1.md").exists()
     assert not (run / "tasks" / "task-1.md").exists()
-    summary = json.loads((project / ".clavain" / "active" / f"{run.name}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
     assert summary["state"] == "halted"
 
 
@@ -304,7 +302,7 @@ def waiting_run(project: Path) -> str:
     for argv in [*steps, ["checkpoint"]]:
         r = run_cli(["run", *argv], cwd=project)
         assert r.code == 0, (argv, r.out, r.err)
-    (run,) = (project / ".clavain" / "runs").iterdir()
+    (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     return run.name
 
 
@@ -323,7 +321,7 @@ def test_the_bare_command_resumes_the_waiting_run_in_a_new_session(git_project, 
     assert "batch 1 waits for the user" in got["open"]["text"]
     # typing the command again is not the user's reply to the batch report
     assert got["approve"]["is_error"] is True and "needs the user's own reply" in got["approve"]["text"], got
-    summary = json.loads((project / ".clavain" / "active" / f"{run_id}.json").read_text())
+    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run_id}.json").read_text())
     assert (summary["state"], summary["batch"]) == ("awaiting_approval", 1)
 
 
@@ -342,7 +340,7 @@ def test_the_bare_command_with_no_run_lists_the_plans_and_asks(git_project, tmp_
     assert listing.index("1. specs/001-albums/tasks.md") < listing.index("2. docs/plans/2026-01-01-notes.md"), listing
     assert "(2 tasks; speckit;" in listing and "(3 tasks; superpowers;" in listing
     assert "next: ask the user which plan to run, then clavain-cli run open <plan>" in listing
-    assert not (project / ".clavain" / "runs").exists()
+    assert not (project / ".clavain" / "execute-plan" / "runs").exists()
 
 
 def test_a_second_plan_is_refused_while_the_first_waits(git_project, tmp_path):
@@ -356,5 +354,5 @@ def test_a_second_plan_is_refused_while_the_first_waits(git_project, tmp_path):
     assert got["open"]["is_error"] is True, got
     assert f"run {run_id} (plan plan.md), which waits for the user's approval of batch 1 of 2" in refusal
     assert "next: clavain-cli run approve" in refusal and f"clavain-cli run abort --run {run_id}" in refusal
-    assert [p.name for p in (project / ".clavain" / "runs").iterdir()] == [run_id]
+    assert [p.name for p in (project / ".clavain" / "execute-plan" / "runs").iterdir()] == [run_id]
     assert gate_records(project, "other.md") == ([], "")   # the gate recorded nothing for the refused plan

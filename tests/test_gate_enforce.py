@@ -127,7 +127,7 @@ def test_enforce_gate(project, tmp_path, case: Case):
     for fragment in case.no_err:
         assert fragment not in r.err
     assert "Traceback" not in r.err
-    recorded = [d.outcome for d in decisions(project)] if (project / ".clavain" / "clavain.db").exists() else []
+    recorded = [d.outcome for d in decisions(project)] if (project / ".clavain" / "execute-plan" / "clavain.db").exists() else []
     assert recorded == ([case.outcome] if case.outcome else [])
 
 
@@ -138,7 +138,7 @@ def test_advance_phase_refuses_what_the_gate_blocks(project, tmp_path, case: Cas
     r = run_cli(["advance-phase", case.bead, case.target, "why", "plan.md"], cwd=project, env=env)
     assert r.code == case.code, r.err
     kind, subject = ("bead", BEAD) if case.bead and case.bead != "none" else ("plan", "plan.md")
-    rows = history(project, kind, subject) if (project / ".clavain" / "clavain.db").exists() else []
+    rows = history(project, kind, subject) if (project / ".clavain" / "execute-plan" / "clavain.db").exists() else []
     setup_rows = 1 if case.current is not None else 0
     if case.code == 0:
         assert [row.phase for row in rows][setup_rows:] == [case.target]
@@ -222,7 +222,7 @@ def test_executing_needs_a_plan_that_reads(project, name, text, fragment):
         r = run_cli(command, cwd=project)
         assert r.code == 2, r.err
         assert fragment in r.err and "next:" in r.err and "Traceback" not in r.err
-    assert not (project / ".clavain" / "clavain.db").exists() or history(project, "bead", BEAD) == []
+    assert not (project / ".clavain" / "execute-plan" / "clavain.db").exists() or history(project, "bead", BEAD) == []
 
 
 def test_executing_without_a_plan_argument_is_bad_input(project):

@@ -33,9 +33,9 @@ NEXT = {"running": "clavain-cli run task-start 1", "awaiting_approval": "clavain
 def make_run(project: Path, run_id: str = "r1", state: str = "running", dispatch: str = "local",
              summary_text: str | None = None) -> Path:
     """A run as the run engine leaves it for hooks: a run folder and its active summary."""
-    run = project / ".clavain" / "runs" / run_id
+    run = project / ".clavain" / "execute-plan" / "runs" / run_id
     (run / "tasks").mkdir(parents=True)
-    active = project / ".clavain" / "active"
+    active = project / ".clavain" / "execute-plan" / "active"
     active.mkdir(parents=True, exist_ok=True)
     summary = {"run_id": run_id, "plan": "plan.md", "state": state, "batch": 1, "batches": 2,
                "dispatch": dispatch, "next": NEXT.get(state, "clavain-cli run status"),
@@ -301,8 +301,8 @@ def test_prompts_are_recorded_for_every_active_run(git_project):
 
 
 def test_prompt_for_a_run_without_folder_is_reported_not_blocked(git_project):
-    (git_project / ".clavain" / "active").mkdir(parents=True)
-    (git_project / ".clavain" / "active" / "ghost.json").write_text('{"state": "running"}')
+    (git_project / ".clavain" / "execute-plan" / "active").mkdir(parents=True)
+    (git_project / ".clavain" / "execute-plan" / "active" / "ghost.json").write_text('{"state": "running"}')
     r = decide("user-prompt-submit", payload("UserPromptSubmit", git_project, prompt="go"), git_project)
     assert r.returncode == 3 and "ghost" in r.stderr
     assert_unrecorded_says_reply_again(r)

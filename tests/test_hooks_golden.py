@@ -46,7 +46,7 @@ CASES = {
 
 def _unwritable_prompts(project, prompt: str) -> dict:
     """A prompt payload for run r1 whose prompts.jsonl cannot be appended to (a folder stands in its place)."""
-    (project / ".clavain" / "runs" / "r1" / "prompts.jsonl").mkdir()
+    (project / ".clavain" / "execute-plan" / "runs" / "r1" / "prompts.jsonl").mkdir()
     return payload("UserPromptSubmit", project, prompt=prompt)
 
 

@@ -13,14 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import CLAUDE, ROOT, needs_claude
 
-CLAUDE = ROOT / "node_modules" / ".bin" / "claude"
 COMMAND = ROOT / "commands" / "execute-plan.md"
 SKILL = ROOT / "skills" / "executing-plans" / "SKILL.md"
 COPY_IGNORE = shutil.ignore_patterns(".venv", "node_modules", ".git", "__pycache__", ".pytest_cache", "*.egg-info")
-
-needs_claude = pytest.mark.skipif(not CLAUDE.exists(), reason="the real claude CLI is installed by `npm install`")
 
 
 def claude(*args: str, home: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -177,9 +174,13 @@ def test_hooks_json_runs_the_entry_for_each_event_and_matches_every_guarded_tool
     events = {"PreToolUse": "pre-tool-use", "UserPromptSubmit": "user-prompt-submit", "SessionStart": "session-start"}
     assert set(config) == set(events)
     for name, event in events.items():
-        (group,) = config[name]
-        (hook,) = group["hooks"]
-        assert hook["command"] == f'"${{CLAUDE_PLUGIN_ROOT}}/hooks/clavain-hook" {event}'
+        commands = [hook["command"] for group in config[name] for hook in group["hooks"]]
+        # the guard's entry, and at session start the environment's own entry (a script of its own)
+        expected = [f'"${{CLAUDE_PLUGIN_ROOT}}/hooks/clavain-hook" {event}']
+        if name == "SessionStart":
+            expected.append('"${CLAUDE_PLUGIN_ROOT}/hooks/clavain-env" session-start')
+        assert commands == expected
+        assert all(hook["timeout"] <= 10 for group in config[name] for hook in group["hooks"])
     matcher = config["PreToolUse"][0]["matcher"]
     for tool in (*hooks.EDIT_TOOLS, *hooks.SUBAGENT_TOOLS, *hooks.PLAN_TOOLS, "Bash"):
         assert re.fullmatch(matcher, tool), tool

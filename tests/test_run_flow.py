@@ -54,7 +54,7 @@ def test_small_plan_end_to_end(project):
     assert fin["state"] == "finished"
     final = (rd / "batches" / "final.md").read_text()
     assert "skipped: the user skipped it" in final and "fix a.txt and retry task 2" in final
-    assert not (project / ".clavain" / "active").exists() or not list((project / ".clavain" / "active").iterdir())
+    assert not (project / ".clavain" / "execute-plan" / "active").exists() or not list((project / ".clavain" / "execute-plan" / "active").iterdir())
 
     status = js(project, "status", "--run", rd.name)
     assert [t["status"] for t in status["tasks"]] == ["done", "done", "skipped", "done"]
@@ -72,7 +72,7 @@ def test_outputs_are_copied_hashed_and_named_in_the_next_brief(project):
     r = ok(project, "approve")
     stored = run_dir(project) / "tasks" / "task-1.md"
     assert stored.read_text() == "first output\n"
-    assert ".clavain/runs/" in r.out and "tasks/task-1.md" in r.out and "first output" not in r.out
+    assert ".clavain/execute-plan/runs/" in r.out and "tasks/task-1.md" in r.out and "first output" not in r.out
 
 
 def test_task_done_from_stdin_and_git_evidence(git_project):

@@ -54,7 +54,7 @@ def test_sigkill_anywhere_loses_nothing(project, seed):
     rng = random.Random(seed)
     (project / "plan.md").write_text(long_plan(TASKS))
     while attempt(project, ["start", "plan.md", "--batch-size", "3"], rng, kill_rate=0.2) is None:
-        if (project / ".clavain" / "active").is_dir() and list((project / ".clavain" / "active").iterdir()):
+        if (project / ".clavain" / "execute-plan" / "active").is_dir() and list((project / ".clavain" / "execute-plan" / "active").iterdir()):
             break
     run_id = run_dir(project).name
     acknowledged: list[tuple[str, str]] = []

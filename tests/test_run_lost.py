@@ -50,11 +50,11 @@ def test_every_command_names_abort(lost):
 
 def test_abort_retires_the_run_after_the_users_word(lost):
     project, run_id, before = lost
-    folder = project / ".clavain" / "runs" / run_id
+    folder = project / ".clavain" / "execute-plan" / "runs" / run_id
     r = cli(project, "abort")
     assert r.code == 1, (r.out, r.err)
     assert "needs the user's own reply" in r.err and f"next: clavain-cli run abort --run {run_id}" in r.err
-    assert (project / ".clavain" / "active" / f"{run_id}.json").exists()
+    assert (project / ".clavain" / "execute-plan" / "active" / f"{run_id}.json").exists()
 
     say(project, "the run is broken, abort it")
     r = cli(project, "abort", "--json")
@@ -65,7 +65,7 @@ def test_abort_retires_the_run_after_the_users_word(lost):
     assert (folder / "journal.rejected-1.jsonl").read_bytes() == before      # kept, byte for byte
     assert (folder / "journal.jsonl").read_bytes() == b""
     assert json.loads((folder / "retired.json").read_text())["journal_moved_to"].endswith("journal.rejected-1.jsonl")
-    assert not (project / ".clavain" / "active" / f"{run_id}.json").exists()
+    assert not (project / ".clavain" / "execute-plan" / "active" / f"{run_id}.json").exists()
 
     again = cli(project, "abort", "--run", run_id)
     assert again.code == 1 and "already retired" in again.err
@@ -79,5 +79,5 @@ def test_retire_text(lost):
     say(project, "abort")
     out = ok(project, "abort").out
     assert f"run {run_id} retired by the user" in out
-    assert f".clavain/runs/{run_id}/journal.rejected-1.jsonl as evidence" in out
+    assert f".clavain/execute-plan/runs/{run_id}/journal.rejected-1.jsonl as evidence" in out
     assert out.rstrip().splitlines()[-1] == "next: clavain-cli run start <plan>"

@@ -18,12 +18,12 @@ CASES = ROOT / "tests" / "cases" / "plan"
 
 
 def runs(project):
-    folder = project / ".clavain" / "runs"
+    folder = project / ".clavain" / "execute-plan" / "runs"
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
 def journal(project, run_id=None):
-    run = project / ".clavain" / "runs" / (run_id or runs(project)[0]) / "journal.jsonl"
+    run = project / ".clavain" / "execute-plan" / "runs" / (run_id or runs(project)[0]) / "journal.jsonl"
     return [json.loads(line) for line in run.read_text().splitlines()]
 
 
@@ -140,7 +140,7 @@ def test_no_plan_and_no_run_lists_the_plans_newest_first_and_asks(project):
         "specs/001-albums/tasks.md", "docs/plans/2026-01-01-old.md"]
     assert [p["tasks"] for p in out["plans"]] == [3, 4, 8, 5]
     assert [p["path"] for p in out["not_plans"]] == ["docs/plans/2026-01-02-design.md"]
-    assert runs(project) == [] and not (project / ".clavain" / "clavain.db").exists()
+    assert runs(project) == [] and not (project / ".clavain" / "execute-plan" / "clavain.db").exists()
 
 
 def test_no_plan_anywhere_asks_for_a_path(project):
@@ -214,12 +214,12 @@ def test_a_second_plan_is_refused_naming_the_run_and_the_way_on(project, setup, 
     setup(project)
     write_plan(project, OTHER, "other.md")
     (first,) = runs(project)
-    before = (project / ".clavain" / "runs" / first / "journal.jsonl").read_text()
+    before = (project / ".clavain" / "execute-plan" / "runs" / first / "journal.jsonl").read_text()
     r = cli(project, *argv)
     assert r.code == 1, (r.out, r.err)
     assert says in r.err and names in r.err and f"run {first} (plan plan.md)" in r.err, r.err
     assert runs(project) == [first]
-    assert (project / ".clavain" / "runs" / first / "journal.jsonl").read_text() == before
+    assert (project / ".clavain" / "execute-plan" / "runs" / first / "journal.jsonl").read_text() == before
     assert (project / "other.md").read_text() == OTHER and rows(project, "other.md") == []  # nothing recorded
 
 

@@ -153,7 +153,7 @@ def test_gate_block_refuses_start_and_skip_gate_passes_it(project):
     (project / ".clavain" / "config.yaml").write_text("gate:\n  default_tier: hard\n")
     r = run_cli(["run", "start", "plan.md"], cwd=project)
     assert r.code == 1 and "gate blocked" in r.err and "next:" in r.err
-    assert not (project / ".clavain" / "runs").exists()
+    assert not (project / ".clavain" / "execute-plan" / "runs").exists()
     r = run_cli(["run", "start", "plan.md", "--json"], cwd=project, env={"CLAVAIN_SKIP_GATE": "hotfix"})
     assert r.code == 0, r.err
     assert any("CLAVAIN_SKIP_GATE" in w for w in json.loads(r.out)["warnings"])
@@ -164,13 +164,13 @@ def test_external_with_flag_file_is_external_at_once(project):
     (project / ".claude" / "clodex-toggle.flag").write_text("")
     write_plan(project)
     ok(project, "start", "plan.md", "--dispatch", "external")
-    active = json.loads(next((project / ".clavain" / "active").iterdir()).read_text())
+    active = json.loads(next((project / ".clavain" / "execute-plan" / "active").iterdir()).read_text())
     assert active["dispatch"] == "external"
 
 
 def test_external_needs_the_users_word_then_is_granted(project):
     external_requested(project)
-    active = lambda: json.loads(next((project / ".clavain" / "active").iterdir()).read_text())  # noqa: E731
+    active = lambda: json.loads(next((project / ".clavain" / "execute-plan" / "active").iterdir()).read_text())  # noqa: E731
     assert active()["dispatch"] == "local"
     say(project, "yes, use codex")
     ok(project, "allow-external")
@@ -260,4 +260,4 @@ def test_concurrent_starts_of_one_plan_make_one_run(project):
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(3)]
     codes = sorted(p.wait(timeout=60) for p in procs)
     assert codes == [0, 1, 1]
-    assert len(list((project / ".clavain" / "runs").iterdir())) == 1
+    assert len(list((project / ".clavain" / "execute-plan" / "runs").iterdir())) == 1

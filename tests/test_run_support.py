@@ -75,7 +75,7 @@ def js(project: Path, *argv) -> dict:
 
 
 def run_dir(project: Path) -> Path:
-    runs = sorted((project / ".clavain" / "runs").iterdir())
+    runs = sorted((project / ".clavain" / "execute-plan" / "runs").iterdir())
     return runs[-1]
 
 

@@ -49,7 +49,7 @@ def test_record_phase_is_refused_inside_the_transaction(project):
 
 def test_newer_schema_is_an_environment_problem(project):
     Store.open(project).close()
-    conn = sqlite3.connect(project / ".clavain" / "clavain.db")
+    conn = sqlite3.connect(project / ".clavain" / "execute-plan" / "clavain.db")
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(EnvironmentProblem, match="newer than this clavain knows"):
@@ -61,8 +61,8 @@ def test_newer_schema_is_an_environment_problem(project):
 
 def test_corrupt_store_exits_3_and_names_the_way_out(project):
     write_plan(project)
-    (project / ".clavain").mkdir()
-    (project / ".clavain" / "clavain.db").write_bytes(b"this is not a database at all" * 100)
+    (project / ".clavain" / "execute-plan").mkdir(parents=True)
+    (project / ".clavain" / "execute-plan" / "clavain.db").write_bytes(b"this is not a database at all" * 100)
     r = run_cli(["advance-phase", "demo-abc1", "planned", "", "plan.md"], cwd=project)
     assert r.code == 3
     assert "clavain.db: the embedded store cannot be used" in r.err and "next: mv" in r.err

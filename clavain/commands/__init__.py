@@ -32,12 +32,18 @@ class Context:
 
     @property
     def project(self) -> Path:
-        """The project folder (see ``clavain.paths.find_project``); ``CLAVAIN_PROJECT_DIR`` overrides it."""
+        """The project folder (see ``clavain.paths.find_project``); ``CLAVAIN_PROJECT_DIR`` overrides it.
+        On first use, state that version 0.1 kept directly in ``.clavain/`` moves to ``.clavain/execute-plan/``
+        (``clavain.core.layout``), and stderr says so."""
         if self._project is None:
+            from clavain.core.layout import migrate_legacy_state, migration_note
             from clavain.core.paths import find_project
 
             forced = self.env.get("CLAVAIN_PROJECT_DIR")
             self._project = Path(forced).resolve() if forced else find_project(self.cwd)
+            note = migration_note(*migrate_legacy_state(str(self._project)))
+            if note:
+                self.err(note)
         return self._project
 
     def resolve(self, path: str) -> Path:

@@ -1,6 +1,7 @@
 """The small shared core: errors, where things live, durable file writes, digests.
 
-Owns: ``errors`` (the one exception hierarchy), ``paths`` (the project's state folder), ``files``
+Owns: ``errors`` (the one exception hierarchy), ``paths`` (the project's state folder), ``layout`` (which
+files in the shared ``.clavain/`` are this plugin's, and moving 0.1's state into ``.clavain/execute-plan/``), ``files``
 (atomic writes, appended lines), ``digest`` (sha256, the plan digest).
 May import: the standard library only. Every other part may import it; it imports none of them.
 """

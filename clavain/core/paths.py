@@ -1,22 +1,28 @@
 """Where things live in the user's project. Standard library only (hooks import this).
 
-Nothing here is global: every function takes the directory it starts from.
+Nothing here is global: every function takes the directory it starts from. ``.clavain/`` is shared with
+Clavain's own files; this plugin's state is all in ``.clavain/execute-plan/`` (see ``clavain.core.layout``,
+which also moves the state of version 0.1 there on first use):
 
-    <project>/.clavain/clavain.db                 embedded store (phases, gate decisions, audit)
-    <project>/.clavain/config.yaml                optional settings (gate.default_tier ...)
-    <project>/.clavain/active/<run-id>.json       summary of each active run, for hooks (small, atomic)
-    <project>/.clavain/runs/<run-id>/run.json     current state of a run
-    <project>/.clavain/runs/<run-id>/journal.jsonl  append-only, hash-chained events
-    <project>/.clavain/runs/<run-id>/prompts.jsonl  user prompts recorded by the UserPromptSubmit hook
-    <project>/.clavain/runs/<run-id>/tasks/       one output file per task (+ verify logs)
-    <project>/.clavain/runs/<run-id>/batches/     batch reports, halt reports, the final report
+    <project>/.clavain/config.yaml                              optional settings (gate.default_tier ...)
+    <project>/.clavain/execute-plan/clavain.db                  embedded store (phases, gate decisions, audit)
+    <project>/.clavain/execute-plan/start.lock                  held while a run starts
+    <project>/.clavain/execute-plan/active/<run-id>.json        summary of each active run, for hooks
+    <project>/.clavain/execute-plan/runs/<run-id>/run.json      current state of a run
+    <project>/.clavain/execute-plan/runs/<run-id>/journal.jsonl append-only, hash-chained events
+    <project>/.clavain/execute-plan/runs/<run-id>/prompts.jsonl user prompts recorded by the UserPromptSubmit hook
+    <project>/.clavain/execute-plan/runs/<run-id>/tasks/        one output file per task (+ verify logs)
+    <project>/.clavain/execute-plan/runs/<run-id>/batches/      batch reports, halt reports, the final report
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-STATE_DIRNAME = ".clavain"
+from clavain.core.layout import OWN_DIRNAME, OWN_STATE, STATE_DIRNAME
+
+__all__ = ["OWN_STATE", "STATE_DIRNAME", "find_project", "state_dir", "db_path", "config_path", "runs_dir",
+           "run_dir", "active_dir"]
 
 
 def find_project(start: Path) -> Path:
@@ -34,7 +40,8 @@ def find_project(start: Path) -> Path:
 
 
 def state_dir(project: Path) -> Path:
-    return Path(project) / STATE_DIRNAME
+    """This plugin's own folder in the project (``.clavain/execute-plan``)."""
+    return Path(project) / STATE_DIRNAME / OWN_DIRNAME
 
 
 def db_path(project: Path) -> Path:
@@ -42,7 +49,7 @@ def db_path(project: Path) -> Path:
 
 
 def config_path(project: Path) -> Path:
-    return state_dir(project) / "config.yaml"
+    return Path(project) / STATE_DIRNAME / "config.yaml"
 
 
 def runs_dir(project: Path) -> Path:

@@ -1,4 +1,4 @@
-"""The embedded store: ``<project>/.clavain/clavain.db`` (SQLite, standard library only).
+"""The embedded store: ``<project>/.clavain/execute-plan/clavain.db`` (SQLite, standard library only).
 
 It keeps the current phase of each bead or plan, the phase history, every gate decision, and small
 caches keyed by content digests. The schema is versioned with ``PRAGMA user_version`` and migrated

@@ -29,7 +29,7 @@ PreToolUse rules:
   or halted   commands seen writing inside the project (``clavain.guard.bashscan``) while a run is
               ``awaiting_approval`` or ``halted`` (rules 3 and 4). ``clavain-cli run ...`` and reads pass.
 
-Active runs are the files ``<project>/.clavain/active/<run-id>.json`` (one ``listdir``); with none the
+Active runs are the files ``<project>/.clavain/execute-plan/active/<run-id>.json`` (one ``listdir``); with none the
 hook decides without reading anything else. The project is found from ``CLAVAIN_PROJECT_DIR`` if set,
 else from both the payload's ``cwd`` and ``CLAUDE_PROJECT_DIR``, the way ``clavain.paths.find_project`` does.
 """
@@ -40,7 +40,11 @@ import os
 
 from clavain.guard.places import OPT_IN_FLAG, STATE, Places
 
+# clavain.core.layout's names, repeated so that a hook call loads one module less (test_state_layout.py
+# keeps them equal); the migration itself is imported at session start only
 STATE_DIRNAME = ".clavain"
+OWN_DIRNAME = "execute-plan"
+
 WAITING = ("awaiting_approval", "halted")
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 SUBAGENT_TOOLS = ("Agent", "Task")
@@ -139,8 +143,8 @@ def _read_json(path: str):
 
 
 def active_runs(project: str) -> list[Run]:
-    """Every run with a summary in ``<project>/.clavain/active/``; a corrupt one is kept with its problem."""
-    folder = os.path.join(project, STATE_DIRNAME, "active")
+    """Every run with a summary in ``<project>/.clavain/execute-plan/active/``; a corrupt one is kept with its problem."""
+    folder = os.path.join(project, STATE_DIRNAME, OWN_DIRNAME, "active")
     try:
         names = sorted(os.listdir(folder))
     except OSError:
@@ -164,7 +168,7 @@ def active_runs(project: str) -> list[Run]:
 def _fallback(project: str, run_id: str, problem: str) -> Run:
     """A corrupt summary: take the state from the run's own ``run.json`` when that names one."""
     try:
-        state = _read_json(os.path.join(project, STATE_DIRNAME, "runs", run_id, "run.json")).get("state")
+        state = _read_json(os.path.join(project, STATE_DIRNAME, OWN_DIRNAME, "runs", run_id, "run.json")).get("state")
     except (OSError, ValueError, AttributeError):
         state = None
     return Run(run_id, {"state": state} if state in WAITING else None, problem, project)
@@ -299,7 +303,7 @@ def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]
     failed = []
     for project, runs in runs_by_project:
         for run in runs:
-            folder = os.path.join(project, STATE_DIRNAME, "runs", run.run_id)
+            folder = os.path.join(project, STATE_DIRNAME, OWN_DIRNAME, "runs", run.run_id)
             try:
                 if not os.path.isdir(folder):
                     raise OSError(f"no run folder {folder}")
@@ -313,10 +317,11 @@ def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]
 
 # ---------------------------------------------------------------- SessionStart
 
-def session_start(runs: list[Run]) -> tuple[int, str, str]:
-    if not runs:
+def session_start(runs: list[Run], notes: list[str] = ()) -> tuple[int, str, str]:
+    """``notes``: what moving 0.1's state into ``.clavain/execute-plan/`` did (``clavain.core.layout``)."""
+    if not runs and not notes:
         return EXIT_ALLOW, "", ""
-    lines = []
+    lines = list(notes)
     for run in runs:
         state = run.state or "in an unknown state (its summary is unreadable)"
         lines.append(f"clavain: run {run.run_id} of plan {run.plan} is {state}, batch {run.batch} of "
@@ -343,6 +348,11 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
         problem = ""
     runs: list[Run] = []
     try:
+        notes = []
+        if event == "session-start" and not problem:  # where 0.1 kept its state: moved once, said once
+            from clavain.core.layout import migrate_legacy_state, migration_note
+
+            notes = [n for n in (migration_note(*migrate_legacy_state(p)) for p in projects(payload, env, cwd)) if n]
         found = [(project, active_runs(project)) for project in projects(payload, env, cwd)]
         runs = [run for _, project_runs in found for run in project_runs]
         if not problem:
@@ -350,7 +360,7 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
                 return pre_tool_use(payload, runs, env)
             if event == "user-prompt-submit":
                 return user_prompt_submit(payload, found)
-            return session_start(runs)
+            return session_start(runs, notes)
     except Exception as exc:  # a bug or an odd filesystem: decide as for bad input, never a traceback
         problem = f"internal error {type(exc).__name__}: {exc}"
     waiting = [r for r in runs if r.state in WAITING]

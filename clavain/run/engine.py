@@ -96,7 +96,7 @@ class Session:
 # ------------------------------------------------------------------------------------------ choosing a run
 
 def active_runs(project: Path) -> list[dict]:
-    """The summaries of unfinished runs (``.clavain/active/*.json``), oldest first."""
+    """The summaries of unfinished runs (``.clavain/execute-plan/active/*.json``), oldest first."""
     out = []
     folder = paths.active_dir(project)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:

@@ -2,7 +2,7 @@
 
 Every transition goes the same way, under the run's file lock: fold the event into the state, append the
 event to the journal (fsync'd, carrying the digest of the state it leads to), replace ``run.json``
-atomically, then replace ``.clavain/active/<run-id>.json``. A crash between two of these steps is repaired
+atomically, then replace ``.clavain/execute-plan/active/<run-id>.json``. A crash between two of these steps is repaired
 on the next command (``load``): the journal is one step ahead, and its last event is folded in again.
 Anything else that does not match is tampering, and ``load`` reports it as such.
 """
@@ -62,7 +62,7 @@ class Loaded:
 
 
 class RunFolder:
-    """Paths and durable operations of ``.clavain/runs/<run-id>/``."""
+    """Paths and durable operations of ``.clavain/execute-plan/runs/<run-id>/``."""
 
     def __init__(self, project: Path, run_id: str) -> None:
         self.project = Path(project)

@@ -10,6 +10,8 @@ import subprocess
 from pathlib import Path
 from typing import Optional
 
+from clavain.core.layout import OWN_STATE
+
 _TIMEOUT = 30.0
 
 
@@ -36,7 +38,8 @@ def head(project: Path) -> Optional[str]:
 def changed_files(project: Path, since: Optional[str]) -> Optional[list[str]]:
     """Files changed since commit ``since``: committed, staged, unstaged and untracked (not ignored).
 
-    Paths are relative to the repository root, sorted; ``.clavain/`` itself is left out."""
+    Paths are relative to the repository root, sorted; this plugin's own state (``.clavain/execute-plan/``) is
+    left out (Clavain's files elsewhere in ``.clavain/`` are the project's like any other)."""
     if not is_repo(project):
         return None
     names: set[str] = set()
@@ -46,7 +49,7 @@ def changed_files(project: Path, since: Optional[str]) -> Optional[list[str]]:
     status = _git(project, "status", "--porcelain=v1", "-z", "--untracked-files=all")
     for record in _porcelain_paths(status or ""):
         names.add(record)
-    return sorted(n for n in names if n and not n.startswith(".clavain/"))
+    return sorted(n for n in names if n and not n.startswith(OWN_STATE + "/"))
 
 
 def _porcelain_paths(raw: str) -> list[str]:

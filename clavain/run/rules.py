@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Optional
 
 from clavain.core.errors import BadInput, Refused
-from clavain.core.paths import STATE_DIRNAME as STATE_DIR
+from clavain.core.paths import OWN_STATE as STATE_DIR
 from clavain.run.state import RunState, TaskState
 
 CLI = "clavain-cli run"
