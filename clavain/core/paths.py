@@ -10,6 +10,9 @@ Nothing here is global: every function takes the directory it starts from.
     <project>/.clavain/runs/<run-id>/prompts.jsonl  user prompts recorded by the UserPromptSubmit hook
     <project>/.clavain/runs/<run-id>/tasks/       one output file per task (+ verify logs)
     <project>/.clavain/runs/<run-id>/batches/     batch reports, halt reports, the final report
+
+``owned_paths`` is the one list of what only this plugin writes there (``setup sandbox`` denies the
+Edit and Write tools on it); a path that moves here moves there too.
 """
 
 from __future__ import annotations
@@ -55,3 +58,12 @@ def run_dir(project: Path, run_id: str) -> Path:
 
 def active_dir(project: Path) -> Path:
     return state_dir(project) / "active"
+
+
+def owned_paths(project: Path) -> tuple[tuple[Path, bool], ...]:
+    """What only this plugin writes, as ``(path, is_folder)``: the run folders, the active-run summaries, and
+    the embedded store with the files SQLite keeps beside it (a forged ``-wal`` or ``-journal`` would be
+    replayed into the store when it is next opened)."""
+    db = db_path(project)
+    return ((runs_dir(project), True), (active_dir(project), True), (db, False),
+            *((db.with_name(db.name + suffix), False) for suffix in ("-wal", "-shm", "-journal")))
