@@ -53,6 +53,7 @@ COMMAND_MODULES = {
     "phase": "gate",
     "run": "run",
     "hook": "hook",
+    "setup": "setup",
 }
 
 
