@@ -16,10 +16,10 @@ from conftest import check_golden, run_cli
 REAL = {name: shutil.which(name) for name in ("bwrap", "socat", "true")}
 pytestmark = pytest.mark.skipif(not all(REAL.values()), reason="needs bubblewrap and socat (.ci/run installs them)")
 
-DENY = ["Edit(/.clavain/runs/**)", "Edit(/.clavain/active/**)", "Edit(/.clavain/clavain.db)",
+ASK = ["Edit(/.clavain/runs/**)", "Edit(/.clavain/active/**)", "Edit(/.clavain/clavain.db)",
         "Edit(/.clavain/clavain.db-wal)", "Edit(/.clavain/clavain.db-shm)", "Edit(/.clavain/clavain.db-journal)"]
 SANDBOX = {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}
-FRESH = {"sandbox": SANDBOX, "permissions": {"deny": DENY}}
+FRESH = {"sandbox": SANDBOX, "permissions": {"ask": ASK}}
 
 
 class Setup:
@@ -67,19 +67,19 @@ MERGE_CASES = [
      '{"model": "opus", "sandbox": {"network": {"allowedDomains": ["example.org"]}},\n'
      ' "permissions": {"allow": ["Bash(ls)"], "deny": ["Read(./.env)"]}, "hooks": {"Stop": []}}', [],
      {"model": "opus", "sandbox": {"network": {"allowedDomains": ["example.org"]}, **SANDBOX},
-      "permissions": {"allow": ["Bash(ls)"], "deny": ["Read(./.env)", *DENY]}, "hooks": {"Stop": []}}),
+      "permissions": {"allow": ["Bash(ls)"], "deny": ["Read(./.env)"], "ask": ASK}, "hooks": {"Stop": []}}),
     ("lists gain only what they lack",
-     json.dumps({"permissions": {"deny": [DENY[1], "Bash(rm:*)", DENY[0]]},
+     json.dumps({"permissions": {"ask": [ASK[1], "Bash(rm:*)", ASK[0]]},
                  "sandbox": {"filesystem": {"allowWrite": ["~/.npm", "/data"]}}}), ["--caches"],
-     {"permissions": {"deny": [DENY[1], "Bash(rm:*)", DENY[0], *DENY[2:]]},
+     {"permissions": {"ask": [ASK[1], "Bash(rm:*)", ASK[0], *ASK[2:]]},
       "sandbox": {"filesystem": {"allowWrite": ["~/.npm", "/data"]}, **SANDBOX}}),
     ("the user's sandbox switches are overruled",
      json.dumps({"sandbox": {"allowUnsandboxedCommands": True, "enabled": False, "autoAllowBashIfSandboxed": False}}),
      [], {"sandbox": {"allowUnsandboxedCommands": False, "enabled": True, "autoAllowBashIfSandboxed": False,
-                      "failIfUnavailable": True}, "permissions": {"deny": DENY}}),
+                      "failIfUnavailable": True}, "permissions": {"ask": ASK}}),
     ("caches and registries of package.json", None, ["--caches", "--registries"],
      {"sandbox": {**SANDBOX, "filesystem": {"allowWrite": ["~/.npm"]},
-                  "network": {"allowedDomains": ["registry.npmjs.org"]}}, "permissions": {"deny": DENY}}),
+                  "network": {"allowedDomains": ["registry.npmjs.org"]}}, "permissions": {"ask": ASK}}),
 ]
 
 
@@ -106,7 +106,7 @@ def test_the_changes_are_listed_old_value_first(setup):
     setup.write('{"sandbox": {"enabled": false}}')
     out = setup.run().out
     assert "  sandbox.enabled = false -> true\n  sandbox.failIfUnavailable = true\n" in out
-    assert '  permissions.deny += "Edit(/.clavain/runs/**)"' in out
+    assert '  permissions.ask += "Edit(/.clavain/runs/**)"' in out
 
 
 BAD_CASES = [
@@ -116,7 +116,7 @@ BAD_CASES = [
     ("a list, not an object", '[\n  "sandbox"\n]\n', ":1: holds a JSON list, not an object", "nothing was written"),
     ("sandbox is not an object", '{\n  "model": "opus",\n  "sandbox": true\n}\n', ":3: sandbox is true",
      "Claude Code expects an object"),
-    ("deny is not a list", '{"permissions": {\n  "deny": "Edit(x)"\n}}', ':2: permissions.deny is "Edit(x)"',
+    ("ask is not a list", '{"permissions": {\n  "ask": "Edit(x)"\n}}', ':2: permissions.ask is "Edit(x)"',
      "expects a list"),
     ("allowWrite is not a list", '{"sandbox": {"filesystem": {"allowWrite": "~"}}}',
      ':1: sandbox.filesystem.allowWrite is "~"', "expects a list"),
@@ -200,6 +200,27 @@ def test_an_allow_write_entry_of_the_user_that_opens_too_much_is_warned_about(se
     assert result.code == 0
     assert "warning: sandbox.filesystem.allowWrite '~' lets sandboxed commands write Claude Code's folder" in result.out
     assert "For a new session: protection: hooks only, best effort (sandbox.filesystem.allowWrite '~'" in result.out
+
+
+@pytest.mark.parametrize("rule, warned", [
+    ("Edit(./.clavain/**)", True),
+    ("Edit(/.clavain/runs/**)", True),
+    ("Edit(.clavain)", True),
+    ("Edit(//PROJECT/.clavain/active)", True),
+    ("Edit(/.clavain/config.yaml)", False),
+    ("Edit(*.env)", False),
+    ("Read(./.clavain/**)", False),
+    ("Edit(/src/**)", False),
+])
+def test_a_deny_rule_on_what_clavain_cli_writes_is_warned_about(setup, rule, warned):
+    """Claude Code turns Edit deny rules into sandbox write denials: clavain-cli in the sandbox could not
+    record a run."""
+    rule = rule.replace("/PROJECT", str(setup.project))
+    setup.write(json.dumps({"permissions": {"deny": [rule]}}))
+    result = setup.run()
+    assert result.code == 0
+    assert (f"warning: permissions.deny {rule!r} also makes it read-only to sandboxed commands" in result.out) == warned
+    assert setup.read()["permissions"]["deny"] == [rule]
 
 
 def test_setup_text(setup):

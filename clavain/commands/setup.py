@@ -20,7 +20,8 @@ What the sandbox changes for ordinary work:
 - Other hosts are reached through Claude Code's proxy, for the domains in sandbox.network.allowedDomains
   and those you approve when asked; a session that cannot ask refuses the rest ("tunnel ... 403").
 - Reads are not limited.
-- The Edit and Write tools cannot change {owned}: only clavain-cli writes them."""
+- The Edit and Write tools need your yes to change {owned}: only clavain-cli writes
+  them, through Bash."""
 
 
 def register(sub) -> None:
@@ -127,11 +128,15 @@ def _written(changes: list[str], created: list, dry_run: bool, env) -> list[str]
 
 
 def _warnings(merged: dict, project, env, plugin) -> list[str]:
-    """The file's own ``allowWrite`` entries that open what must stay closed (the level says so too)."""
+    """The file's own ``allowWrite`` entries that open what must stay closed (the level says so too), and its
+    deny rules that close what ``clavain-cli run`` writes."""
     from clavain.core import sandbox
 
     filesystem = (merged.get("sandbox") or {}).get("filesystem") or {}
-    lines = []
+    deny = (merged.get("permissions") or {}).get("deny") or []
+    lines = [f"warning: permissions.deny {rule!r} also makes it read-only to sandboxed commands (Claude Code turns "
+             "Edit deny rules into sandbox write denials), so clavain-cli cannot record a run there; make it a "
+             "permissions.ask rule" for rule in sandbox.denied_to_the_run(deny, project, env)]
     for item in filesystem.get("allowWrite") or []:
         folder = sandbox.entry_path(item, env, project) if isinstance(item, str) else None
         what = folder and sandbox.protected_overlap(folder, env, plugin)

@@ -146,11 +146,19 @@ def runtime_problem(env: Mapping[str, str], system: str, sandbox: Optional[dict]
 
 # ------------------------------------------------------------------------------------------ the settings
 
-def deny_rules(project: Path) -> list[str]:
-    """``permissions.deny`` rules that keep the Edit and Write tools off what this plugin owns
-    (``clavain.core.paths.owned_paths``). The sandbox's ``denyWrite`` does not hold those tools, and a
-    ``Write(...)`` rule does not either (measured with claude 2.1.197): an ``Edit(...)`` rule holds both.
-    ``/x`` is the project's own ``x``."""
+# ``permissions.ask``, not ``permissions.deny``: Claude Code also turns every ``Edit(...)`` deny rule into a
+# sandbox write denial, so a deny rule would make the run folder read-only to ``clavain-cli run`` in the
+# model's sandboxed Bash (and ``.clavain/`` itself, when it is missing at session start). An ask rule holds the
+# Edit and Write tools in every permission mode (bypassPermissions included; a session that cannot ask
+# refuses) and leaves Bash alone. Measured with claude 2.1.197. ``deny`` is for a run state with a way in
+# that is not a sandboxed Bash command.
+OWNED_RULES = "ask"
+
+
+def owned_rules(project: Path) -> list[str]:
+    """``Edit(...)`` rules for what this plugin owns (``clavain.core.paths.owned_paths``). The sandbox's
+    ``denyWrite`` does not hold the Edit and Write tools, and a ``Write(...)`` rule does not either; an
+    ``Edit(...)`` rule holds both. ``/x`` is the project's own ``x``."""
     rules = []
     for path, folder in owned_paths(project):
         rel = path.relative_to(project).as_posix()
@@ -158,14 +166,42 @@ def deny_rules(project: Path) -> list[str]:
     return rules
 
 
-def wanted_settings(project: Path, allow_write: list[str] = (), domains: list[str] = ()) -> dict:
+def wanted_settings(project: Path, allow_write: list[str] = (), domains: list[str] = (),
+                    owned: str = OWNED_RULES) -> dict:
     """What ``setup sandbox`` lays over the project's ``.claude/settings.local.json``."""
     sandbox: dict = {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}
     if allow_write:
         sandbox["filesystem"] = {"allowWrite": list(allow_write)}
     if domains:
         sandbox["network"] = {"allowedDomains": list(domains)}
-    return {"sandbox": sandbox, "permissions": {"deny": deny_rules(project)}}
+    return {"sandbox": sandbox, "permissions": {owned: owned_rules(project)}}
+
+
+def rule_path(rule: str, project: Path, env: Mapping[str, str]) -> Optional[Path]:
+    """The path an ``Edit(...)`` permission rule names: ``//abs``, ``~/x``, ``/x`` (the project's), ``./x``
+    or ``x`` (the session's folder, the project here); ``None`` for any other rule."""
+    if not (rule.startswith("Edit(") and rule.endswith(")")):
+        return None
+    inner = rule[5:-1]
+    if inner.endswith("/**"):
+        inner = inner[:-3]
+    if any(ch in inner for ch in "*?["):   # a pattern: Claude Code's Linux sandbox does not apply those
+        return None
+    if inner.startswith("/") and not inner.startswith("//"):
+        inner = "./" + inner[1:]
+    return entry_path(inner, env, project)
+
+
+def denied_to_the_run(rules: list, project: Path, env: Mapping[str, str]) -> list[str]:
+    """The ``Edit(...)`` deny rules that, turned into sandbox write denials, keep ``clavain-cli run`` in the
+    sandbox from writing what it owns."""
+    owned = [path for path, _ in owned_paths(project)]
+    hits = []
+    for rule in rules:
+        path = rule_path(rule, project, env) if isinstance(rule, str) else None
+        if path is not None and any(overlaps(path, mine) for mine in owned):
+            hits.append(rule)
+    return hits
 
 
 # ------------------------------------------------------------------------------------------ never writable
