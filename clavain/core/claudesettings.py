@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from clavain.core.errors import BadInput
 
@@ -45,7 +45,7 @@ def config_dir(env: Mapping[str, str]) -> Path:
 
 
 def settings_files(folder: Path, env: Mapping[str, str], system: str,
-                   managed_dir: Optional[Path] = None) -> list[tuple[str, Path]]:
+                   managed_dir: Path | None = None) -> list[tuple[str, Path]]:
     """``(scope, path)`` of every settings file a session started in ``folder`` would apply, lowest first."""
     folder = Path(folder)
     files = [(USER, config_dir(env) / "settings.json"), (PROJECT, folder / ".claude" / "settings.json"),
@@ -78,7 +78,7 @@ def _readable(data: object) -> bool:
 
 
 def read_layers(folder: Path, env: Mapping[str, str], system: str,
-                managed_dir: Optional[Path] = None) -> list[tuple[str, Path, dict]]:
+                managed_dir: Path | None = None) -> list[tuple[str, Path, dict]]:
     """``(scope, path, settings)`` of each file that exists and that Claude Code would apply, lowest first."""
     layers = []
     for scope, path in settings_files(folder, env, system, managed_dir):

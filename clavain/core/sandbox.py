@@ -17,10 +17,9 @@ since then does not hold it yet.
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from pathlib import Path
-from typing import Mapping, Optional
+from collections.abc import Mapping
 
 from clavain.core.claudesettings import MANAGED, USER, config_dir, home, read_layers
 from clavain.core.paths import owned_paths
@@ -87,15 +86,21 @@ def install_command(missing: list[str], os_release: str) -> str:
     return "; ".join(f"{ids[0].capitalize()}: {manager} {packages}" for ids, manager in PACKAGE_MANAGERS)
 
 
-def _which(name: str, env: Mapping[str, str], configured: object = None) -> Optional[str]:
+def _which(name: str, path: str, configured: object = None) -> str | None:
+    """``name`` on ``path`` (``shutil.which`` without its imports: hooks call this), or the absolute
+    ``configured`` path when it is executable."""
     if isinstance(configured, str) and os.path.isabs(configured):
         return configured if os.access(configured, os.X_OK) else None
-    return shutil.which(name, path=env.get("PATH", ""))
+    for folder in path.split(os.pathsep):
+        candidate = os.path.join(folder, name)
+        if folder and os.access(candidate, os.X_OK) and not os.path.isdir(candidate):
+            return candidate
+    return None
 
 
 def _true(env: Mapping[str, str]) -> str:
     """``true`` by its full path (the sandbox under test sees the same files), found on PATH or the default path."""
-    return shutil.which("true", path=env.get("PATH", "") + os.pathsep + os.defpath) or "true"
+    return _which("true", env.get("PATH", "") + os.pathsep + os.defpath) or "true"
 
 
 def _probe(argv: list[str], env: Mapping[str, str]) -> str:
@@ -113,16 +118,16 @@ def _probe(argv: list[str], env: Mapping[str, str]) -> str:
     return lines[0] if lines else f"exit code {proc.returncode}"
 
 
-def runtime_problem(env: Mapping[str, str], system: str, sandbox: Optional[dict] = None,
-                    os_release: Path = OS_RELEASE) -> Optional[tuple[str, str]]:
+def runtime_problem(env: Mapping[str, str], system: str, sandbox: dict | None = None,
+                    os_release: Path = OS_RELEASE) -> tuple[str, str] | None:
     """``None`` when Claude Code's sandbox can run on this machine, else ``(reason, what to do)``.
 
     Linux: ``bwrap`` and ``socat`` on PATH (or at ``sandbox.bwrapPath`` / ``socatPath``) and one real
     ``bwrap`` start with the namespaces Claude Code asks for. macOS: one real ``sandbox-exec`` start."""
     sandbox = sandbox or {}
     if system.startswith("linux"):
-        found = {"bwrap": _which("bwrap", env, sandbox.get("bwrapPath")),
-                 "socat": _which("socat", env, sandbox.get("socatPath"))}
+        found = {"bwrap": _which("bwrap", env.get("PATH", ""), sandbox.get("bwrapPath")),
+                 "socat": _which("socat", env.get("PATH", ""), sandbox.get("socatPath"))}
         missing = [tool for tool, path in found.items() if path is None]
         if missing:
             try:
@@ -138,7 +143,7 @@ def runtime_problem(env: Mapping[str, str], system: str, sandbox: Optional[dict]
                     "let bwrap create user namespaces here (see Claude Code's sandboxing docs)")
         return None
     if system == "darwin":
-        tool = _which("sandbox-exec", {"PATH": env.get("PATH", "") + os.pathsep + os.defpath})
+        tool = _which("sandbox-exec", env.get("PATH", "") + os.pathsep + os.defpath)
         failed = _probe([tool, "-p", "(version 1)(allow default)", _true(env)], env) if tool else "sandbox-exec not found"
         return (f"Seatbelt cannot start a sandbox: {failed}", "check macOS's sandbox-exec") if failed else None
     return f"Claude Code's sandbox does not run on {system}", "use Linux, WSL2 or macOS"
@@ -177,7 +182,7 @@ def wanted_settings(project: Path, allow_write: list[str] = (), domains: list[st
     return {"sandbox": sandbox, "permissions": {owned: owned_rules(project)}}
 
 
-def rule_path(rule: str, project: Path, env: Mapping[str, str]) -> Optional[Path]:
+def rule_path(rule: str, project: Path, env: Mapping[str, str]) -> Path | None:
     """The path an ``Edit(...)`` permission rule names: ``//abs``, ``~/x``, ``/x`` (the project's), ``./x``
     or ``x`` (the session's folder, the project here); ``None`` for any other rule."""
     if not (rule.startswith("Edit(") and rule.endswith(")")):
@@ -206,7 +211,7 @@ def denied_to_the_run(rules: list, project: Path, env: Mapping[str, str]) -> lis
 
 # ------------------------------------------------------------------------------------------ never writable
 
-def plugin_root(env: Mapping[str, str]) -> Optional[Path]:
+def plugin_root(env: Mapping[str, str]) -> Path | None:
     """This plugin's folder: ``CLAUDE_PLUGIN_ROOT`` (hooks), else the folder this package was loaded from
     when it is the plugin (it holds ``.claude-plugin/``)."""
     if env.get("CLAUDE_PLUGIN_ROOT"):
@@ -215,7 +220,7 @@ def plugin_root(env: Mapping[str, str]) -> Optional[Path]:
     return here if (here / ".claude-plugin").is_dir() else None
 
 
-def never_writable(env: Mapping[str, str], plugin: Optional[Path] = None) -> list[tuple[Path, str]]:
+def never_writable(env: Mapping[str, str], plugin: Path | None = None) -> list[tuple[Path, str]]:
     """What a sandboxed command must never be allowed to write, with what each is: Claude Code's folder (the
     session transcripts approvals read, settings, installed plugins and their data), clavain's own state
     folder, and this plugin's folder."""
@@ -231,7 +236,7 @@ def never_writable(env: Mapping[str, str], plugin: Optional[Path] = None) -> lis
     return [(Path(os.path.normpath(path)), what) for path, what in places]
 
 
-def entry_path(entry: str, env: Mapping[str, str], base: Optional[Path]) -> Optional[Path]:
+def entry_path(entry: str, env: Mapping[str, str], base: Path | None) -> Path | None:
     """The folder an ``allowWrite`` entry opens: ``~/x``, ``//abs``, ``/abs``, or relative to ``base`` (the
     project, for project settings; relative entries of other files point nowhere useful). A glob counts
     from its fixed part."""
@@ -255,7 +260,7 @@ def overlaps(a: Path, b: Path) -> bool:
     return a == b or a in b.parents or b in a.parents
 
 
-def protected_overlap(path: Path, env: Mapping[str, str], plugin: Optional[Path] = None) -> Optional[str]:
+def protected_overlap(path: Path, env: Mapping[str, str], plugin: Path | None = None) -> str | None:
     """What ``path`` would open to sandboxed commands that must stay closed (``None`` when nothing)."""
     for place, what in never_writable(env, plugin):
         if overlaps(path, place):
@@ -275,7 +280,7 @@ def _show(path: Path, folder: Path, env: Mapping[str, str]) -> str:
 
 
 def effective_sandbox(folder: Path, env: Mapping[str, str], system: str,
-                      managed_dir: Optional[Path] = None) -> tuple[dict, dict]:
+                      managed_dir: Path | None = None) -> tuple[dict, dict]:
     """The ``sandbox`` settings a session started in ``folder`` applies, and where each key came from.
 
     Scalars: the highest file that sets them wins. ``excludedCommands`` and ``filesystem.allowWrite`` add up
@@ -295,8 +300,8 @@ def effective_sandbox(folder: Path, env: Mapping[str, str], system: str,
     return merged, source
 
 
-def protection_level(folder: Path, env: Mapping[str, str], *, system: Optional[str] = None,
-                     managed_dir: Optional[Path] = None, plugin: Optional[Path] = None,
+def protection_level(folder: Path, env: Mapping[str, str], *, system: str | None = None,
+                     managed_dir: Path | None = None, plugin: Path | None = None,
                      os_release: Path = OS_RELEASE) -> Protection:
     """The protection a Claude Code session started in ``folder`` (the project) gets: see the module's doc.
 
