@@ -43,13 +43,7 @@ def session(project: Path, home: Path, steps: list[tuple[str, list]]) -> tuple[s
         env["ANTHROPIC_BASE_URL"] = fake.url
         proc = subprocess.run([str(CLAUDE), "-p", "go", "--max-turns", "30", "--allowedTools", "Bash", "Write"],
                               cwd=project, env=env, capture_output=True, text=True, timeout=300)
-        got = {}
-        for turn, (label, _) in enumerate(steps):
-            try:
-                got[label] = fake.results_for(f"toolu_{turn:02d}_0")
-            except KeyError:
-                got[label] = {"is_error": None, "text": "(no tool result)"}
-    return proc, got
+    return proc, fake.results_by_label([label for label, _ in steps])
 
 
 def test_a_session_with_the_settings_setup_wrote_is_sandboxed(git_project, tmp_path):
