@@ -131,11 +131,20 @@ def test_a_file_that_cannot_be_merged_is_named_with_its_line_and_left_alone(setu
     assert result.code == 2, result.out + result.err
     first, second = result.err.splitlines()
     assert first.startswith(f"{setup.settings}{where}") and words in first, result.err
-    assert second.startswith("next: fix "), result.err
+    assert second.startswith("next: fix ") and second.endswith(", then clavain-cli setup sandbox"), result.err
     assert "Traceback" not in result.err and result.out == ""
     assert setup.settings.read_text() == text
     assert sorted(p.name for p in setup.settings.parent.iterdir()) == ["settings.local.json"]
     assert not (setup.home / ".npm").exists()                    # nothing created either
+
+
+def test_a_file_that_is_not_text_is_named_and_left_alone(setup):
+    setup.settings.parent.mkdir()
+    setup.settings.write_bytes(b'{"model": "\xff"}')
+    result = setup.run()
+    assert result.code == 2 and result.err.startswith(f"{setup.settings}: cannot read it: ") and "Traceback" not in result.err
+    assert result.err.splitlines()[-1] == f"next: fix or move {setup.settings} aside, then clavain-cli setup sandbox"
+    assert setup.settings.read_bytes() == b'{"model": "\xff"}'
 
 
 @pytest.mark.parametrize("tools, words", [

@@ -63,6 +63,7 @@ def sandbox_cmd(args, ctx) -> int:
     from clavain.core.claudesettings import LOCAL_FILE, dump, load_for_edit, merge
     from clavain.core.errors import BadInput, EnvironmentProblem
     from clavain.core.files import atomic_write
+    from clavain.core.sandbox import SETUP
 
     project, env, system = ctx.project, ctx.env, sys.platform
     problem = sandbox.runtime_problem(env, system)
@@ -71,7 +72,7 @@ def sandbox_cmd(args, ctx) -> int:
                                  "written (the next session would refuse to start)",
                                  next_command=f"{problem[1]}, then clavain-cli setup sandbox")
     path = project / LOCAL_FILE
-    current, text = load_for_edit(path)
+    current, text = load_for_edit(path, rerun=SETUP)
 
     plugin = sandbox.plugin_root(env)
     tools = projecttools.detect(project, env, system)
@@ -91,7 +92,7 @@ def sandbox_cmd(args, ctx) -> int:
     domains = [d for tool in tools for d in tool.domains] if args.registries else []
 
     wanted = sandbox.wanted_settings(project, [projecttools.entry(p, env) for p in opened], domains)
-    merged, changes = merge(current, wanted, path=path, text=text)
+    merged, changes = merge(current, wanted, path=path, rerun=SETUP, text=text)
     created = [p for p in opened if not p.is_dir()]
     if changes and not args.dry_run:
         try:

@@ -93,26 +93,27 @@ def read_layers(folder: Path, env: Mapping[str, str], system: str,
 
 # ------------------------------------------------------------------------------------------ editing one file
 
-def load_for_edit(path: Path) -> tuple[dict, str]:
+def load_for_edit(path: Path, rerun: str) -> tuple[dict, str]:
     """The settings in ``path`` (``{}`` when it is missing or blank) and its text. Anything but a JSON object
-    is ``BadInput`` naming ``path:line``: a file the user wrote is never replaced by a guess."""
+    is ``BadInput`` naming ``path:line`` and ``rerun``, the command to run once it is fixed: a file the user
+    wrote is never replaced by a guess."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return {}, ""
     except (OSError, UnicodeDecodeError) as exc:
         raise BadInput(f"cannot read it: {exc}", path=path,
-                       next_command=f"fix or move {path} aside, then run the command again")
+                       next_command=f"fix or move {path} aside, then {rerun}")
     if not text.strip():
         return {}, text
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise BadInput(f"not valid JSON: {exc.msg} (column {exc.colno}); nothing was written", path=path,
-                       line=exc.lineno, next_command=f"fix {path}, then run the command again")
+                       line=exc.lineno, next_command=f"fix {path}, then {rerun}")
     if not isinstance(data, dict):
         raise BadInput(f"holds a JSON {type(data).__name__}, not an object; nothing was written", path=path, line=1,
-                       next_command=f"fix {path}, then run the command again")
+                       next_command=f"fix {path}, then {rerun}")
     return data, text
 
 
@@ -122,7 +123,8 @@ def _key_line(text: str, key: str) -> int:
     return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
 
-def merge(current: dict, wanted: dict, *, path: Path, text: str = "", _where: str = "") -> tuple[dict, list[str]]:
+def merge(current: dict, wanted: dict, *, path: Path, rerun: str, text: str = "",
+          _where: str = "") -> tuple[dict, list[str]]:
     """``current`` with ``wanted`` laid over it, and a line per change. Objects merge key by key; a scalar in
     ``wanted`` replaces the user's value; a list adds its missing items at the end. Keys keep their order and
     keys the user set stay. A value of another kind where an object or a list is wanted is ``BadInput``."""
@@ -135,14 +137,14 @@ def merge(current: dict, wanted: dict, *, path: Path, text: str = "", _where: st
             if have is None:
                 have = {}
             elif not isinstance(have, dict):
-                raise _wrong_kind(name, "an object", have, path, text, key)
-            merged[key], sub = merge(have, value, path=path, text=text, _where=f"{name}.")
+                raise _wrong_kind(name, "an object", have, path, text, key, rerun)
+            merged[key], sub = merge(have, value, path=path, rerun=rerun, text=text, _where=f"{name}.")
             changes += sub
         elif isinstance(value, list):
             if have is None:
                 have = []
             elif not isinstance(have, list):
-                raise _wrong_kind(name, "a list", have, path, text, key)
+                raise _wrong_kind(name, "a list", have, path, text, key, rerun)
             missing = [item for item in dict.fromkeys(value) if item not in have]
             merged[key] = have + missing
             changes += [f"{name} += {json.dumps(item)}" for item in missing]
@@ -153,9 +155,9 @@ def merge(current: dict, wanted: dict, *, path: Path, text: str = "", _where: st
     return merged, changes
 
 
-def _wrong_kind(name: str, kind: str, have: object, path: Path, text: str, key: str) -> BadInput:
+def _wrong_kind(name: str, kind: str, have: object, path: Path, text: str, key: str, rerun: str) -> BadInput:
     return BadInput(f"{name} is {json.dumps(have)[:40]}, where Claude Code expects {kind}; nothing was written",
-                    path=path, line=_key_line(text, key), next_command=f"fix {name} in {path}, then run the command again")
+                    path=path, line=_key_line(text, key), next_command=f"fix {name} in {path}, then {rerun}")
 
 
 def dump(settings: dict) -> str:
