@@ -20,6 +20,10 @@ ASK = ["Edit(/.clavain/runs/**)", "Edit(/.clavain/active/**)", "Edit(/.clavain/c
         "Edit(/.clavain/clavain.db-wal)", "Edit(/.clavain/clavain.db-shm)", "Edit(/.clavain/clavain.db-journal)"]
 SANDBOX = {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}
 FRESH = {"sandbox": SANDBOX, "permissions": {"ask": ASK}}
+LEAKS = ("CLAUDECODE", "SANDBOX_RUNTIME", "CLAUDE_PROJECT_DIR", "CLAUDE_CONFIG_DIR", "CLAUDE_PLUGIN_ROOT",
+         "CLAUDE_PLUGIN_DATA", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "npm_config_cache",
+         "YARN_CACHE_FOLDER", "BUN_INSTALL_CACHE_DIR", "CARGO_HOME", "GOCACHE", "GOMODCACHE", "GOPATH",
+         "PIP_CACHE_DIR", "UV_CACHE_DIR", "POETRY_CACHE_DIR", "GRADLE_USER_HOME", "COMPOSER_CACHE_DIR")
 
 
 class Setup:
@@ -29,7 +33,9 @@ class Setup:
         self.project.mkdir()
         (self.project / ".git").mkdir()
         self.settings = self.project / ".claude" / "settings.local.json"
-        self.env = {"HOME": str(self.home), "PATH": str(self.tools("bwrap", "socat", "true"))}
+        # the test's own environment must not leak in (a test run inside Claude Code, a moved cache)
+        self.env = {**{name: "" for name in LEAKS}, "HOME": str(self.home),
+                    "PATH": str(self.tools("bwrap", "socat", "true"))}
 
     def tools(self, *names: str) -> Path:
         folder = self.tmp / ("bin-" + "-".join(names))
