@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 
 from clavain.core.errors import BadInput
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from collections.abc import Mapping
+from pathlib import Path
 
 from clavain.core.claudesettings import MANAGED, USER, config_dir, home, read_layers
 from clavain.core.paths import owned_paths
