@@ -50,6 +50,7 @@ COMMAND_MODULES = {
     "phase": "gate",
     "run": "run",
     "hook": "hook",
+    "setup": "setup",
 }
 
 

@@ -110,6 +110,17 @@ class FakeAnthropic:
                     return result
         raise KeyError(f"no tool_result for {tool_use_id}")
 
+    def results_by_label(self, labels: list[str]) -> dict[str, dict]:
+        """The tool result of each scripted turn's first tool call, by the turn's label (turn ``i`` is
+        ``labels[i]``); a turn that got no result maps to ``is_error: None``."""
+        got = {}
+        for turn, label in enumerate(labels):
+            try:
+                got[label] = self.results_for(f"toolu_{turn:02d}_0")
+            except KeyError:
+                got[label] = {"is_error": None, "text": "(no tool result)"}
+        return got
+
     def reply(self, body: dict) -> list[Block]:
         if not is_main_loop(body):
             return [text("ok")]

@@ -118,13 +118,7 @@ def play(labelled: list[tuple[str, object]], project: Path, home: Path, prompt: 
     with FakeAnthropic([step for _, step in labelled]) as fake:
         proc = run_claude(project, home, fake, prompt, *extra)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    got = {}
-    for turn, (label, _) in enumerate(labelled[:-1]):
-        try:
-            got[label] = fake.results_for(f"toolu_{turn:02d}_0")
-        except KeyError:
-            got[label] = {"is_error": None, "text": "(no tool result)"}
-    return fake, got
+    return fake, fake.results_by_label([label for label, _ in labelled[:-1]])
 
 
 def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(git_project, tmp_path):

@@ -22,7 +22,7 @@ from pathlib import Path
 from clavain.core.layout import OWN_DIRNAME, OWN_STATE, STATE_DIRNAME
 
 __all__ = ["OWN_STATE", "STATE_DIRNAME", "find_project", "state_dir", "db_path", "config_path", "runs_dir",
-           "run_dir", "active_dir"]
+           "run_dir", "active_dir", "owned_paths"]
 
 
 def find_project(start: Path) -> Path:
@@ -62,3 +62,13 @@ def run_dir(project: Path, run_id: str) -> Path:
 
 def active_dir(project: Path) -> Path:
     return state_dir(project) / "active"
+
+
+def owned_paths(project: Path) -> tuple[tuple[Path, bool], ...]:
+    """What only this plugin writes, as ``(path, is_folder)``: the run folders, the active-run summaries, the
+    start lock, and the embedded store with the files SQLite keeps beside it (a forged ``-wal`` or ``-journal``
+    would be replayed into the store when it is next opened). ``setup sandbox`` guards these."""
+    db = db_path(project)
+    return ((runs_dir(project), True), (active_dir(project), True), (db, False),
+            *((db.with_name(db.name + suffix), False) for suffix in ("-wal", "-shm", "-journal")),
+            (state_dir(project) / "start.lock", False))

@@ -104,12 +104,17 @@ def write_batch_report(folder: RunFolder, s: RunState, k: int) -> Path:
     return path
 
 
-def write_halt_report(folder: RunFolder, s: RunState) -> Path:
+def write_halt_report(folder: RunFolder, s: RunState, *, sandboxed: bool = False) -> Path:
+    """``sandboxed``: the failure ran under Claude Code's sandbox (the report then names the sandbox when the
+    output shows one of its effects; see ``clavain.run.sandboxhint``)."""
+    from clavain.run.sandboxhint import sandbox_hint
+
     halt = s.halt
     before = [t for t in s.tasks if t.status in FINISHED]
     path = folder.dir / halt.report
     atomic_write(path, render("halt.md.j2", **_common(folder, s), halt=halt, before=before,
-                              decisions=s.decisions))
+                              decisions=s.decisions,
+                              sandbox_hint=sandbox_hint(f"{halt.reason}\n{halt.output_tail}", sandboxed)))
     return path
 
 
