@@ -22,7 +22,7 @@ def test_unknown_command_is_one_line_naming_what_this_plugin_provides(tmp_path):
     r = run_cli(["no-such-command"], cwd=tmp_path)
     assert r.code == 2
     assert r.err.count("\n") == 1 and "'no-such-command' is not a command of this plugin" in r.err
-    assert "plan, infer-bead, enforce-gate, advance-phase, phase, run and hook (clavain-cli --help)" in r.err
+    assert "plan, infer-bead, enforce-gate, advance-phase, phase, run, hook and setup (clavain-cli --help)" in r.err
     assert "usage:" not in r.err and "invalid choice" not in r.err and "Traceback" not in r.err
 
 

@@ -65,9 +65,9 @@ def test_a_session_with_the_settings_setup_wrote_is_sandboxed(git_project, tmp_p
         ("run open", bash(f"{CLI} run open plan.md")),
         ("level", bash(LEVEL)),
         ("setup again", bash(f"{CLI} setup sandbox --caches; echo rc=$?")),
-        ("write run state", [tool("Write", file_path=str(project / ".clavain" / "runs" / "forged" / "journal.jsonl"),
+        ("write run state", [tool("Write", file_path=str(project / ".clavain" / "execute-plan" / "runs" / "forged" / "journal.jsonl"),
                                   content="{}\n")]),
-        ("write store journal", [tool("Write", file_path=str(project / ".clavain" / "clavain.db-wal"), content="x")]),
+        ("write store journal", [tool("Write", file_path=str(project / ".clavain" / "execute-plan" / "clavain.db-wal"), content="x")]),
         ("write note", [tool("Write", file_path=str(project / "note.md"), content="a note\n")]),
     ]
     try:
@@ -87,7 +87,7 @@ def test_a_session_with_the_settings_setup_wrote_is_sandboxed(git_project, tmp_p
     # ordinary work inside the project goes on, clavain-cli's run state included
     assert got["inside"]["text"].strip() == "inside" and (project / "inside.txt").read_text() == "inside\n", log
     assert got["run open"]["is_error"] is False and "next: clavain-cli run task-start 1" in got["run open"]["text"], log
-    (run,) = (project / ".clavain" / "runs").iterdir()
+    (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     assert (run / "journal.jsonl").stat().st_size > 0
     # the level, asked from inside the session, is the session's own
     assert got["level"]["text"].strip() == "protection: sandboxed (this command runs inside Claude Code's Bash sandbox)"
@@ -98,7 +98,7 @@ def test_a_session_with_the_settings_setup_wrote_is_sandboxed(git_project, tmp_p
     # only that
     for label in ("write run state", "write store journal"):
         assert got[label]["is_error"] is True and "you haven't granted it yet" in got[label]["text"], log
-    assert not (project / ".clavain" / "runs" / "forged").exists() and not (project / ".clavain" / "clavain.db-wal").exists()
+    assert not (project / ".clavain" / "execute-plan" / "runs" / "forged").exists() and not (project / ".clavain" / "execute-plan" / "clavain.db-wal").exists()
     assert got["write note"]["is_error"] is False and (project / "note.md").read_text() == "a note\n", log
 
 

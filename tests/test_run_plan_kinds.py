@@ -186,5 +186,5 @@ def test_prose_expectations_are_run_and_left_to_judge(project):
     brief = ok(project, "approve").out
     assert "- Touch: `report.txt`" in brief and "- Modify: `package.json`" in brief and "`zod`" not in \
         brief.split("The task as the plan writes it")[0]
-    assert "Read first, the outputs of the tasks it depends on:\n- `.clavain/runs/" in brief
+    assert "Read first, the outputs of the tasks it depends on:\n- `.clavain/execute-plan/runs/" in brief
     assert "/tasks/task-1.md` (task 1: Count)" in brief

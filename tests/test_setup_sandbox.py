@@ -16,8 +16,10 @@ from conftest import check_golden, run_cli
 REAL = {name: shutil.which(name) for name in ("bwrap", "socat", "true")}
 pytestmark = pytest.mark.skipif(not all(REAL.values()), reason="needs bubblewrap and socat (.ci/run installs them)")
 
-ASK = ["Edit(/.clavain/runs/**)", "Edit(/.clavain/active/**)", "Edit(/.clavain/clavain.db)",
-        "Edit(/.clavain/clavain.db-wal)", "Edit(/.clavain/clavain.db-shm)", "Edit(/.clavain/clavain.db-journal)"]
+ASK = ["Edit(/.clavain/execute-plan/runs/**)", "Edit(/.clavain/execute-plan/active/**)",
+       "Edit(/.clavain/execute-plan/clavain.db)", "Edit(/.clavain/execute-plan/clavain.db-wal)",
+       "Edit(/.clavain/execute-plan/clavain.db-shm)", "Edit(/.clavain/execute-plan/clavain.db-journal)",
+       "Edit(/.clavain/execute-plan/start.lock)"]
 SANDBOX = {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}
 FRESH = {"sandbox": SANDBOX, "permissions": {"ask": ASK}}
 LEAKS = ("CLAUDECODE", "SANDBOX_RUNTIME", "CLAUDE_PROJECT_DIR", "CLAUDE_CONFIG_DIR", "CLAUDE_PLUGIN_ROOT",
@@ -112,7 +114,7 @@ def test_the_changes_are_listed_old_value_first(setup):
     setup.write('{"sandbox": {"enabled": false}}')
     out = setup.run().out
     assert "  sandbox.enabled = false -> true\n  sandbox.failIfUnavailable = true\n" in out
-    assert '  permissions.ask += "Edit(/.clavain/runs/**)"' in out
+    assert '  permissions.ask += "Edit(/.clavain/execute-plan/runs/**)"' in out
 
 
 BAD_CASES = [
@@ -219,9 +221,9 @@ def test_an_allow_write_entry_of_the_user_that_opens_too_much_is_warned_about(se
 
 @pytest.mark.parametrize("rule, warned", [
     ("Edit(./.clavain/**)", True),
-    ("Edit(/.clavain/runs/**)", True),
+    ("Edit(/.clavain/execute-plan/runs/**)", True),
     ("Edit(.clavain)", True),
-    ("Edit(//PROJECT/.clavain/active)", True),
+    ("Edit(//PROJECT/.clavain/execute-plan/active)", True),
     ("Edit(/.clavain/config.yaml)", False),
     ("Edit(*.env)", False),
     ("Read(./.clavain/**)", False),
