@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from clavain.run.journal import Journal, entry_hash, utc_stamp  # noqa: E402
+from clavain.core.chain import entry_hash  # noqa: E402
+from clavain.run.journal import Journal, utc_stamp  # noqa: E402
 
 
 def build(path: Path, count: int) -> Journal:

@@ -67,6 +67,14 @@ def check_golden(area: str, name: str, text: str) -> None:
     assert text == path.read_text(), f"{path} differs; if the change is intended, rerun with CLAVAIN_UPDATE_GOLDEN=1"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _witness_records_stay_in_the_tests(tmp_path_factory):
+    """The hooks' witness records (``$XDG_STATE_HOME/clavain``) of every command a test runs go to a folder of
+    the test session's own, never to the home folder of whoever runs the tests."""
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state-home"))
+    yield
+
+
 @pytest.fixture
 def cli():
     return run_cli

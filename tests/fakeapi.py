@@ -72,6 +72,9 @@ def flatten(content) -> str:
     return "" if content is None else str(content)
 
 
+_FAKES = itertools.count(1)
+
+
 class FakeAnthropic:
     """Run with ``with FakeAnthropic(script) as fake:``; point ``ANTHROPIC_BASE_URL`` at ``fake.url``."""
 
@@ -81,6 +84,8 @@ class FakeAnthropic:
         self.requests: list[dict] = []
         self.paths: list[str] = []
         self._ids = itertools.count(1)
+        self._offset: int | None = None   # assistant turns already in the conversation (a --continue session)
+        self._tag = f"{next(_FAKES):x}"    # tool_use ids stay unique across the sessions of one conversation
         self._lock = threading.Lock()
         self._server = _QuietServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -110,13 +115,17 @@ class FakeAnthropic:
                     return result
         raise KeyError(f"no tool_result for {tool_use_id}")
 
+    def tool_id(self, turn: int, block: int = 0) -> str:
+        """The id of the ``block``-th tool call of scripted turn ``turn``."""
+        return f"toolu_{self._tag}{turn:02d}_{block}"
+
     def results_by_label(self, labels: list[str]) -> dict[str, dict]:
         """The tool result of each scripted turn's first tool call, by the turn's label (turn ``i`` is
         ``labels[i]``); a turn that got no result maps to ``is_error: None``."""
         got = {}
         for turn, label in enumerate(labels):
             try:
-                got[label] = self.results_for(f"toolu_{turn:02d}_0")
+                got[label] = self.results_for(self.tool_id(turn))
             except KeyError:
                 got[label] = {"is_error": None, "text": "(no tool result)"}
         return got
@@ -126,11 +135,14 @@ class FakeAnthropic:
             return [text("ok")]
         convo = Conversation(body)
         turn = sum(1 for m in convo.messages if m.get("role") == "assistant")
+        if self._offset is None:
+            self._offset = turn  # a continued session starts with the earlier sessions' turns: the script starts here
+        turn -= self._offset
         if turn >= len(self.script):
             return [text("(script finished)")]
         step = self.script[turn]
         blocks = step(convo) if callable(step) else step
-        return [dict(block, id=f"toolu_{turn:02d}_{i}") if block["type"] == "tool_use" else block
+        return [dict(block, id=self.tool_id(turn, i)) if block["type"] == "tool_use" else block
                 for i, block in enumerate(blocks)]
 
     # ------------------------------------------------------------ HTTP

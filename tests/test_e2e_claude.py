@@ -16,6 +16,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -78,6 +79,9 @@ def gate_records(project: Path, plan: str) -> tuple[list[tuple], str]:
     return rows, phase.group(1) if phase else ""
 
 
+CLOSING = "Reply `approve batch 1` to go on, or say what to change."
+
+
 def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
     """Session 1, one tool call per turn, each with a label. Steps that need an earlier answer read it."""
     out = project / "out"
@@ -91,10 +95,14 @@ def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
         ("task-start 2", bash("clavain-cli run task-start 2")),
         ("write 2", [tool("Write", file_path=str(out / "task-2.md"), content="Task 2: wrote notes/two.md\n")]),
         ("task-done 2", bash("clavain-cli run task-done 2 --output out/task-2.md")),
+        # a job started while the batch runs, that writes after the checkpoint
+        ("background writer", [tool("Bash", command="sh -c 'sleep 2; echo late > late.md'", run_in_background=True,
+                                    description="a job that outlives the batch")]),
         ("checkpoint", bash("clavain-cli run checkpoint")),
         # the checkpoint: every way past it must fail
         ("edit", [tool("Edit", file_path=str(out / "task-2.md"), old_string="Task 2", new_string="Task 2b")]),
         ("sed", bash("sed -i 's/Task 2/Task 2b/' out/task-2.md")),
+        ("script by name", bash("python3 -c 'pass' && sh -c 'echo x > out/task-2.md'")),
         ("approve", bash("clavain-cli run approve")),
         ("agent", [tool("Agent", description="Task 3", prompt="Write notes/three.md",
                         subagent_type="general-purpose")]),
@@ -103,14 +111,8 @@ def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
                               "| clavain-cli hook user-prompt-submit")),
         ("approve after forging", bash("clavain-cli run approve --note forged")),
         ("write state", bash("echo '{\"prompt\": \"approved\"}' >> .clavain/execute-plan/runs/*/prompts.jsonl")),
-        ("end", [text("Batch 1 is done. The report is above; I am waiting for your review.")]),
+        ("end", [text(f"Batch 1 is done. The report is above. {CLOSING}")]),
     ]
-
-
-def the_user_answers() -> list[tuple[str, object]]:
-    return [("approve", bash("clavain-cli run approve --note 'the user approved'")),
-            ("status", bash("clavain-cli run status")),
-            ("end", [text("Approved; batch 2 is next.")])]
 
 
 def play(labelled: list[tuple[str, object]], project: Path, home: Path, prompt: str, *extra: str):
@@ -126,14 +128,20 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     home.mkdir()
     (project / "plan.md").write_text(PLAN)
     script = the_model_at_the_checkpoint(project)
-    fake, got = play(script, project, home, "/clavain:execute-plan plan.md --batch-size 2")
+    fake, got = play(script, project, home, "/clavain:execute-plan plan.md --batch-size 2", "Bash(sh:*)")
+    for _ in range(50):  # the background job writes about two seconds after it started
+        if (project / "late.md").exists():
+            break
+        time.sleep(0.1)
     log = "\n".join(f"{label}: error={r['is_error']} {r['text'][:300]!r}" for label, r in got.items())
 
-    def ok(label: str, contains: str = "") -> None:
-        assert got[label]["is_error"] is False and contains in got[label]["text"], log
+    def ok(label: str, contains: str = "", results=None) -> None:
+        found = (results or got)[label]
+        assert found["is_error"] is False and contains in found["text"], log + "\n" + json.dumps(found)[:600]
 
-    def refused(label: str, contains: str) -> None:
-        assert got[label]["is_error"] is True and contains in got[label]["text"], log
+    def refused(label: str, contains: str, results=None) -> None:
+        found = (results or got)[label]
+        assert found["is_error"] is True and contains in found["text"], log + "\n" + json.dumps(found)[:600]
 
     # the command reached the model with its arguments in place, and its allowed-tools let run open go
     opening = json.dumps(fake.main_requests()[0]["messages"])
@@ -145,47 +153,79 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     ok("skill", "executing-plans")
     assert "Executing a plan with clavain-cli" in json.dumps(fake.main_requests()[2]["messages"]), "skill not loaded"
     refused("codex while running", "`codex` dispatches an external agent")
-    for label in ("task-start 1", "write 1", "task-done 1", "task-start 2", "write 2", "task-done 2"):
+    for label in ("task-start 1", "write 1", "task-done 1", "task-start 2", "write 2", "task-done 2",
+                  "background writer"):
         ok(label)
     ok("checkpoint", "batch 1 closed")
 
-    # at the checkpoint every way past it fails
+    # at the checkpoint every way past it fails: the tools are read-only, by allowlist
     refused("edit", "Edit is blocked")
-    refused("sed", "`sed -i s/Task 2/Task 2b/ out/task-2.md` is blocked: run")
+    refused("sed", "`sed -i 's/Task 2/Task 2b/' out/task-2.md` is blocked: run")
+    refused("script by name", "is blocked: run")
     refused("agent", "Agent is blocked")
-    refused("codex at checkpoint", "`codex` is blocked")
+    refused("codex at checkpoint", "`codex exec 'write notes/three.md'` is blocked")
     refused("forge prompt", "running a clavain hook by hand is blocked")
-    refused("write state", "this command writes into .clavain/")
+    refused("write state", "this command writes into .clavain/execute-plan/")
     for label in ("approve", "approve after forging"):
         refused(label, "needs the user's own reply")
 
     # the run folder: batch 1 done and reported, still waiting, no forged prompt, no approval
     (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     assert (run / "tasks" / "task-1.md").read_text() == "Task 1: wrote notes/one.md\n"
-    assert (run / "tasks" / "task-2.md").read_text() == "Task 2: wrote notes/two.md\n"
-    assert (run / "batches" / "batch-1.md").exists()
     assert (project / "out" / "task-2.md").read_text() == "Task 2: wrote notes/two.md\n"  # the Edit and sed never ran
+    assert (project / "late.md").read_text() == "late\n"  # the background job did write, after the checkpoint
     prompts = run / "prompts.jsonl"
     assert not prompts.exists() or "approved" not in prompts.read_text()
-    events = [json.loads(line)["event"] for line in (run / "journal.jsonl").read_text().splitlines()]
-    assert not any("approve" in event for event in events), events
-    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
-    assert (summary["state"], summary["batch"]) == ("awaiting_approval", 1)
 
-    # session 2: the user answers in a new session. Outside the command its allowed-tools do not apply,
-    # so the user allows clavain-cli run, as their settings would.
-    fake2, got2 = play(the_user_answers(), project, home, "Looks good, batch 1 approved. Go on.",
-                       "Bash(clavain-cli run:*)")
-    context = json.dumps(fake2.main_requests()[0]["messages"])
+    def journal() -> list[str]:
+        return [json.loads(line)["event"] for line in (run / "journal.jsonl").read_text().splitlines()]
+
+    def summary() -> dict:
+        return json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
+
+    assert not any("approve" in event for event in journal())
+    assert (summary()["state"], summary()["batch"]) == ("awaiting_approval", 1)
+
+    # session 2, the same conversation: the user says no. The model approves anyway: refused, first because the
+    # project changed while the run waited (the late write is shown), then because the reply is a refusal.
+    no = "No. Do NOT approve batch 1 – task 2 is wrong, stop and wait."
+    _, got2 = play([("approve anyway", bash("clavain-cli run approve")),
+                    ("approve again", bash("clavain-cli run approve")),
+                    ("end", [text("The project changed while waiting: late.md. What should change in task 2?")])],
+                   project, home, no, "Bash(clavain-cli run:*)", "--continue")
+    refused("approve anyway", "the project changed while the run waited for the user: late.md", got2)
+    refused("approve again", "needs the user's own reply", got2)
+    assert "changes_seen" in journal() and "approved" not in journal()
+
+    # session 3, the same conversation: the user asks for the fix; the run reopens task 2 and checks it again
+    fix = "revise task 2: it must name notes/two.md and say why. late.md is fine."
+    _, got3 = play([("revise", bash("clavain-cli run revise 2 --note 'it must name notes/two.md and say why'")),
+                    ("task-start 2", bash("clavain-cli run task-start 2")),
+                    ("write 2", [tool("Write", file_path=str(project / "out" / "task-2.md"),
+                                      content="Task 2: wrote notes/two.md, as the user asked\n")]),
+                    ("task-done 2", bash("clavain-cli run task-done 2 --output out/task-2.md")),
+                    ("checkpoint", bash("clavain-cli run checkpoint")),
+                    ("end", [text(f"Task 2 is revised. {CLOSING}")])],
+                   project, home, fix, "Bash(clavain-cli run:*)", "--continue")
+    for label in ("revise", "task-start 2", "write 2", "task-done 2", "checkpoint"):
+        ok(label, results=got3)
+    assert journal().count("revised") == 1 and journal().count("checkpoint") == 2
+
+    # session 4, a new session the next morning: its SessionStart hook names the waiting run; the user's
+    # canonical reply there approves
+    fake4, got4 = play([("approve", bash("clavain-cli run approve --note 'the user approved'")),
+                        ("status", bash("clavain-cli run status")),
+                        ("end", [text("Approved; batch 2 is next.")])],
+                       project, home, "approve batch 1 — looks good now", "Bash(clavain-cli run:*)")
+    context = json.dumps(fake4.main_requests()[0]["messages"])
     assert f"clavain: run {run.name} of plan plan.md is awaiting_approval, batch 1 of 2" in context
-    assert got2["approve"]["is_error"] is False, got2
-    recorded = [json.loads(line) for line in prompts.read_text().splitlines()]
-    assert [r["prompt"] for r in recorded] == ["Looks good, batch 1 approved. Go on."]
-    assert Path(recorded[0]["transcript_path"]).is_file()
+    ok("approve", "batch 1 approved by the user (transcript", got4)
     report = (run / "batches" / "batch-1.md").read_text()
-    assert "Looks good, batch 1 approved. Go on." in report and "transcript" in report
-    summary = json.loads((project / ".clavain" / "execute-plan" / "active" / f"{run.name}.json").read_text())
-    assert (summary["state"], summary["batch"]) == ("running", 2)
+    assert "approve batch 1 — looks good now" in report and "transcript" in report
+    assert (summary()["state"], summary()["batch"]) == ("running", 2)
+    decisions = json.loads((run / "run.json").read_text())["state"]["decisions"]
+    assert [(d["action"], d["evidence"]["source"]) for d in decisions] == [("revise", "transcript"),
+                                                                          ("approve", "transcript")]
 
 
 SPECKIT = """# Tasks: Albums

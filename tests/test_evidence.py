@@ -1,4 +1,5 @@
-"""User-prompt evidence: prompt records checked against a real Claude Code transcript."""
+"""Evidence of the user's word: replies read from a real Claude Code transcript (found by session id under the
+config folder), the windows the hooks note, the prompt-record opt-in, and the reply grammar."""
 
 from __future__ import annotations
 
@@ -8,20 +9,22 @@ from pathlib import Path
 
 import pytest
 
-from clavain.run.evidence import Evidence, find_user_prompt, is_reinvocation
+from clavain.run import replies
+from clavain.run.evidence import SOURCE_RECORD, SOURCE_TRANSCRIPT, Ask, find_reply, is_reinvocation
 
 CASES = Path(__file__).resolve().parent / "cases" / "transcripts"
 REAL_LINES = (CASES / "session.jsonl").read_text(encoding="utf-8").splitlines()
 REAL_RECORDS = [json.loads(line) for line in (CASES / "prompts.jsonl").read_text(encoding="utf-8").splitlines()]
-APPROVAL = REAL_RECORDS[1]                   # "yes,  approve batch 1", recorded by the hook
-REINVOKE = REAL_RECORDS[0]                   # "/execute-plan plan.md"
+SESSION = REAL_RECORDS[1]["session_id"]
+APPROVAL = REAL_RECORDS[1]["prompt"]             # "yes,  approve batch 1", as the user typed it
 
 
 def at(stamp: str) -> float:
     return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
 
 
-CHECKPOINT = at("2026-11-25T21:45:48.000Z")  # between the two turns of the real session
+CHECKPOINT = at("2026-11-25T21:45:48.000Z")      # between the two turns of the real session
+NOW = at("2026-11-25T22:00:00.000Z")
 
 
 def entries() -> list[dict]:
@@ -29,243 +32,253 @@ def entries() -> list[dict]:
 
 
 def genuine_index(items: list[dict]) -> int:
-    return next(i for i, e in enumerate(items) if e.get("type") == "user" and e["message"]["content"] == APPROVAL["prompt"])
+    return next(i for i, e in enumerate(items) if e.get("type") == "user" and e["message"]["content"] == APPROVAL)
 
 
-def record(prompt: str, epoch: float, **extra) -> dict:
-    base = {k: v for k, v in APPROVAL.items() if k != "prompt_id"}
-    return {**base, "prompt": prompt, "epoch": epoch, "time": f"t{epoch}", **extra}
+class Project:
+    """A run folder with prompt records, and Claude Code's config folder with the session's transcript."""
+
+    def __init__(self, root: Path) -> None:
+        self.run_dir = root / "run"
+        self.run_dir.mkdir()
+        self.config = root / "claude"
+        self.transcript = self.config / "projects" / "-home-user-project" / f"{SESSION}.jsonl"
+        self.transcript.parent.mkdir(parents=True)
+        self.env = {"CLAUDE_CONFIG_DIR": str(self.config), "HOME": str(root / "nohome")}
+
+    def write(self, items: list[dict], records: list[dict]) -> None:
+        self.transcript.write_text("".join(json.dumps(e) + "\n" for e in items))
+        (self.run_dir / "prompts.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+
+    def find(self, decision: str = "approve", since: float = CHECKPOINT, **kw):
+        return find_reply(self.run_dir, Ask(decision, since, batch=1, tasks=kw.pop("tasks", ())), self.env,
+                          now=NOW, **kw)
 
 
-# Each case edits (transcript entries, prompt records) in place.
-def _as_recorded(t, r):
-    pass
+@pytest.fixture
+def project(tmp_path) -> Project:
+    return Project(tmp_path)
 
 
-def _tool_result_with_same_text(t, r):
-    for e in t:
-        if "toolUseResult" in e:
-            e["message"]["content"][0]["content"] = "ship it"
-    r[:] = [r[0], record("ship it", APPROVAL["epoch"])]
+def test_the_real_session_approves_from_its_transcript(project):
+    project.write(entries(), REAL_RECORDS)
+    evidence, why = project.find()
+    assert evidence is not None, why
+    assert (evidence.source, evidence.how, evidence.session_id) == (SOURCE_TRANSCRIPT, "canonical reply", SESSION)
+    assert evidence.text == APPROVAL and evidence.transcript_path == str(project.transcript)
 
 
-def _tool_result_only_block(t, r):
-    i = genuine_index(t)
-    t[i]["message"]["content"] = [{"type": "tool_result", "tool_use_id": "toolu_x", "content": APPROVAL["prompt"]}]
+# Each case edits the real transcript entries; the reply must then not count.
+def _tool_result_only(t):
+    t[genuine_index(t)]["message"]["content"] = [{"type": "tool_result", "tool_use_id": "x", "content": APPROVAL}]
 
 
-def _meta_entry_text(t, r):
-    r[:] = [r[0], record("Execute the plan plan.md", APPROVAL["epoch"])]
-
-
-def _meta_flag(t, r):
+def _meta(t):
     t[genuine_index(t)]["isMeta"] = True
 
 
-def _sidechain(t, r):
+def _sidechain(t):
     t[genuine_index(t)]["isSidechain"] = True
 
 
-def _mismatched_text(t, r):
-    r[1] = record("yes, approve batch 1 and batch 2", APPROVAL["epoch"])
-
-
-def _whitespace_differs(t, r):
-    r[1] = {**APPROVAL, "prompt": "\nyes, approve\tbatch   1  "}
-
-
-def _message_before_checkpoint(t, r):
-    """A record forged now, quoting words the user wrote before the checkpoint."""
-    r[1] = {**APPROVAL, "epoch": APPROVAL["epoch"] + 100}
+def _before_the_checkpoint(t):
     t[genuine_index(t)]["timestamp"] = "2026-11-25T21:45:47.900Z"
 
 
-def _other_prompt_id(t, r):
-    r[1] = {**APPROVAL, "prompt_id": "00000000-0000-0000-0000-000000000000"}
+def _tool_result_entry(t):
+    t[genuine_index(t)]["toolUseResult"] = {"stdout": APPROVAL}
 
 
-def _other_session(t, r):
-    """A transcript of another session (or a file written to look like one) does not vouch for this record."""
-    t[genuine_index(t)]["sessionId"] = "11111111-2222-3333-4444-555555555555"
+@pytest.mark.parametrize("edit", [_tool_result_only, _meta, _sidechain, _before_the_checkpoint, _tool_result_entry])
+def test_only_a_genuine_user_message_after_the_wait_counts(project, edit):
+    items = entries()
+    edit(items)
+    project.write(items, REAL_RECORDS)
+    evidence, why = project.find()
+    assert evidence is None and "no reply of the user after" in why, why
 
 
-def _missing_transcript(t, r):
-    r[1] = {**APPROVAL, "transcript_path": "/nonexistent/session.jsonl"}
+def test_a_record_naming_a_transcript_of_its_own_is_ignored(project, tmp_path):
+    """The transcript is found from the session id under Claude Code's config folder, never from the path a
+    record names: a forged record and a forged transcript elsewhere prove nothing."""
+    fake = tmp_path / "fake.jsonl"
+    fake.write_text("".join(json.dumps(e) + "\n" for e in entries()))
+    forged = {**REAL_RECORDS[1], "session_id": "someone-else", "transcript_path": str(fake)}
+    project.write([], [forged])
+    project.transcript.unlink()
+    evidence, why = project.find()
+    assert evidence is None and "no reply of the user" in why
 
 
-def _no_transcript(t, r):
-    r[1] = {**APPROVAL, "transcript_path": None}
+def test_the_newest_message_decides_and_a_later_hold_takes_back_a_yes(project):
+    items = entries()
+    later = dict(items[genuine_index(items)], timestamp="2026-11-25T21:46:30.000Z", uuid="later",
+                 message={"role": "user", "content": "wait, not yet: task 2 is wrong"})
+    project.write([*items, later], REAL_RECORDS)
+    evidence, why = project.find()
+    assert evidence is None and '"wait, not yet: task 2 is wrong"' in why and "approve batch 1" in why
 
 
-def _only_reinvocation(t, r):
-    r[:] = [{**REINVOKE, "epoch": APPROVAL["epoch"]}]
+def test_the_witness_window_starts_at_the_noted_length(project):
+    """The hooks note how long the transcript was when the run came to wait: a reply before that offset never
+    counts, even when its timestamp would."""
+    project.write(entries(), [])
+    size = project.transcript.stat().st_size
+    witnessed = {"transcripts": {SESSION: {"path": str(project.transcript), "offset": size, "at": CHECKPOINT}}}
+    evidence, why = project.find(witnessed=witnessed)
+    assert evidence is None, evidence
+    witnessed["transcripts"][SESSION]["offset"] = 0
+    evidence, why = project.find(witnessed=witnessed)
+    assert evidence is not None and evidence.source == SOURCE_TRANSCRIPT, why
 
 
-def _reinvocation_expanded_form(t, r):
-    r[1] = record("<command-message>clavain:execute-plan</command-message>\n"
-                  "<command-name>/clavain:execute-plan</command-name>\n<command-args>plan.md</command-args>",
-                  APPROVAL["epoch"])
-
-
-def _recorded_at_checkpoint(t, r):
-    r[1] = {**APPROVAL, "epoch": CHECKPOINT}
-
-
-def _garbage_records(t, r):
-    r.insert(0, "not json")
-    r.insert(1, '["a list"]')
-    r.insert(2, json.dumps({"epoch": "soon", "prompt": "x"}))
-    r.insert(3, json.dumps({"epoch": APPROVAL["epoch"], "prompt": "   "}))
-
-
-def _approval_torn_away(t, r):
-    """The approval's line was torn and glued to the next record: two lines that cannot be read."""
-    r[1] = json.dumps(APPROVAL)[:40]
-    r.append("{\"epoch\": " + json.dumps(APPROVAL)[40:])
-
-
-def _unreadable_beside_a_rejected_prompt(t, r):
-    _mismatched_text(t, r)
-    r.append("\x00\x00 garbage")
-
-
-def _other_slash_command(t, r):
-    """A prompt that is another slash command matches Claude Code's stored <command-name> form."""
-    i = genuine_index(t)
-    t[i]["message"]["content"] = ("<command-message>review</command-message>\n<command-name>/review</command-name>\n"
-                                  "<command-args>batch 1</command-args>")
-    r[1] = {**APPROVAL, "prompt": "/review batch 1"}
-
-
-def _garbage_transcript(t, r):
-    t[:] = ["{{{ not json", [1, 2]]
-
-
-# name, edit, expected source (None: nothing counts), fragment of the explanation
-EVIDENCE_CASES = [
-    ("genuine user message", _as_recorded, "transcript", "found as a user message"),
-    ("whitespace differs", _whitespace_differs, "transcript", "found as a user message"),
-    ("another slash command", _other_slash_command, "transcript", "found as a user message"),
-    ("garbage prompt records ignored", _garbage_records, "transcript", "found as a user message"),
-    ("tool result carrying the text", _tool_result_with_same_text, None, "no user message with this text"),
-    ("tool_result block in a user entry", _tool_result_only_block, None, "no user message with this text"),
-    ("meta entry text", _meta_entry_text, None, "no user message with this text"),
-    ("meta flag on the message", _meta_flag, None, "no user message with this text"),
-    ("sidechain message", _sidechain, None, "no user message with this text"),
-    ("mismatched text", _mismatched_text, None, "no user message with this text"),
-    ("message before the checkpoint", _message_before_checkpoint, None, "no user message with this text"),
-    ("other prompt id", _other_prompt_id, None, "no user message with this text"),
-    ("other session id", _other_session, None, "no user message with this text"),
-    ("garbage transcript", _garbage_transcript, None, "no user message with this text"),
-    ("missing transcript file", _missing_transcript, "prompt record only", "not readable"),
-    ("no transcript named", _no_transcript, "prompt record only", "no transcript named"),
-    ("only a re-invocation", _only_reinvocation, None, "1 only re-invoked the execute-plan command"),
-    ("re-invocation, expanded form", _reinvocation_expanded_form, None, "1 only re-invoked"),
-    ("recorded exactly at the checkpoint", _recorded_at_checkpoint, None, "no user prompt recorded"),
-    ("approval line torn", _approval_torn_away, None, "2 line(s) of"),
-    ("unreadable beside a rejected prompt", _unreadable_beside_a_rejected_prompt, None, "1 line(s) of"),
-]
-
-
-def write_case(tmp_path: Path, edit) -> Path:
-    transcript = tmp_path / "home" / "session.jsonl"
-    transcript.parent.mkdir(parents=True)
-    t = entries()
-    r = [dict(rec) for rec in REAL_RECORDS]
-    edit(t, r)
-    for x in r:  # the recorded path, as the real hook saw it, points at this copy of the transcript
-        if isinstance(x, dict) and x.get("transcript_path") == APPROVAL["transcript_path"]:
-            x["transcript_path"] = str(transcript)
-    transcript.write_text("".join((e if isinstance(e, str) else json.dumps(e)) + "\n" for e in t), encoding="utf-8")
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    (run_dir / "prompts.jsonl").write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in r),
-                                           encoding="utf-8")
-    return run_dir
-
-
-@pytest.mark.parametrize("name, edit, source, fragment", EVIDENCE_CASES, ids=[c[0] for c in EVIDENCE_CASES])
-def test_find_user_prompt(tmp_path, name, edit, source, fragment):
-    run_dir = write_case(tmp_path, edit)
-    evidence, why = find_user_prompt(run_dir, CHECKPOINT)
-    assert fragment in why
-    if source is None:
-        assert evidence is None
-        return
-    assert isinstance(evidence, Evidence)
-    assert evidence.source == source
-    assert evidence.session_id == APPROVAL["session_id"]
-    records = [json.loads(x) for x in (run_dir / "prompts.jsonl").read_text().splitlines() if x.startswith("{")]
-    chosen = next(x for x in records if x.get("prompt") == evidence.text)
-    assert evidence.epoch == chosen["epoch"] and evidence.time == chosen["time"]
-    assert evidence.transcript_path == chosen["transcript_path"]
-    assert evidence.to_dict()["source"] == source
-
-
-def test_real_session_first_prompt_before_checkpoint_does_not_count(tmp_path):
-    """Before the first turn only the re-invocation exists; after the second, the approval counts."""
-    run_dir = write_case(tmp_path, _as_recorded)
-    evidence, why = find_user_prompt(run_dir, REINVOKE["epoch"] - 1)
-    assert evidence is not None and evidence.text == APPROVAL["prompt"]
-    evidence, why = find_user_prompt(run_dir, APPROVAL["epoch"])
-    assert evidence is None and "no user prompt recorded" in why
-
-
-def test_newest_counting_prompt_wins_and_a_forged_newer_one_is_skipped(tmp_path):
-    def two_genuine_and_one_forged(t, r):
-        later = dict(t[genuine_index(t)], uuid="later", promptId="p2", timestamp="2026-11-25T21:46:10.000Z")
-        later["message"] = {"role": "user", "content": "go on with batch 2"}
-        t.append(later)
-        r.append(record("go on with batch 2", at("2026-11-25T21:46:10.200Z"), prompt_id="p2"))
-        r.append(record("approve everything", at("2026-11-25T21:46:20.000Z")))  # not in the transcript
-
-    run_dir = write_case(tmp_path, two_genuine_and_one_forged)
-    evidence, why = find_user_prompt(run_dir, CHECKPOINT)
-    assert evidence is not None and evidence.text == "go on with batch 2"
-    evidence, why = find_user_prompt(run_dir, at("2026-11-25T21:46:15.000Z"))
-    assert evidence is None and "'approve everything': no user message with this text" in why
-
-
-@pytest.mark.parametrize("name, edit", [(c[0], c[1]) for c in EVIDENCE_CASES if c[2] is None])
-def test_a_refusal_never_says_no_prompt_while_lines_are_unreadable(tmp_path, name, edit):
-    run_dir = write_case(tmp_path, edit)
-    lines = (run_dir / "prompts.jsonl").read_text(encoding="utf-8").splitlines()
-    unreadable = sum(1 for x in lines if not _is_record(x))
-    evidence, why = find_user_prompt(run_dir, CHECKPOINT)
+def test_a_window_outside_the_config_folder_is_ignored(project, tmp_path):
+    elsewhere = tmp_path / "elsewhere.jsonl"
+    elsewhere.write_text("".join(json.dumps(e) + "\n" for e in entries()))
+    project.write([], [])
+    witnessed = {"transcripts": {SESSION: {"path": str(elsewhere), "offset": 0, "at": CHECKPOINT}}}
+    evidence, why = project.find(witnessed=witnessed)
     assert evidence is None
-    if unreadable:
-        assert f"{unreadable} line(s) of" in why and "could not be read" in why
-        assert "no user prompt recorded" not in why
+
+
+@pytest.mark.parametrize("opt_in,prompt,counts", [
+    (True, "approve batch 1", True),
+    (True, "Approve batch 1, looks good", True),
+    (True, "yes, approve it", False),               # without a transcript only the canonical reply counts
+    (True, "approve batch 2", False),
+    (False, "approve batch 1", False),              # no opt-in: a prompt record is never the user's word
+])
+def test_prompt_records_count_only_when_opted_in_and_only_canonical(project, opt_in, prompt, counts):
+    project.write([], [{"time": "t", "epoch": CHECKPOINT + 5, "session_id": "s-x", "prompt": prompt}])
+    project.transcript.unlink()
+    evidence, why = project.find(opt_in=opt_in)
+    assert (evidence is not None) is counts, why
+    if counts:
+        assert evidence.source == SOURCE_RECORD
+    elif opt_in:
+        assert "only the exact reply counts" in why
     else:
-        assert "could not be read" not in why
+        assert "Claude Code's transcripts" in why
 
 
-def _is_record(line: str) -> bool:
-    try:
-        item = json.loads(line)
-    except ValueError:
-        return False
-    return isinstance(item, dict) and isinstance(item.get("prompt"), str) \
-        and isinstance(item.get("epoch"), (int, float)) and not isinstance(item.get("epoch"), bool)
+def test_a_prompt_record_never_counts_when_a_transcript_exists(project):
+    """The opt-in is for a project without transcripts: with one, its words are what count."""
+    items = entries()
+    items[genuine_index(items)]["message"]["content"] = "not now"
+    project.write(items, [{**REAL_RECORDS[1], "prompt": "approve batch 1"}])
+    evidence, why = project.find(opt_in=True)
+    assert evidence is None and '"not now"' in why
 
 
-def test_no_prompts_file(tmp_path):
-    evidence, why = find_user_prompt(tmp_path, CHECKPOINT)
-    assert evidence is None and str(tmp_path / "prompts.jsonl") in why
+def test_a_record_dated_in_the_future_is_rejected(project):
+    project.write([], [{"time": "t", "epoch": NOW + 3600, "session_id": "s-x", "prompt": "approve batch 1"}])
+    project.transcript.unlink()
+    evidence, why = project.find(opt_in=True)
+    assert evidence is None and "dated in the future were rejected" in why
 
 
-@pytest.mark.parametrize("prompt, expected", [
-    ("/execute-plan plan.md", True),
-    ("/clavain:execute-plan docs/plans/p.md", True),
-    ("  /execute-plan\n", True),
-    ("/execute-plan", True),
-    ("<command-message>clavain:execute-plan</command-message>\n<command-name>/clavain:execute-plan</command-name>", True),
-    ("<command-name>/execute-plan</command-name>\n<command-args>p.md</command-args>", True),
-    ("/execute-planner p.md", False),
-    ("/clavain:execute-plan-fast p.md", False),
-    ("please run /execute-plan again", False),
-    ("yes, approve", False),
-    ("/review batch 1", False),
+def test_records_for_re_invocations_never_count(project):
+    project.write([], [{"time": "t", "epoch": CHECKPOINT + 5, "session_id": "s", "prompt": "/execute-plan plan.md"}])
+    project.transcript.unlink()
+    evidence, why = project.find(opt_in=True)
+    assert evidence is None
+
+
+@pytest.mark.parametrize("prompt,expected", [
+    ("/execute-plan plan.md", True), ("/clavain:execute-plan plan.md", True), ("  /execute-plan", True),
+    ("<command-name>/clavain:execute-plan</command-name>\n<command-args>p.md</command-args>", True),
+    ("/execute-planner x", False), ("please /execute-plan again", False), ("approve batch 1", False),
 ])
 def test_is_reinvocation(prompt, expected):
     assert is_reinvocation(prompt) is expected
+
+
+# ------------------------------------------------------------------------------ the reply grammar
+
+SHOWN = "Batch 1 is done; the report is above. Reply `approve batch 1` to go on, or say what to change."
+OTHER_QUESTION = "Should I also update the changelog?"
+
+# (reply, what the assistant showed before it, decision, tasks, counts): false approvals and false refusals
+GRAMMAR = [
+    ("approve batch 1", "", "approve", (), True),
+    ("Approve batch 1, thanks", OTHER_QUESTION, "approve", (), True),   # canonical counts in any session
+    ("`approve batch 1`", "", "approve", (), True),
+    ("approve batch 2", SHOWN, "approve", (), False),
+    ("Approved, no issues found", SHOWN, "approve", (), True),
+    ("Looks good, approved. Go on.", SHOWN, "approve", (), True),
+    ("lgtm", SHOWN, "approve", (), True),
+    ("yes", SHOWN, "approve", (), True),
+    ("ok, continue", SHOWN, "approve", (), True),
+    ("ship it", SHOWN, "approve", (), True),
+    ("yes", OTHER_QUESTION, "approve", (), False),                      # a yes to another question
+    ("yes", "", "approve", (), False),
+    ("No. Do NOT approve batch 1 – task 2 is wrong, stop and wait.", SHOWN, "approve", (), False),
+    ("ok, but wait", SHOWN, "approve", (), False),
+    ("looks good but fix the typo", SHOWN, "approve", (), False),
+    ("not yet", SHOWN, "approve", (), False),
+    ("yes, don't continue though", SHOWN, "approve", (), False),
+    ("hold on", SHOWN, "approve", (), False),
+    ("I approve of the direction, change task 2", SHOWN, "approve", (), False),
+    ("retry task 2", "", "retry", ("2",), True),
+    ("retry task 3", "", "retry", ("2",), False),
+    ("please retry it", "Reply `retry task 2`, `skip task 2` or `abort`.", "retry", ("2",), True),
+    ("don't retry it", "Reply `retry task 2`, `skip task 2` or `abort`.", "retry", ("2",), False),
+    ("skip task 2", "", "skip", ("2",), True),
+    ("skip it", "Reply `retry task 2`, `skip task 2` or `abort`.", "skip", ("2",), True),
+    ("revise task 2: name the file", "", "revise", ("2",), True),
+    ("revise tasks 2 and 3: both wrong", "", "revise", ("2", "3"), True),
+    ("revise task 2: only this", "", "revise", ("2", "3"), False),
+    ("no, fix task 2", SHOWN.replace("`approve batch 1`", "`approve batch 1`, or `revise task 2: ...`"),
+     "revise", ("2",), True),
+    ("abort", "", "abort", (), True),
+    ("aborting sounds wrong", "", "abort", (), False),
+    ("replan", "", "replan", (), True),
+    ("allow external", "", "allow-external", (), True),
+    ("accept", "", "accept", (), True),
+    ("rollback task 3", "", "rollback", ("3",), True),
+    ("alongside", "", "alongside", (), True),
+]
+
+
+@pytest.mark.parametrize("reply,shown,decision,tasks,counts", GRAMMAR)
+def test_the_reply_grammar(reply, shown, decision, tasks, counts):
+    if replies.is_canonical(reply, decision, 1, tasks):
+        assert counts
+        return
+    phrase = replies.closing_line(decision, 1, tasks)
+    natural = bool(shown) and phrase.lower() in shown.lower() and replies.is_natural(reply, decision, 1)
+    assert natural is counts, (reply, decision)
+
+
+def test_natural_replies_count_only_with_a_transcript(project):
+    """The same natural reply: with the report shown before it in the transcript it approves; as a prompt
+    record alone (opt-in, no transcript) it does not."""
+    items = entries()
+    i = genuine_index(items)
+    items[i]["message"]["content"] = "Looks good, approved. Go on."
+    shown = {"type": "assistant", "message": {"role": "assistant", "content": [{"type": "text", "text": SHOWN}]},
+             "timestamp": "2026-11-25T21:45:49.000Z", "sessionId": SESSION}
+    project.write([*items[:i], shown, *items[i:]], [])
+    witnessed = {"transcripts": {SESSION: {"path": str(project.transcript), "offset": 0, "at": CHECKPOINT}}}
+    evidence, why = project.find(witnessed=witnessed)
+    assert evidence is not None and evidence.how == "natural reply", why
+    project.write([], [{"time": "t", "epoch": CHECKPOINT + 5, "session_id": "s", "prompt": "Looks good, approved."}])
+    project.transcript.unlink()
+    evidence, why = project.find(opt_in=True)
+    assert evidence is None
+
+
+def test_the_window_skips_what_the_transcript_held_before_the_wait(project):
+    """Lines before the noted offset are never read, whatever their timestamps say."""
+    filler = [dict(entries()[genuine_index(entries())], timestamp="2026-11-25T21:50:00.000Z",
+                   message={"role": "user", "content": f"old {n}"}) for n in range(20000)]
+    project.write(filler, [])
+    offset = project.transcript.stat().st_size
+    with open(project.transcript, "a") as fh:
+        fh.write("".join(json.dumps(e) + "\n" for e in entries()))
+    witnessed = {"transcripts": {SESSION: {"path": str(project.transcript), "offset": offset, "at": CHECKPOINT}}}
+    evidence, why = project.find(witnessed=witnessed)
+    assert evidence is not None and evidence.text == APPROVAL, why
+    witnessed["transcripts"][SESSION]["offset"] = 0  # read from the start, a later "old" message would decide
+    evidence, why = project.find(witnessed=witnessed)
+    assert evidence is None and '"old ' in why

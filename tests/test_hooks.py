@@ -30,11 +30,27 @@ NEXT = {"running": "clavain-cli run task-start 1", "awaiting_approval": "clavain
         "halted": "clavain-cli run retry 2"}
 
 
+EVENT_FOR = {"running": "task_started", "awaiting_approval": "checkpoint", "halted": "halted", "paused": "paused"}
+
+
+def journal_line(seq: int, event: str, data: dict, prev: str = "") -> tuple[str, str]:
+    """One journal line as the run engine writes it (key order: seq first, hash last) and its hash."""
+    from clavain.core.chain import entry_hash
+
+    entry = {"seq": seq, "time": "2026-11-25T22:00:00.000000Z", "epoch": 1795651200.0 + seq, "event": event,
+             "data": data, "prev": prev}
+    entry["hash"] = entry_hash(entry)
+    return json.dumps(entry, ensure_ascii=False, separators=(",", ":")), entry["hash"]
+
+
 def make_run(project: Path, run_id: str = "r1", state: str = "running", dispatch: str = "local",
              summary_text: str | None = None) -> Path:
-    """A run as the run engine leaves it for hooks: a run folder and its active summary."""
+    """A run as the run engine leaves it for hooks: a run folder, a journal whose last entry leads to
+    ``state``, and its active summary."""
     run = project / ".clavain" / "execute-plan" / "runs" / run_id
     (run / "tasks").mkdir(parents=True)
+    line, _ = journal_line(1, EVENT_FOR.get(state, "task_started"), {"after": {"state": state, "batch": 1}})
+    (run / "journal.jsonl").write_text(line + "\n")
     active = project / ".clavain" / "execute-plan" / "active"
     active.mkdir(parents=True, exist_ok=True)
     summary = {"run_id": run_id, "plan": "plan.md", "state": state, "batch": 1, "batches": 2,
@@ -68,42 +84,42 @@ FORGING = [
     ("bash -c 'clavain-cli hook user-prompt-submit < x'", True),
     ("x=$(clavain-cli hook session-start)", True),
     ("sh hooks/clavain-hook user-prompt-submit", True),
-    ("echo hi > .clavain/runs/r1/prompts.jsonl", True),
-    ("echo '{}' >> .clavain/runs/r1/journal.jsonl", True),
-    ("cat x | tee -a .clavain/runs/r1/prompts.jsonl", True),
-    ("sed -i 's/halted/running/' .clavain/runs/r1/run.json", True),
-    ("sed -Ei 's/a/b/' /home/u/p/.clavain/active/r1.json", True),
-    ("perl -pi -e 's/a/b/' .clavain/runs/r1/run.json", True),
-    ("cp /tmp/run.json .clavain/runs/r1/run.json", True),
-    ("cp -t .clavain/runs/r1 /tmp/run.json", True),
-    ("mv .clavain/runs/r1/run.json /tmp/", True),
+    ("echo hi > .clavain/execute-plan/runs/r1/prompts.jsonl", True),
+    ("echo '{}' >> .clavain/execute-plan/runs/r1/journal.jsonl", True),
+    ("cat x | tee -a .clavain/execute-plan/runs/r1/prompts.jsonl", True),
+    ("sed -i 's/halted/running/' .clavain/execute-plan/runs/r1/run.json", True),
+    ("sed -Ei 's/a/b/' /home/u/p/.clavain/execute-plan/active/r1.json", True),
+    ("perl -pi -e 's/a/b/' .clavain/execute-plan/runs/r1/run.json", True),
+    ("cp /tmp/run.json .clavain/execute-plan/runs/r1/run.json", True),
+    ("cp -t .clavain/execute-plan/runs/r1 /tmp/run.json", True),
+    ("mv .clavain/execute-plan/runs/r1/run.json /tmp/", True),
     ("rm -rf .clavain", True),
-    ("ln -sf /tmp/x .clavain/runs/r1/run.json", True),
-    ("touch .clavain/active/r2.json", True),
-    ("truncate -s 0 .clavain/runs/r1/journal.jsonl", True),
-    ("dd if=/dev/zero of=.clavain/clavain.db bs=1 count=1", True),
-    ("python3 -c \"open('.clavain/runs/r1/run.json','w').write('{}')\"", True),
-    ("node -e \"require('fs').writeFileSync('.clavain/x', '')\"", True),
-    ("sqlite3 .clavain/clavain.db 'delete from gate'", True),
-    ("cd .clavain/runs/r1 && echo '{}' > run.json", True),
-    ("D=.clavain/runs/r1; echo x > $D/run.json", True),
+    ("ln -sf /tmp/x .clavain/execute-plan/runs/r1/run.json", True),
+    ("touch .clavain/execute-plan/active/r2.json", True),
+    ("truncate -s 0 .clavain/execute-plan/runs/r1/journal.jsonl", True),
+    ("dd if=/dev/zero of=.clavain/execute-plan/clavain.db bs=1 count=1", True),
+    ("python3 -c \"open('.clavain/execute-plan/runs/r1/run.json','w').write('{}')\"", True),
+    ("node -e \"require('fs').writeFileSync('.clavain/execute-plan/x', '')\"", True),
+    ("sqlite3 .clavain/execute-plan/clavain.db 'delete from gate'", True),
+    ("cd .clavain/execute-plan/runs/r1 && echo '{}' > run.json", True),
+    ("D=.clavain/execute-plan/runs/r1; echo x > $D/run.json", True),
     ("find .clavain -name '*.json' -delete", True),
-    ("sudo tee .clavain/x < y", True),
-    ("git checkout -- .clavain/runs", True),
-    ("python3 - <<'EOF'\nopen('.clavain/runs/r1/run.json', 'w').write('{}')\nEOF", True),
-    ("cat > .clavain/runs/r1/run.json <<EOF\n{}\nEOF", True),
+    ("sudo tee .clavain/execute-plan/x < y", True),
+    ("git checkout -- .clavain/execute-plan/runs", True),
+    ("python3 - <<'EOF'\nopen('.clavain/execute-plan/runs/r1/run.json', 'w').write('{}')\nEOF", True),
+    ("cat > .clavain/execute-plan/runs/r1/run.json <<EOF\n{}\nEOF", True),
     ("clavain-cli run task-done 1 --output - <<'EOF'\npython3 -m pytest passed\nrm -rf .clavain is not needed\nEOF",
      False),
     ("git commit -qm 'ignore .clavain state'", False),
     ("echo '.clavain/' >> .gitignore", False),
     ("ls > .clavain-listing.txt", False),
     # reading, and the only writer, stay allowed
-    ("cat .clavain/runs/r1/batches/batch-1.md", False),
-    ("ls -la .clavain/runs/r1 && head -5 .clavain/runs/r1/journal.jsonl", False),
-    ("grep -n state .clavain/runs/r1/run.json 2>/dev/null | head", False),
-    ("cp .clavain/runs/r1/batches/batch-1.md /tmp/report.md", False),
-    ("jq .state .clavain/runs/r1/run.json", False),
-    ("awk '{print > \".clavain/x\"}' f", True),
+    ("cat .clavain/execute-plan/runs/r1/batches/batch-1.md", False),
+    ("ls -la .clavain/execute-plan/runs/r1 && head -5 .clavain/execute-plan/runs/r1/journal.jsonl", False),
+    ("grep -n state .clavain/execute-plan/runs/r1/run.json 2>/dev/null | head", False),
+    ("cp .clavain/execute-plan/runs/r1/batches/batch-1.md /tmp/report.md", False),
+    ("jq .state .clavain/execute-plan/runs/r1/run.json", False),
+    ("awk '{print > \".clavain/execute-plan/x\"}' f", True),
     ("clavain-cli run approve --note 'looks good'", False),
     ('"${CLAUDE_PLUGIN_ROOT}/bin/clavain-cli" run task-done 1 --output out/task-1.md', False),
     ("clavain-cli run skip 3 --reason 'hook not needed'", False),
@@ -126,10 +142,12 @@ def test_forging_routes_are_blocked_with_or_without_a_run(git_project, command, 
 
 
 @pytest.mark.parametrize("tool,key,path,blocked", [
-    ("Write", "file_path", "{p}/.clavain/runs/r1/run.json", True),
-    ("Edit", "file_path", "{p}/.clavain/runs/r1/journal.jsonl", True),
-    ("MultiEdit", "file_path", ".clavain/active/r1.json", True),
-    ("NotebookEdit", "notebook_path", "{p}/.clavain/x.ipynb", True),
+    ("Write", "file_path", "{p}/.clavain/execute-plan/runs/r1/run.json", True),
+    ("Edit", "file_path", "{p}/.clavain/execute-plan/runs/r1/journal.jsonl", True),
+    ("MultiEdit", "file_path", ".clavain/execute-plan/active/r1.json", True),
+    ("NotebookEdit", "notebook_path", "{p}/.clavain/execute-plan/x.ipynb", True),
+    ("Write", "file_path", "{p}/.clavain/learnings/x.md", False),
+    ("Write", "file_path", "{p}/.clavain/checkpoint.json", False),
     ("Write", "file_path", "{p}/src/clavain_notes.md", False),
     ("Edit", "file_path", "{p}/docs/.clavainrc", False),
 ])
@@ -172,8 +190,10 @@ def test_plan_mode_is_blocked_while_a_run_is_active(git_project, state):
     call = tool_call(git_project, "EnterPlanMode")
     r = decide("pre-tool-use", call, git_project)
     assert r.returncode == (2 if state else 0), r.stderr
-    if state:
+    if state == "running":
         assert "plan mode is not used" in r.stderr
+    elif state:
+        assert "EnterPlanMode is blocked: run r1" in r.stderr
 
 
 @pytest.mark.parametrize("command,agent", [
@@ -204,7 +224,7 @@ def test_external_agents_pass_when_no_run_is_active(git_project):
     assert r.returncode == 0, r.stderr
 
 
-@pytest.mark.parametrize("tool,tool_input", [("Read", {"file_path": ".clavain/runs/r1/run.json"}),
+@pytest.mark.parametrize("tool,tool_input", [("Read", {"file_path": ".clavain/execute-plan/runs/r1/run.json"}),
                                              ("Bash", {"command": "clavain-cli run status"}),
                                              ("TaskCreate", {"subject": "x"}), ("Skill", {"skill": "x"})])
 def test_everything_else_passes_at_a_checkpoint(git_project, tool, tool_input):
@@ -247,24 +267,44 @@ def test_garbage_input_never_blocks_other_events(git_project, event):
     assert r.returncode == 3 and len(r.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("summary,run_json,code", [
-    ("{not json", None, 3),
-    ("[]", None, 3),
-    ('{"state": "dancing"}', None, 3),
-    ("{not json", '{"state": "awaiting_approval"}', 2),
-    ("{not json", '{"state": "halted", "tasks": []}', 2),
-    ("{not json", "{broken", 3),
+RUNNING_SUMMARY = '{"run_id": "r1", "plan": "plan.md", "state": "running", "batch": 1, "batches": 2}'
+
+
+@pytest.mark.parametrize("state,summary,journal_tail,says", [
+    ("running", RUNNING_SUMMARY, None, ""),
+    ("awaiting_approval", RUNNING_SUMMARY, None, "summary says 'running' but its journal says 'awaiting_approval'"),
+    ("halted", RUNNING_SUMMARY, None, "summary says 'running' but its journal says 'halted'"),
+    ("running", "{not json", None, "unreadable run summary"),
+    ("running", "[]", None, "unreadable run summary"),
+    ("running", '{"state": "dancing"}', None, "summary says 'dancing'"),
+    ("running", None, None, "summary is missing"),
+    ("running", RUNNING_SUMMARY, b'{"seq":2,"event":"approved","data":{}}\n', "not a valid journal entry"),
+    ("running", RUNNING_SUMMARY, b"", "no journal entry"),
 ])
-def test_corrupt_summary_fails_open_unless_the_run_is_known_to_wait(git_project, summary, run_json, code):
-    run = make_run(git_project, summary_text=summary)
-    if run_json is not None:
-        (run / "run.json").write_text(run_json)
+def test_the_state_comes_from_the_journal_and_a_summary_that_disagrees_blocks(git_project, state, summary, journal_tail,
+                                                                              says):
+    """Editing the summary (``.clavain/execute-plan/active/``) never unblocks a waiting run: the hooks read the
+    state from the journal's last entry, its hash checked; anything that does not add up makes the run wait."""
+    run = make_run(git_project, state=state, summary_text=summary or RUNNING_SUMMARY)
+    if summary is None:
+        env = {"XDG_STATE_HOME": str(git_project.parent / "state")}  # the witness still knows the run
+        decide("pre-tool-use", tool_call(git_project, "Bash", command="ls"), git_project, env)
+        (git_project / ".clavain" / "execute-plan" / "active" / "r1.json").unlink()
+    else:
+        env = {}
+    if journal_tail is not None:
+        with open(run / "journal.jsonl", "ab") as fh:
+            fh.truncate(0) if journal_tail == b"" else fh.write(journal_tail)
     call = tool_call(git_project, "Edit", file_path="src/a.py", old_string="a", new_string="b")
-    r = decide("pre-tool-use", call, git_project)
-    assert r.returncode == code, r.stderr
+    r = decide("pre-tool-use", call, git_project, env)
     assert "Traceback" not in r.stderr
-    if code == 3:
-        assert "unreadable run summary" in r.stderr and len(r.stderr.splitlines()) == 1
+    if not says:
+        assert (r.returncode, r.stderr) == (0, ""), r.stderr
+        return
+    assert r.returncode == 2 and says in r.stderr, r.stderr
+    assert "only reading tools and `clavain-cli run ...` pass" in r.stderr
+    own = decide("pre-tool-use", tool_call(git_project, "Bash", command="clavain-cli run status"), git_project, env)
+    assert (own.returncode, own.stderr) == (0, "")  # the way to repair it always passes
 
 
 def test_no_state_folder_is_never_created_by_hooks(git_project):
@@ -277,7 +317,7 @@ def test_no_state_folder_is_never_created_by_hooks(git_project):
 
 
 def test_unknown_event_fails_open(git_project):
-    r = run_entry("post-tool-use", "{}", git_project)
+    r = run_entry("pre-compact", "{}", git_project)
     assert r.returncode == 3 and "unknown hook event" in r.stderr
 
 
@@ -405,8 +445,8 @@ def test_fast_json_reader_agrees_with_json(text):
 
 @pytest.mark.parametrize("runs,blocked_by", [
     ([("r1", "running", "external")], ""),
-    ([("r1", "awaiting_approval", "external")], "`codex` is blocked: run r1 is awaiting"),
-    ([("r1", "halted", "external")], "`codex` is blocked: run r1 is halted"),
+    ([("r1", "awaiting_approval", "external")], "`codex exec 'task 3'` is blocked: run r1 is awaiting"),
+    ([("r1", "halted", "external")], "`codex exec 'task 3'` is blocked: run r1 is halted"),
     ([("r1", "running", "external"), ("r2", "running", "local")], "run r2 uses local subagents"),
 ])
 def test_external_agents_wait_with_the_run_and_need_every_run_to_opt_in(git_project, runs, blocked_by):
@@ -422,8 +462,8 @@ def test_session_start_names_a_run_whose_summary_is_corrupt(git_project):
     r = decide("session-start", payload("SessionStart", git_project, source="resume"), git_project)
     context = json.loads(r.stdout)["hookSpecificOutput"]["additionalContext"]
     assert r.returncode == 0
-    assert context.startswith("clavain: run r1 of plan ? is in an unknown state (its summary is unreadable)")
-    assert context.endswith("next: clavain-cli run status --run r1")
+    assert context.startswith("clavain: run r1 of plan ? is running, batch 1 of ? (")
+    assert "unreadable run summary" in context and context.endswith("next: clavain-cli run status --run r1")
 
 
 def test_hooks_json_command_runs_from_a_copy_in_a_folder_with_spaces_without_a_venv(git_project, tmp_path):
@@ -458,11 +498,13 @@ def test_prompts_are_read_as_utf8_whatever_the_locale(git_project, locale):
     ("pre-tool-use", {"tool_name": "Bash", "tool_input": {"command": "ls"}}),
     ("user-prompt-submit", {"prompt": "hello"}),
     ("session-start", {"source": "startup"}),
-    ("post-tool-use", None),
+    ("post-tool-use", {"tool_name": "Bash", "tool_input": {"command": "ls"}, "tool_use_id": "t1"}),
+    ("stop", {"stop_hook_active": False}),
+    ("pre-compact", None),
 ])
 def test_every_hook_event_is_a_cli_subcommand(git_project, event, data):
     r = run_cli(["hook", event], cwd=git_project, stdin=json.dumps({"cwd": str(git_project), **(data or {})}))
     if data is None:
-        assert r.code == 2 and "invalid choice: 'post-tool-use'" in r.err
+        assert r.code == 2 and "invalid choice: 'pre-compact'" in r.err
     else:
         assert (r.code, r.out, r.err) == (0, "", "")

@@ -7,12 +7,12 @@ from hypothesis import given, settings, strategies as st
 
 from clavain.guard.bashscan import scan
 from clavain.guard.hooks import pre_tool_use
-from clavain.guard.places import STATE, TRANSCRIPTS, Places
+from clavain.guard.places import STATE, TRANSCRIPTS, WITNESS, Places
 
 PLACES = Places(project="/p", cwd="/p", home="/home/u", transcript="/home/u/.claude/projects/-p/s-1.jsonl")
 SHELL_BITS = st.sampled_from([" ", ";", "&&", "|", "||", ">", ">>", "<", "<<", "2>&1", "$(", ")", "`", "'", '"',
                               "\\", "\n", "cd ", "echo ", "sed -i ", "git commit", "python3 -c ", "bash -c ",
-                              ".clavain/", "~/.claude/projects/", "$HOME", "x", "/tmp/", "EOF", "-"])
+                              ".clavain/execute-plan/", "~/.claude/projects/", "$HOME", "x", "/tmp/", "EOF", "-"])
 LINES = st.lists(st.one_of(SHELL_BITS, st.text(max_size=6)), max_size=25).map("".join)
 SAFE_PREFIX = st.sampled_from(["", "ls; ", "cat a | grep b && ", "cd src; ", "echo ok\n", "git status || "])
 
@@ -21,12 +21,12 @@ SAFE_PREFIX = st.sampled_from(["", "ls; ", "cat a | grep b && ", "cd src; ", "ec
 @given(LINES)
 def test_the_scanner_reads_any_line(line):
     result = scan(line, PLACES)
-    assert result.protected in ("", STATE, TRANSCRIPTS)
+    assert result.protected in ("", STATE, TRANSCRIPTS, WITNESS)
     assert bool(result.protected) == bool(result.writes_protected)
 
 
 PROTECTED_WRITES = st.sampled_from(["echo x >> ~/.claude/projects/-p/s-1.jsonl", "rm -rf .clavain",
-                                    "sed -i s/a/b/ /p/.clavain/runs/r/run.json", "cp /tmp/f $HOME/.claude/projects/"])
+                                    "sed -i s/a/b/ /p/.clavain/execute-plan/runs/r/run.json", "cp /tmp/f $HOME/.claude/projects/"])
 
 
 @settings(max_examples=200, deadline=None)

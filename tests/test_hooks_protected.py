@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from clavain.guard.places import STATE, TRANSCRIPTS, Places
+from clavain.guard.places import WITNESS, STATE, TRANSCRIPTS, Places
 from test_hooks import decide, make_run, payload
 
 SESSION = "5f0c2a1e-8d7b-4c3a-9e61-0a1b2c3d4e5f"
@@ -57,7 +57,6 @@ BASH = [
     ("cp {transcript} /tmp/copy.jsonl", False),
     # near misses
     ("echo x > notes/claude-projects.md", False),
-    ("mkdir -p .claude/commands && touch .claude/settings.local.json", False),
 ]
 
 
@@ -132,9 +131,15 @@ PLACES = Places(project="/p", cwd="/p", home="/home/u", config_dir="/cfg",
 
 
 @pytest.mark.parametrize("word,cd,place", [
-    (".clavain/runs/r1/run.json", "", STATE),
-    ("of=/p/.clavain/clavain.db", "", STATE),
-    ("run.json", ".clavain/runs/r1", STATE),
+    (".clavain/execute-plan/runs/r1/run.json", "", STATE),
+    ("of=/p/.clavain/execute-plan/clavain.db", "", STATE),
+    ("run.json", ".clavain/execute-plan/runs/r1", STATE),
+    (".clavain", "", STATE),                         # removing it takes this plugin's state along
+    (".clavain/*", "", STATE),
+    (".clavain/learnings/x.md", "", ""),             # Clavain's own files are the project's
+    (".clavain/runs/r1/run.json", "", ""),           # where 0.1 kept runs: Clavain's name, not ours any more
+    ("/home/u/.local/state/clavain/witness/x.json", "", WITNESS),
+    ("$XDG_STATE_HOME/clavain/x", "", WITNESS),      # read as its default, ~/.local/state
     ("run.json", "src", ""),
     (".clavain-notes.txt", "", ""),
     ("~/.claude/projects/-p/x.jsonl", "", TRANSCRIPTS),

@@ -116,7 +116,7 @@ def test_installed_from_git_the_first_session_builds_the_environment_and_runs_th
                       "--allowedTools", "Bash(clavain-cli plan:*)", "Bash(clavain-cli run:*)", cwd=project,
                       timeout=300)
         assert proc.returncode == 0, proc.stdout + proc.stderr
-        validate, start = (fake.results_for(f"toolu_{turn:02d}_0") for turn in (0, 1))
+        validate, start = (fake.results_for(fake.tool_id(turn)) for turn in (0, 1))
     assert validate["is_error"] is False, validate
     assert "OK plan.md: superpowers plan, 2 tasks" in validate["text"]
     assert start["is_error"] is False, start

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from clavain.run.journal import Journal, JournalTampered, entry_hash
+from clavain.core.chain import entry_hash
+from clavain.run.journal import Journal, JournalTampered
 
 
 def make_journal(tmp_path: Path, n: int = 5) -> Journal:

@@ -25,7 +25,7 @@ def test_small_plan_end_to_end(project):
 
     r = cli(project, "retry", "2")
     assert r.code == 1 and "user's own reply" in r.err
-    say(project, "fix a.txt and retry task 2")
+    say(project, "retry task 2: fix a.txt first")
     ok(project, "retry", "2")
     (project / "a.txt").write_text("hello\n")
     do_task(project, "2", verify=True)
@@ -35,25 +35,25 @@ def test_small_plan_end_to_end(project):
     assert r.code == 1 and "next: clavain-cli run approve" in r.err
     say(project, "/clavain:execute-plan plan.md")  # a re-invocation is not an approval
     assert cli(project, "approve").code == 1
-    say(project, "Looks good, go on")
+    say(project, "approve batch 1")
     approved = js(project, "approve")
-    assert approved["evidence"]["text"] == "Looks good, go on"
-    assert approved["evidence"]["source"] == "prompt record only"
-    assert "Looks good, go on" in (rd / "batches" / "batch-1.md").read_text()
+    assert approved["evidence"]["text"] == "approve batch 1"
+    assert approved["evidence"]["source"] == "prompt record (opted in)"
+    assert "approve batch 1" in (rd / "batches" / "batch-1.md").read_text()
 
     ok(project, "task-start", "3")
     ok(project, "task-fail", "3", "--reason", "cannot think today")
-    say(project, "skip it")
+    say(project, "skip task 3")
     ok(project, "skip", "3", "--reason", "the user skipped it")
     do_task(project, "4")
     ok(project, "checkpoint")
     assert cli(project, "finish").code == 1
-    say(project, "approved")
+    say(project, "approve batch 2")
     ok(project, "approve")
     fin = js(project, "finish")
     assert fin["state"] == "finished"
     final = (rd / "batches" / "final.md").read_text()
-    assert "skipped: the user skipped it" in final and "fix a.txt and retry task 2" in final
+    assert "skipped: the user skipped it" in final and "retry task 2: fix a.txt first" in final
     assert not (project / ".clavain" / "execute-plan" / "active").exists() or not list((project / ".clavain" / "execute-plan" / "active").iterdir())
 
     status = js(project, "status", "--run", rd.name)
@@ -68,7 +68,7 @@ def test_outputs_are_copied_hashed_and_named_in_the_next_brief(project):
     (project / "a.txt").write_text("x\n")
     do_task(project, "1", "first output\n", verify=True)
     ok(project, "checkpoint")
-    say(project, "yes")
+    say(project, "approve batch 1")
     r = ok(project, "approve")
     stored = run_dir(project) / "tasks" / "task-1.md"
     assert stored.read_text() == "first output\n"
@@ -82,7 +82,7 @@ def test_task_done_from_stdin_and_git_evidence(git_project):
     (git_project / "a.txt").write_text("hello\n")
     ok(git_project, "verify", "1")
     done = json.loads(ok(git_project, "task-done", "1", "--output", "-", "--json", stdin="made a.txt\n").out)
-    assert "a.txt" in done["files_changed"] and "plan.md" in done["files_changed"]
+    assert done["files_changed"] == ["a.txt"]  # the plan's Phase line, written by the gate, is not the task's
     state = json.loads((run_dir(git_project) / "run.json").read_text())["state"]
     assert len(state["tasks"][0]["head_at_start"]) == 40
 
@@ -140,11 +140,11 @@ def test_must_haves_are_checked_and_go_into_the_final_report(project):
     out = ok(project, "must-haves").out
     assert "Must-Haves: all found" in out and "ok · artifact: greet/__init__.py" in out
     assert "check yourself · truth: Running `python3 -m greet Ada`" in out
-    for batch in (("1", "2"), ("3", "4")):  # the plan's own checkpoint after task 2 splits the batches
+    for k, batch in enumerate((("1", "2"), ("3", "4")), start=1):  # the plan's own checkpoint splits them
         for task in batch:
             do_task(project, task, verify=task != "4")
         ok(project, "checkpoint")
-        say(project, "all good")
+        say(project, f"approve batch {k}")
         ok(project, "approve")
     ok(project, "finish")
     final = (run_dir(project) / "batches" / "final.md").read_text()

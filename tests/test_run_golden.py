@@ -18,7 +18,7 @@ def scripted(project):
     texts["brief-1.md"] = ok(project, "start", "plan.md", "--batch-size", "2").out
     to_checkpoint(project)
     texts["status-checkpoint.txt"] = ok(project, "status").out
-    say(project, "Looks right. Go on with batch 2.")
+    say(project, "approve batch 1. Looks right, go on with batch 2.")
     texts["approve.txt"] = ok(project, "approve", "--note", "reviewed the diff").out
     rd = run_dir(project)
     texts["batch-1.md"] = (rd / "batches" / "batch-1.md").read_text()
@@ -29,7 +29,7 @@ def scripted(project):
     ok(project, "skip", "3", "--reason", "decided later")
     do_task(project, "4")
     ok(project, "checkpoint")
-    say(project, "fine")
+    say(project, "approve batch 2")
     ok(project, "approve")
     ok(project, "finish")
     texts["final.md"] = (rd / "batches" / "final.md").read_text()

@@ -53,6 +53,8 @@ def attempt(project, argv, rng, stdin="", kill_rate=0.35):
 def test_sigkill_anywhere_loses_nothing(project, seed):
     rng = random.Random(seed)
     (project / "plan.md").write_text(long_plan(TASKS))
+    (project / ".clavain").mkdir()
+    (project / ".clavain" / "config.yaml").write_text("approval: {evidence: prompt-record}\n")
     while attempt(project, ["start", "plan.md", "--batch-size", "3"], rng, kill_rate=0.2) is None:
         if (project / ".clavain" / "execute-plan" / "active").is_dir() and list((project / ".clavain" / "execute-plan" / "active").iterdir()):
             break

@@ -56,11 +56,11 @@ def test_abort_retires_the_run_after_the_users_word(lost):
     assert "needs the user's own reply" in r.err and f"next: clavain-cli run abort --run {run_id}" in r.err
     assert (project / ".clavain" / "execute-plan" / "active" / f"{run_id}.json").exists()
 
-    say(project, "the run is broken, abort it")
+    say(project, "abort: the run is broken")
     r = cli(project, "abort", "--json")
     assert r.code == 0, (r.out, r.err)
     out = json.loads(r.out)
-    assert out["state"] == "retired" and out["evidence"]["text"] == "the run is broken, abort it"
+    assert out["state"] == "retired" and out["evidence"]["text"] == "abort: the run is broken"
     assert out["next"] == "clavain-cli run start <plan>"
     assert (folder / "journal.rejected-1.jsonl").read_bytes() == before      # kept, byte for byte
     assert (folder / "journal.jsonl").read_bytes() == b""

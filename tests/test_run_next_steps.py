@@ -14,11 +14,11 @@ def all_approved(project, text):
     write_plan(project, text)
     ok(project, "start", "plan.md", "--batch-size", "2")
     (project / "a.txt").write_text("hello\n")
-    for first in (1, 3):
+    for batch, first in enumerate((1, 3), start=1):
         for task in (first, first + 1):
             do_task(project, str(task), verify=task <= 2)
         ok(project, "checkpoint")
-        say(project, "looks good, go on")
+        say(project, f"approve batch {batch}")
         last = ok(project, "approve")
     return last.out
 
@@ -64,6 +64,16 @@ def test_a_repeated_task_done_says_the_task_is_done(project, again):
     assert "next: clavain-cli run task-start 2" in r.err
 
 
+# the fields of the first recorded runs, in order: a state that sets nothing newer dumps exactly these
+FIRST_STATE_FIELDS = ["run_id", "plan", "plan_sha256", "bead", "batch_size", "dispatch", "external_requested_epoch",
+                      "state", "batch", "batches", "groups", "tasks", "approved_batches", "checkpoint_epoch", "halt",
+                      "halts", "decisions", "last_evidence_epoch", "must_haves", "started_epoch", "created",
+                      "updated"]
+FIRST_TASK_FIELDS = ["id", "title", "line", "text_sha256", "batch", "status", "checked_in_plan", "verify_count",
+                     "attempts", "head_at_start", "output", "output_sha256", "files_changed", "verify", "verified",
+                     "reason"]
+
+
 def test_a_state_without_the_newer_fields_digests_as_before_they_existed():
     """Runs recorded before ``has_must_haves``, ``checklist`` and the tasks' ``ask_user`` existed keep their digests
     (else they would read as tampered); once set, each counts."""
@@ -75,10 +85,16 @@ def test_a_state_without_the_newer_fields_digests_as_before_they_existed():
     state = RunState(run_id="r", plan="p.md", plan_sha256="0" * 64, batch_size=1, batches=[["1"]], groups=[[["1"]]],
                      tasks=[TaskState(id="1", title="t", line=3, batch=1)], started_epoch=1.0, created="t",
                      updated="t")
-    old = json.loads(state.model_dump_json())
-    del old["has_must_haves"], old["checklist"], old["tasks"][0]["ask_user"]
-    assert state_digest(state) == hashlib.sha256(json.dumps(old, separators=(",", ":")).encode()).hexdigest()
-    asked = state.model_copy(update={"tasks": [state.tasks[0].model_copy(update={"ask_user": "look"})]})
-    for changed in (state.model_copy(update={"has_must_haves": True}), state.model_copy(update={"checklist": ["x"]}),
-                    asked):
-        assert state_digest(state) != state_digest(changed)
+    dumped = json.loads(state.model_dump_json())
+    assert list(dumped) == FIRST_STATE_FIELDS and list(dumped["tasks"][0]) == FIRST_TASK_FIELDS
+    assert state_digest(state) == hashlib.sha256(json.dumps(dumped, separators=(",", ":")).encode()).hexdigest()
+    task = state.tasks[0]
+    changed_tasks = [state.model_copy(update={"tasks": [task.model_copy(update={name: value})]})
+                     for name, value in (("ask_user", "look"), ("snapshot_start", "a" * 40),
+                                         ("snapshot_done", "b" * 40))]
+    changed = [state.model_copy(update={name: value}) for name, value in (
+        ("has_must_haves", True), ("checklist", ["x"]), ("approval_evidence", "prompt-record"),
+        ("pause", {"reason": "?"}), ("checkpoint_snapshot", "c" * 40), ("changes_seen", {"paths": []}),
+        ("verdicts_seen", 1), ("plugin", {"version": "0.1.0"}), ("feedback", [{"note": "x"}]))]
+    for other in (*changed_tasks, *changed):
+        assert state_digest(state) != state_digest(other)

@@ -4,6 +4,7 @@ run or the plans to choose from; a second plan only beside a run it may go on wi
 from __future__ import annotations
 
 import json
+import time
 import os
 import shutil
 
@@ -72,7 +73,7 @@ def test_open_resumes_the_plans_unfinished_run_without_starting_over_or_gating_a
 
 
 def test_open_refuses_a_plan_the_gate_blocks_and_records_the_block(project):
-    write_plan(project)
+    write_plan(project, opt_in=False)
     (project / ".clavain").mkdir()
     (project / ".clavain" / "config.yaml").write_text("gate: {default_tier: hard}\n")
     run_cli(["advance-phase", "", "done", "finished earlier", "plan.md"], cwd=project, env={"CLAVAIN_SKIP_GATE": "x"})
@@ -188,9 +189,11 @@ def running_then_other_words(p):
 
 
 def running_then_alongside_not_in_transcript(p):
-    running(p)
+    """Without the prompt-record opt-in, a record is not the user's word: Claude Code's transcript must be."""
+    write_plan(p, opt_in=False)
+    ok(p, "open", "plan.md")
     transcript = p / "session.jsonl"
-    transcript.write_text(transcript_line("something else", 0) + "\n")
+    transcript.write_text(transcript_line("/clavain:execute-plan other.md --alongside", time.time()) + "\n")
     say(p, "/clavain:execute-plan other.md --alongside", transcript=transcript)
 
 
@@ -202,17 +205,18 @@ REFUSED = [
     (halted, ["open", "other.md"], "which is halted", "run retry 1 | clavain-cli run skip 1"),
     (running, ["open", "other.md"], "the plans say they are independent", "open other.md --alongside"),
     (running, ["start", "other.md"], "the plans say they are independent", "open other.md --alongside"),
-    (running, ["open", "other.md", "--alongside"], "no user prompt is recorded", "only after the user has said"),
-    (running_then_other_words, ["open", "other.md", "--alongside"], "does not say alongside", "--alongside"),
-    (running_then_alongside_not_in_transcript, ["open", "other.md", "--alongside"], "holds no user message",
-     "--alongside"),
+    (running, ["open", "other.md", "--alongside"], "no prompt recorded", "only after the user has said"),
+    (running_then_other_words, ["open", "other.md", "--alongside"],
+     '"go on with the first plan", is not the reply `alongside`', "--alongside"),
+    (running_then_alongside_not_in_transcript, ["open", "other.md", "--alongside"],
+     "no reply of the user after", "--alongside"),
 ]
 
 
 @pytest.mark.parametrize("setup,argv,says,names", REFUSED, ids=[f"{c[0].__name__}:{' '.join(c[1])}" for c in REFUSED])
 def test_a_second_plan_is_refused_naming_the_run_and_the_way_on(project, setup, argv, says, names):
     setup(project)
-    write_plan(project, OTHER, "other.md")
+    write_plan(project, OTHER, "other.md", opt_in=setup is not running_then_alongside_not_in_transcript)
     (first,) = runs(project)
     before = (project / ".clavain" / "execute-plan" / "runs" / first / "journal.jsonl").read_text()
     r = cli(project, *argv)

@@ -68,7 +68,7 @@ def test_a_gsd_checkpoint_task_is_the_users(project):
     assert '> 1. Visit /login\n> 2. Sign in with a test account\n>\n> Reply: Type "approved" or describe issues' in report
     assert "## Must-Haves for the user to check\nThe plan states these in words no machine can check:\n" \
            "- the login page looks like the mock-up" in report
-    say(project, "approved, the login works")
+    say(project, "approve batch 1: approved, the login works")
     approved = ok(project, "approve").out
     assert "## Task 3: Logout" in approved
     status = js(project, "status")
@@ -105,7 +105,7 @@ def test_checked_off_tasks_are_confirmed_once_at_the_first_checkpoint(project):
     ok(project, "checkpoint")
     report = (run_dir(project) / "batches" / "batch-1.md").read_text()
     assert "Approving this checkpoint confirms them all" in report and "T001, T002, T003, T004, T005" in report
-    say(project, "yes, those are all done")
+    say(project, "approve batch 1: yes, those are all done")
     approved = ok(project, "approve").out
     assert "batch(es) 2, 3 hold only tasks the plan checks off, confirmed with this approval" in approved
     status = js(project, "status")
@@ -138,7 +138,7 @@ def test_later_checked_off_batches_need_no_checkpoint_of_their_own(project):
     ok(project, "checkpoint")
     assert "2 task(s) the plan marks done were not redone: T001, T003" in \
         (run_dir(project) / "batches" / "batch-1.md").read_text()
-    say(project, "good")
+    say(project, "approve batch 1")
     out = ok(project, "approve").out
     assert "batch(es) 2 hold only" in out and "# Batch 3 of 3" in out
     do_task(project, "T004")
@@ -182,7 +182,7 @@ def test_prose_expectations_are_run_and_left_to_judge(project):
     ok(project, "task-done", "1", "--output", str(do_out))
     ok(project, "checkpoint")
     assert "1/1 passed (1 to judge from the log)" in (run_dir(project) / "batches" / "batch-1.md").read_text()
-    say(project, "ok")
+    say(project, "approve batch 1")
     brief = ok(project, "approve").out
     assert "- Touch: `report.txt`" in brief and "- Modify: `package.json`" in brief and "`zod`" not in \
         brief.split("The task as the plan writes it")[0]

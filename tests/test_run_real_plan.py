@@ -18,6 +18,8 @@ def real_plan(project):
     head, sep, rest = text.partition("### Task 2")
     assert sep, "the plan's second task heading moved"
     (project / "plan.md").write_text(head + VERIFY + "\n" + sep + rest)
+    (project / ".clavain").mkdir()
+    (project / ".clavain" / "config.yaml").write_text("approval: {evidence: prompt-record}\n")  # no transcripts here
 
 
 def bin_(project, *argv, stdin=""):
@@ -46,17 +48,17 @@ def test_real_plan_from_start_to_finish(git_project):
             break
         if st["state"] == "awaiting_approval":
             assert bin_(project, "approve").code == 1  # nobody has said anything yet
-            say(project, f"batch {st['batch']} looks fine, continue")
+            say(project, f"approve batch {st['batch']}: looks fine, continue")
             must(project, "approve")
             continue
         if st["state"] == "halted":
             task = st["halt"]["task"]
             if st["halt"]["kind"] == "verify_failed":
-                say(project, "retry it")
+                say(project, f"retry task {task}")
                 must(project, "retry", task)
                 (project / "done-1.txt").write_text("task one\n")
             else:
-                say(project, "skip that one")
+                say(project, f"skip task {task}")
                 must(project, "skip", task, "--reason", "the user chose to skip")
                 skipped = True
             continue
@@ -89,7 +91,7 @@ def test_real_plan_from_start_to_finish(git_project):
         "batch-1.md", "batch-2.md", "batch-3.md", "final.md", "halt-1.md", "halt-2.md"]
     final = (rd / "batches" / "final.md").read_text()
     assert final.count("| done |") == 7 and "skipped: the user chose to skip" in final
-    assert "batch 2 looks fine, continue" in (rd / "batches" / "batch-2.md").read_text()
+    assert "approve batch 2: looks fine, continue" in (rd / "batches" / "batch-2.md").read_text()
     halt = (rd / "batches" / "halt-1.md").read_text()
     assert "test -s done-1.txt" in halt and "exit code: 1" in halt
     task3 = json.loads((rd / "run.json").read_text())["state"]["tasks"][2]

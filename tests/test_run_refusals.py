@@ -52,7 +52,7 @@ def empty_output(p):
 
 def all_done_last_not_approved(p):
     at_checkpoint(p)
-    say(p, "ok")
+    say(p, "approve batch 1")
     ok(p, "approve")
     do_task(p, "3")
     do_task(p, "4")
@@ -148,7 +148,7 @@ def test_gate_block_refuses_start_and_skip_gate_passes_it(project):
 
     from test_run_support import SMALL_PLAN
 
-    write_plan(project, SMALL_PLAN.replace("**Goal:**", "**Phase:** brainstorm\n\n**Goal:**"))
+    write_plan(project, SMALL_PLAN.replace("**Goal:**", "**Phase:** brainstorm\n\n**Goal:**"), opt_in=False)
     (project / ".clavain").mkdir()
     (project / ".clavain" / "config.yaml").write_text("gate:\n  default_tier: hard\n")
     r = run_cli(["run", "start", "plan.md"], cwd=project)
@@ -172,31 +172,46 @@ def test_external_needs_the_users_word_then_is_granted(project):
     external_requested(project)
     active = lambda: json.loads(next((project / ".clavain" / "execute-plan" / "active").iterdir()).read_text())  # noqa: E731
     assert active()["dispatch"] == "local"
-    say(project, "yes, use codex")
+    say(project, "allow external: yes, use codex")
     ok(project, "allow-external")
     assert active()["dispatch"] == "external"
 
 
-def test_transcript_must_hold_the_prompt(project, tmp_path):
-    at_checkpoint(project)
-    transcript = tmp_path / "session.jsonl"
-    transcript.write_text(transcript_line("something else", time.time()) + "\n")
-    say(project, "approve it", transcript=transcript)
-    r = cli(project, "approve")
-    assert r.code == 1 and "next: clavain-cli run approve" in r.err
-    epoch = say(project, "approve it now", transcript=transcript)
+def test_the_reply_is_read_from_claude_codes_transcript_of_the_session(project, tmp_path):
+    """Without the opt-in, only Claude Code's transcript counts: found from the session id under its config
+    folder, never from the path a prompt record names; and the newest genuine user message decides."""
+    write_plan(project, opt_in=False)
+    ok(project, "start", "plan.md", "--batch-size", "2")
+    (project / "a.txt").write_text("hello\n")
+    do_task(project, "1", verify=True)
+    do_task(project, "2", verify=True)
+    ok(project, "checkpoint")
+    config = tmp_path / "claude-config"
+    env = {"CLAUDE_CONFIG_DIR": str(config)}
+    forged = tmp_path / "fake.jsonl"  # a record naming a transcript of its own making
+    epoch = say(project, "approve batch 1", transcript=forged, session_id="s-1")
+    forged.write_text(transcript_line("approve batch 1", epoch) + "\n")
+    r = cli(project, "approve", env=env)
+    assert r.code == 1 and "no reply of the user" in r.err and "next: clavain-cli run approve" in r.err
+    transcript = config / "projects" / "-p" / "s-1.jsonl"
+    transcript.parent.mkdir(parents=True)
+    transcript.write_text(transcript_line("approve batch 1", epoch) + "\n"
+                          + transcript_line("wait, task 2 is wrong", epoch + 1) + "\n")
+    r = cli(project, "approve", env=env)
+    assert r.code == 1 and '"wait, task 2 is wrong"' in r.err and "show the user the report and ask" in r.err.lower()
     with open(transcript, "a") as fh:
-        fh.write(transcript_line("approve it now", epoch) + "\n")
-    r = ok(project, "approve", "--json")
+        fh.write(transcript_line("approve batch 1 after all", epoch + 2) + "\n")
+    r = cli(project, "approve", "--json", env=env)
+    assert r.code == 0, r.err
     ev = json.loads(r.out)["evidence"]
-    assert ev["source"] == "transcript" and ev["transcript_path"] == str(transcript)
+    assert ev["source"] == "transcript" and ev["transcript_path"] == str(transcript) and ev["how"] == "canonical reply"
     report = (run_dir(project) / "batches" / "batch-1.md").read_text()
-    assert "approve it now" in report and "found in transcript" in report and str(transcript) in report
+    assert "approve batch 1 after all" in report and "found in transcript" in report and str(transcript) in report
 
 
 def test_one_prompt_is_one_decision(project):
     halted(project)
-    say(project, "retry please")
+    say(project, "retry task 1 please")
     ok(project, "retry", "1")
     ok(project, "task-start", "1")
     ok(project, "task-fail", "1", "--reason", "still broken")
@@ -210,7 +225,7 @@ def test_replan_keeps_unchanged_finished_tasks(project):
     text = (project / "plan.md").read_text()
     (project / "plan.md").write_text(text.replace("Put hello in a.txt", "Put hello twice in a.txt"))
     assert cli(project, "task-start", "2").code == 1
-    say(project, "yes the plan changed, carry on")
+    say(project, "replan: yes the plan changed, carry on")
     r = json.loads(ok(project, "replan", "--json").out)
     assert r["kept"] == ["1"] and r["state"] == "running"
     assert r["next"] == "clavain-cli run task-start 2"

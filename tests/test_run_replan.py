@@ -21,7 +21,7 @@ def at_first_checkpoint(p):
 
 def at_last_checkpoint(p):
     to_checkpoint(p)
-    say(p, "batch 1 is fine")
+    say(p, "approve batch 1")
     ok(p, "approve")
     do_task(p, "3")
     do_task(p, "4")
@@ -30,7 +30,7 @@ def at_last_checkpoint(p):
 
 def in_batch_2(p):
     to_checkpoint(p)
-    say(p, "batch 1 is fine")
+    say(p, "approve batch 1")
     ok(p, "approve")
     do_task(p, "3")
 
@@ -55,7 +55,7 @@ def test_replan_returns_to_the_checkpoint_it_was_waiting_at(project, where, chan
     where(project)
     edit_plan(project, *change)
     assert cli(project, "status").code == 0 and js(project, "status")["halt"]["kind"] == "plan_changed"
-    say(project, "yes, I changed the plan; go on with it")
+    say(project, "replan: yes, I changed the plan; go on with it")
     r = js(project, "replan")
     assert (r["state"], r["batch"], f"clavain-cli {next_cmd}" in r["next"]) == (state, batch, True), r
     assert json.loads((run_dir(project) / "run.json").read_text())["state"]["approved_batches"] == approved
@@ -66,7 +66,7 @@ def test_replan_returns_to_the_checkpoint_it_was_waiting_at(project, where, chan
     refused = cli(project, "approve")  # the reply to the changed plan does not count for the batch
     assert refused.code == 1 and "needs the user's own reply" in refused.err
     assert cli(project, "task-start", "3" if batch == 1 else "4").code == 1
-    say(project, f"batch {batch} looks good")
+    say(project, f"approve batch {batch}")
     after = js(project, "approve")
     assert after["approved_batch"] == batch
     assert after["next"].startswith("clavain-cli run task-start 3" if batch == 1 else "clavain-cli run finish")
@@ -82,6 +82,6 @@ def test_replan_does_not_lift_a_tamper_halt(project):
     path.write_text(json.dumps(body))
     assert js(project, "status")["halt"]["kind"] == "tampered"
     edit_plan(project, "Wrap up", "Wrap up neatly")
-    say(project, "replan it")
+    say(project, "replan")
     r = cli(project, "replan")
     assert r.code == 1 and "this run is halted (tampered)" in r.err and "next: clavain-cli run abort" in r.err

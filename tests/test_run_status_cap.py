@@ -17,11 +17,11 @@ def long_plan(n: int) -> str:
 def in_batch_3(project):
     """Batches of 5: batches 1 and 2 approved, task 11 done and task 12 running."""
     ok(project, "start", "plan.md", "--batch-size", "5")
-    for first in (1, 6):
+    for k, first in enumerate((1, 6), start=1):
         for task in range(first, first + 5):
             do_task(project, str(task))
         ok(project, "checkpoint")
-        say(project, "fine, go on")
+        say(project, f"approve batch {k}")
         ok(project, "approve")
     do_task(project, "11")
     ok(project, "task-start", "12")

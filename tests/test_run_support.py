@@ -54,9 +54,17 @@ SMALL_PLAN = """\
 """
 
 
-def write_plan(project: Path, text: str = SMALL_PLAN, name: str = "plan.md") -> Path:
+OPT_IN = "approval: {evidence: prompt-record}\n"
+
+
+def write_plan(project: Path, text: str = SMALL_PLAN, name: str = "plan.md", *, opt_in: bool = True) -> Path:
+    """The plan, and (``opt_in``) the config a project without Claude Code's transcripts needs: the user's
+    replies are read from the prompt records (only canonical replies count then)."""
     path = project / name
     path.write_text(text)
+    if opt_in:
+        (project / ".clavain").mkdir(exist_ok=True)
+        (project / ".clavain" / "config.yaml").write_text(OPT_IN)
     return path
 
 

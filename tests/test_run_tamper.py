@@ -44,7 +44,7 @@ def remove_line(p):
 
 def forge_chained_approval(p):
     """A line a forger computed carefully: right seq, prev and hash, an approval without the user's word."""
-    from clavain.run.journal import entry_hash
+    from clavain.core.chain import entry_hash
 
     last = json.loads(lines(p)[-1])
     entry = {"seq": last["seq"] + 1, "time": last["time"], "epoch": last["epoch"] + 1, "event": "approved",
@@ -61,7 +61,7 @@ def forge_chained_approval(p):
 
 def append_unchained(p):
     """A hand-appended entry, hashed on its own but not chained to the entry before it."""
-    from clavain.run.journal import entry_hash
+    from clavain.core.chain import entry_hash
 
     last = json.loads(lines(p)[-1])
     forged = {**last, "seq": last["seq"] + 1, "event": "approved", "prev": "0" * 64}
@@ -93,7 +93,7 @@ def test_journal_edit_is_detected_by_status(busy, edit):
     r = cli(busy, "approve")
     assert r.code == 1 and "next: clavain-cli run abort" in r.err
     assert js(busy, "status")["halt"]["n"] == status["halt"]["n"]  # detected once, not again and again
-    say(busy, "abort it")
+    say(busy, "abort")
     assert js(busy, "abort")["state"] == "aborted"
 
 
@@ -159,7 +159,7 @@ def test_a_garbage_last_line_is_moved_aside_and_the_run_halts(busy, end):
     assert f"first bad journal entry: {first_bad}" in report
     assert f"journal.jsonl:{first_bad}" in report and "journal.rejected-1.jsonl" in report
     assert cli(busy, "task-start", "3").code == 1
-    say(busy, "abort it")
+    say(busy, "abort")
     assert js(busy, "abort")["state"] == "aborted"
 
 
@@ -182,7 +182,7 @@ def test_crash_between_journal_and_run_json_is_completed(busy):
     """The journal is one step ahead of run.json: the step was recorded, so it is folded in, not rejected."""
     path = run_dir(busy) / "run.json"
     behind = path.read_text()
-    say(busy, "approved")
+    say(busy, "approve batch 1")
     ok(busy, "approve")
     path.write_text(behind)  # as if the process died after the journal append
     status = js(busy, "status")

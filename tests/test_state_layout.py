@@ -114,8 +114,9 @@ def test_the_session_start_hook_moves_it_and_tells_the_model(tmp_path):
     assert (project / ".clavain" / "execute-plan" / "active" / "20260101-000000-abcd.json").exists()
 
 
-def test_the_hooks_use_the_layouts_names():
+def test_the_hooks_read_runs_where_the_layout_puts_them(tmp_path):
     from clavain.core import layout
-    from clavain.guard import hooks
+    from clavain.guard import runs
 
-    assert (hooks.STATE_DIRNAME, hooks.OWN_DIRNAME) == (layout.STATE_DIRNAME, layout.OWN_DIRNAME)
+    run = runs.Run("r1", str(tmp_path))
+    assert run.folder() == os.path.join(layout.own_state(str(tmp_path)), "runs", "r1")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 
-COMMANDS = ("open", "start", "status", "next", "task-start", "task-done", "task-fail", "verify", "checkpoint",
-            "approve", "retry", "skip", "abort", "replan", "allow-external", "must-haves", "finish")
+COMMANDS = ("open", "start", "status", "next", "diff", "task-start", "task-done", "task-fail", "verify", "checkpoint",
+            "pause", "approve", "revise", "retry", "skip", "resume", "abort", "replan", "allow-external", "must-haves",
+            "finish")
 
 
 def register(sub) -> None:
@@ -51,6 +52,14 @@ def register(sub) -> None:
     add("checkpoint", _simple("checkpoint"), "close the batch and write its report")
     p = add("approve", _approve, "pass the checkpoint (needs the user's reply)")
     p.add_argument("--note")
+    p = add("revise", _revise, "reopen tasks of the batch with the user's note (needs the user's reply)")
+    p.add_argument("tasks", nargs="+", metavar="TASK")
+    p.add_argument("--note", required=True, help="what the user asked to change")
+    p = add("pause", _pause, "stop and wait for the user's answer to a question (read-only until then)")
+    p.add_argument("--reason", required=True, help="the question for the user")
+    add("resume", _simple("resume"), "go on after the user answered (needs the user's reply)")
+    p = add("diff", _diff, "show what changed: the current batch, or task N (read-only)")
+    p.add_argument("task", nargs="?")
     for name, fn, help_text in (("abort", "abort", "stop the run (user's word)"),
                                 ("replan", "replan", "re-read a changed plan (user's word)"),
                                 ("allow-external", "allow_external", "allow external dispatch (user's word)"),
@@ -185,6 +194,24 @@ def _verify(args, ctx):
     from clavain.run.steps import verify
 
     _emit(args, ctx, verify(ctx.project, args.run_id, args.task, ctx.env, timeout=args.timeout))
+
+
+def _revise(args, ctx):
+    from clavain.run.decisions import revise
+
+    _emit(args, ctx, revise(ctx.project, args.run_id, args.tasks, args.note, ctx.env))
+
+
+def _pause(args, ctx):
+    from clavain.run.decisions import pause
+
+    _emit(args, ctx, pause(ctx.project, args.run_id, args.reason, ctx.env))
+
+
+def _diff(args, ctx):
+    from clavain.run.engine import diff
+
+    _emit(args, ctx, diff(ctx.project, args.run_id, args.task, ctx.env))
 
 
 def _approve(args, ctx):

@@ -6,10 +6,7 @@
 
 from __future__ import annotations
 
-import re
-
 PHASE_PREFIX = "**Phase:**"   # lines starting so are written by advance-phase and never count as a change
-_PHASE_LINES = re.compile(r"^\*\*Phase:\*\*.*$\n?", re.MULTILINE)
 
 
 def sha256_hex(data: bytes) -> str:
@@ -26,7 +23,11 @@ def sha256_hex(data: bytes) -> str:
 
 def without_phase_lines(text: str) -> str:
     """``text`` without its ``**Phase:**`` lines (each with its ``\\n``)."""
-    return _PHASE_LINES.sub("", text) if PHASE_PREFIX in text else text
+    if PHASE_PREFIX not in text:
+        return text
+    import re  # here, not at the top: the hooks import this module and never need it
+
+    return re.sub(r"^\*\*Phase:\*\*.*$\n?", "", text, flags=re.MULTILINE)
 
 
 def plan_digest(text: str) -> str:

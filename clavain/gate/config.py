@@ -4,6 +4,9 @@
       default_tier: soft          # hard | soft | none: the tier when no bead priority is known
       review_glob: docs/research/flux-drive/**/findings.json   # review artifacts, for the stale-review warning
       bd_timeout: 5               # seconds one `bd` call may take
+    approval:
+      evidence: transcript        # transcript (default) | prompt-record: where the user's replies are read;
+                                  # prompt-record is for use without Claude Code's transcripts (a run pins it)
 
 PyYAML reads the file; the values it gives are cached in the store keyed by the file's sha256, so
 the gate path imports PyYAML only when the file changed since the last command.
@@ -96,3 +99,42 @@ def load_gate_config(project: Path, store: Optional["Store"] = None) -> GateConf
     if store is not None:
         store.cache_put(CACHE_KIND, key, json.dumps(config._asdict()))
     return config
+
+
+APPROVAL_EVIDENCE = ("transcript", "prompt-record")
+
+
+class RunConfig(NamedTuple):
+    """The settings a run pins when it starts."""
+
+    approval_evidence: str = "transcript"
+
+
+def load_run_config(project: Path) -> RunConfig:
+    """The ``approval`` (and other run) settings of the project's config file; defaults when there is none."""
+    path = config_path(project)
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except FileNotFoundError:
+        return RunConfig()
+    except OSError as exc:
+        raise BadInput(f"config cannot be read: {exc.strerror}", path=path, next_command=f"check {path}") from None
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise BadInput(f"config is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
+                       line=mark.line + 1 if mark else None, next_command=f"fix {path}") from None
+    approval = data.get("approval") if isinstance(data, dict) else None
+    if approval is None:
+        return RunConfig()
+    if not isinstance(approval, dict) or set(approval) - {"evidence"}:
+        raise BadInput("`approval` must be a mapping with one key, `evidence` (transcript or prompt-record)",
+                       path=path, line=_line_of(text, "approval"), next_command=f"fix {path}")
+    evidence = approval.get("evidence", "transcript")
+    if evidence not in APPROVAL_EVIDENCE:
+        raise BadInput(f"approval.evidence is {evidence!r}; use one of {', '.join(APPROVAL_EVIDENCE)}", path=path,
+                       line=_line_of(text, "evidence"), next_command=f"fix {path}")
+    return RunConfig(approval_evidence=evidence)

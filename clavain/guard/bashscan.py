@@ -26,7 +26,8 @@ import shlex
 from clavain.guard.bashwrites import INTERPRETER, operands, program_writes, protected_word, targets
 from clavain.guard.places import Places
 
-HOOK_EVENTS = ("user-prompt-submit", "pre-tool-use", "session-start")
+HOOK_EVENTS = ("user-prompt-submit", "pre-tool-use", "post-tool-use", "session-start", "stop")
+SCAN_CHARS = 16 * 1024   # longer lines are not read (see ``scan``)
 
 _SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
@@ -44,9 +45,10 @@ _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 class Scan:
     """The result of ``scan``: see the module docstring."""
 
-    __slots__ = ("runs", "hook_call", "writes_protected", "protected", "writes_project")
+    __slots__ = ("runs", "hook_call", "writes_protected", "protected", "writes_project", "undecided")
 
     def __init__(self) -> None:
+        self.undecided = False      # the line is too long to read in the hook's time (``SCAN_CHARS``)
         self.runs: list[str] = []
         self.hook_call = False
         self.writes_protected = ""
@@ -203,7 +205,7 @@ def _scan_into(result: Scan, line: str, depth: int, places: Places) -> None:
         word = protected_word(name, args, places, cd)
         if word:
             result.note_protected(word, places.word(word, cd))
-        in_protected = places.word(cd) if cd else ""
+        in_protected = places.word(cd.rstrip("/") + "/x") if cd else ""  # a write lands in the folder
         if in_protected and (written or interpreted):
             result.note_protected(f"{name} (inside {in_protected})", in_protected)
         if interpreted and mentions:
@@ -224,9 +226,14 @@ def _is_hook_call(programs: list[str], args: list[str], code: str) -> bool:
     return False
 
 
-def scan(command: str, places: Places | None = None) -> Scan:
+def scan(command: str, places: Places | None = None, limit: int = SCAN_CHARS) -> Scan:
     """Read one Bash ``command`` (see the module docstring); ``places`` says what is protected and where the
-    project is (by default: any ``.clavain`` or ``.claude/projects`` path; every relative path is the project's)."""
+    project is (by default: this plugin's state and ``.claude/projects`` paths; every relative path is the
+    project's). A line longer than ``limit`` is not read at all: ``undecided`` says so, and the caller decides
+    from cheap checks of the raw text (the reading is not linear in the worst case)."""
     result = Scan()
+    if len(command) > limit:
+        result.undecided = True
+        return result
     _scan_into(result, command, 0, places or Places())
     return result

@@ -1,56 +1,57 @@
-"""Claude Code hooks: PreToolUse, UserPromptSubmit, SessionStart. Standard library only, on every path.
+"""Claude Code hooks: PreToolUse, PostToolUse (and PostToolUseFailure), UserPromptSubmit, SessionStart and Stop.
+Standard library only, on every path.
 
 Entry points: ``hooks/clavain-hook <event>`` (what ``hooks/hooks.json`` runs: ``python -S -I``, no argparse,
-no CLI) and ``clavain-cli hook <event>`` (the same code through the CLI). Both read Claude Code's JSON
-on stdin and call ``answer(event, text, env, cwd)``.
+no CLI) and ``clavain-cli hook <event>`` (the same code through the CLI). Both read Claude Code's JSON on stdin
+and call ``answer(event, text, env, cwd)``.
 
 How a hook answers (one choice, used everywhere):
 
     exit 0  allow / done. SessionStart prints ``hookSpecificOutput.additionalContext`` JSON on stdout.
-    exit 2  block the tool call. stderr (one paragraph) is the reason; Claude Code hands it to the model.
-            Blocks are always exit 2, never a JSON ``permissionDecision``, so one code path decides.
-    exit 3  environment problem (garbage on stdin, an unreadable run summary) where no run is known to be
-            waiting or halted: the hook fails open. Claude Code treats every exit other than 0 and 2 as a
-            non-blocking error and shows the one stderr line to the user.
+    exit 2  block the tool call (or, for Stop, ask the model to go on). stderr (one paragraph) is the reason;
+            Claude Code hands it to the model. Blocks are always exit 2, never a JSON ``permissionDecision``.
+    exit 3  environment problem where no run waits for the user: the hook fails open, with one stderr line
+            (Claude Code treats every exit other than 0 and 2 as a non-blocking error and shows the line).
 
-Where a run is known to be awaiting approval or halted, a problem fails closed (exit 2) for the tools that
-state blocks, except Bash: ``clavain-cli run approve`` and the user's other decisions go through Bash, so a
-problem never locks them out. UserPromptSubmit never exits 2 (that would erase the user's prompt).
+PreToolUse, in this order:
 
-PreToolUse rules:
-  always      Bash running ``clavain-cli hook ...`` (a forged prompt); Bash writing into a protected place,
-              and Edit/Write/MultiEdit/NotebookEdit on a path in one (``clavain.guard.places``): the state folder
-              ``.clavain/`` (only ``clavain-cli run`` writes it) and Claude Code's session transcripts
-              (``~/.claude/projects/``, the payload's ``transcript_path``; approvals trust them).
-  run active  EnterPlanMode (rule 6); creating, writing or moving the external opt-in flag
-              ``.claude/clodex-toggle.flag`` (Bash or an edit tool; rule 5); Bash running an external agent
-              (codex, dispatch.sh, interserve, oracle) unless every active run's dispatch is ``external`` (rule 5).
-  waiting     Edit/Write/MultiEdit/NotebookEdit, the subagent tool (Agent, Task), external agents and Bash
-  or halted   commands seen writing inside the project (``clavain.guard.bashscan``) while a run is
-              ``awaiting_approval`` or ``halted`` (rules 3 and 4). ``clavain-cli run ...`` and reads pass.
+1. A plain call of this plugin's own ``clavain-cli run <command>`` (``clavain.guard.allow.run_command``) passes,
+   in every state and every failure mode: nothing can lock the user out of their own run. (The CLI then
+   refuses what the run's state does not allow: ``clavain.core.states``.)
+2. Always, run or no run: edits and Bash writes into a protected place (``clavain.guard.places``: this plugin's
+   state, Claude Code's transcripts, the witness records) and Bash running ``clavain-cli hook ...`` by hand.
+   While a run is active also: Claude Code's settings, ``.clavain/config.yaml``, the plugin's own files and the
+   external opt-in flag.
+3. While a run waits for the user (awaiting approval, halted, paused, or not to be trusted as it stands:
+   ``clavain.guard.runs``), the tools are read-only, by allowlist: ``clavain.core.states.READ_TOOLS`` and the
+   simple reading commands of ``clavain.guard.allow.read_command``. Everything else is blocked with what to do.
+4. While a run is running: EnterPlanMode (rule 6) and external agents unless every active run opted in (rule 5).
 
-Active runs are the files ``<project>/.clavain/execute-plan/active/<run-id>.json`` (one ``listdir``); with none the
-hook decides without reading anything else. The project is found from ``CLAVAIN_PROJECT_DIR`` if set,
-else from both the payload's ``cwd`` and ``CLAUDE_PROJECT_DIR``, the way ``clavain.paths.find_project`` does.
+Every Bash call while a run is active is witnessed (``clavain.guard.witnessing``): PreToolUse notes the journal
+head, PostToolUse / PostToolUseFailure compare. An error inside the hook while a run waits blocks (fail closed),
+except for the allowlisted ``clavain-cli run`` forms; with no run waiting it allows, with one line on stderr.
+UserPromptSubmit never exits 2 (that would erase the user's prompt).
+
+The project is found from ``CLAVAIN_PROJECT_DIR`` if set, else from both the payload's ``cwd`` and
+``CLAUDE_PROJECT_DIR``, the way ``clavain.core.paths.find_project`` does.
 """
 
 from __future__ import annotations
 
 import os
 
-from clavain.guard.places import OPT_IN_FLAG, STATE, Places
+from clavain.core.chain import loads
+from clavain.core.layout import STATE_DIRNAME
+from clavain.core.states import HALTED, PAUSED, READ_TOOLS, RUNNING, WAITING_APPROVAL
+from clavain.guard import allow
+from clavain.guard.places import CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, STATE, WITNESS, Places
+from clavain.guard.runs import Run, active_runs
 
-# clavain.core.layout's names, repeated so that a hook call loads one module less (test_state_layout.py
-# keeps them equal); the migration itself is imported at session start only
-STATE_DIRNAME = ".clavain"
-OWN_DIRNAME = "execute-plan"
-
-WAITING = ("awaiting_approval", "halted")
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
-SUBAGENT_TOOLS = ("Agent", "Task")
 PLAN_TOOLS = ("EnterPlanMode",)
 EXTERNAL_AGENTS = ("codex", "dispatch.sh", "interserve", "oracle")
-EVENTS = ("pre-tool-use", "user-prompt-submit", "session-start")
+EVENTS = ("pre-tool-use", "post-tool-use", "user-prompt-submit", "session-start", "stop")
+BATCH_EVENTS = ("task_started", "verified", "task_done", "retried", "skipped", "revised", "resumed")
 
 EXIT_ALLOW, EXIT_BLOCK, EXIT_PROBLEM = 0, 2, 3
 # the user reads this (a UserPromptSubmit problem is shown to them): an unrecorded prompt cannot approve
@@ -58,26 +59,8 @@ UNRECORDED = ("Approving, retrying or skipping on this reply will be refused; pl
               "next: clavain-cli run status")
 
 
-class Run:
-    """What a hook knows of one active run, from its summary file (``state`` is None when unreadable)."""
-
-    __slots__ = ("run_id", "state", "plan", "batch", "batches", "dispatch", "next", "problem", "project")
-
-    def __init__(self, run_id: str, summary: dict | None, problem: str = "", project: str = "") -> None:
-        summary = summary or {}
-        self.run_id = run_id
-        self.project = project
-        self.state = summary.get("state") if isinstance(summary.get("state"), str) else None
-        self.plan = str(summary.get("plan", "?"))
-        self.batch = summary.get("batch", "?")
-        self.batches = summary.get("batches", "?")
-        self.dispatch = summary.get("dispatch", "local")
-        self.next = str(summary.get("next") or f"clavain-cli run status --run {run_id}")
-        self.problem = problem
-
-
 def find_project(start: str) -> str:
-    """``clavain.paths.find_project`` without pathlib: nearest folder holding ``.clavain/``, else ``.git``."""
+    """``clavain.core.paths.find_project`` without pathlib: nearest folder holding ``.clavain/``, else ``.git``."""
     start = os.path.realpath(start)
     folders = [start]
     while os.path.dirname(folders[-1]) != folders[-1]:
@@ -105,89 +88,36 @@ def projects(payload: dict, env, cwd: str) -> list[str]:
     return found
 
 
-class _Scanner:
-    """The settings ``_json.make_scanner`` reads (those of ``json.loads`` with no hooks)."""
-
-    strict = True
-    object_hook = None
-    object_pairs_hook = None
-    parse_float = float
-    parse_int = int
-
-    @staticmethod
-    def parse_constant(name: str):
-        return {"NaN": float("nan"), "Infinity": float("inf"), "-Infinity": float("-inf")}[name]
-
-
-def loads(text: str):
-    """``json.loads`` through the C scanner the json package itself uses, without importing the package:
-    ``import json`` pulls in ``re``, ``enum`` and ``collections``, which cost more than the interpreter's own
-    start. Raises ``ValueError`` for anything that is not one JSON document."""
-    try:
-        from _json import make_scanner
-
-        stripped = text.strip(" \t\n\r")
-        value, end = make_scanner(_Scanner())(stripped, 0)
-        if end == len(stripped):
-            return value
-    except Exception:  # no C scanner, or bad input: its errors need json.decoder loaded
-        pass
-    import json  # the slow path says exactly what is wrong (a ValueError)
-
-    return json.loads(text)
-
-
-def _read_json(path: str):
-    with open(path, encoding="utf-8") as handle:
-        return loads(handle.read())
-
-
-def active_runs(project: str) -> list[Run]:
-    """Every run with a summary in ``<project>/.clavain/execute-plan/active/``; a corrupt one is kept with its problem."""
-    folder = os.path.join(project, STATE_DIRNAME, OWN_DIRNAME, "active")
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return []
-    runs = []
-    for name in names:
-        if not name.endswith(".json") or name.startswith("."):
-            continue
-        run_id = name[:-5]
-        path = os.path.join(folder, name)
-        try:
-            summary = _read_json(path)
-            if not isinstance(summary, dict) or summary.get("state") not in ("running", *WAITING):
-                raise ValueError("no valid 'state'")
-            runs.append(Run(run_id, summary, project=project))
-        except (OSError, ValueError) as exc:
-            runs.append(_fallback(project, run_id, f"{path}: unreadable run summary ({exc})"))
-    return runs
-
-
-def _fallback(project: str, run_id: str, problem: str) -> Run:
-    """A corrupt summary: take the state from the run's own ``run.json`` when that names one."""
-    try:
-        state = _read_json(os.path.join(project, STATE_DIRNAME, OWN_DIRNAME, "runs", run_id, "run.json")).get("state")
-    except (OSError, ValueError, AttributeError):
-        state = None
-    return Run(run_id, {"state": state} if state in WAITING else None, problem, project)
-
-
-# ---------------------------------------------------------------- PreToolUse
-
 def _block(text: str) -> tuple[int, str, str]:
     return EXIT_BLOCK, "", "clavain: " + text
 
 
-def _waiting_message(run: Run, tool: str) -> str:
-    if run.state == "halted":
-        what = f"run {run.run_id} is halted (plan {run.plan}, batch {run.batch} of {run.batches})"
-        todo = "Present the halt report to the user (clavain-cli run status) and wait for their decision"
-    else:
-        what = f"run {run.run_id} is awaiting the user's approval of batch {run.batch} of {run.batches} (plan {run.plan})"
-        todo = "Present the batch report to the user (clavain-cli run status) and wait for their reply"
-    return (f"{tool} is blocked: {what}. {todo}; do not change files or start subagents until the user answers.\n"
+def _now() -> float:
+    import time
+
+    return time.time()
+
+
+# ---------------------------------------------------------------- PreToolUse
+
+_WAIT_WHAT = {WAITING_APPROVAL: ("is awaiting the user's approval of batch {batch} of {batches}",
+                                 "Present the batch report to the user and wait for their reply"),
+              HALTED: ("is halted in batch {batch} of {batches}",
+                       "Present the halt report to the user and wait for their decision"),
+              PAUSED: ("is paused with a question for the user in batch {batch} of {batches}",
+                       "Ask the user the question and wait for their answer")}
+
+
+def _waiting_message(run: Run, what: str) -> str:
+    if run.problem:
+        return (f"{what} is blocked: run {run.run_id} cannot be taken as it stands ({run.problem}). Until a "
+                f"`clavain-cli run` command repairs or halts it, only reading tools and `clavain-cli run ...` pass; "
+                f"do not change files or start subagents.\nnext: clavain-cli run status --run {run.run_id}")
+    state, todo = _WAIT_WHAT.get(run.state or "", ("waits for the user", "Present the report and wait"))
+    state = state.format(batch=run.batch, batches=run.batches)
+    return (f"{what} is blocked: run {run.run_id} {state} (plan {run.plan}). While a run waits, only reading tools "
+            f"(Read, Glob, Grep; cat, ls, head, tail, wc, grep) and `clavain-cli run ...` pass. {todo}; do not "
+            f"change files or start subagents until the user answers.\n"
             f"next: {run.next}" + ("" if "(" in run.next else " (only after the user's word)"))
 
 
@@ -208,6 +138,13 @@ def _protected_message(what: str, place: str) -> str:
     elif place == OPT_IN_FLAG:
         why = (f"{OPT_IN_FLAG} opts this project in to external agents, and external dispatch needs the user's "
                "opt-in. Ask the user; while a run is active only they create that file")
+    elif place in (SETTINGS, CONFIG):
+        why = (f"{place} decide how the run is guarded (hooks, sandbox, approvals); while a run is active only the "
+               "user changes them")
+    elif place == PLUGIN:
+        why = "the plugin's hooks and code hold the run's rules; while a run is active nobody changes them"
+    elif place == WITNESS:
+        why = "the hooks keep there what they saw of the run; only they write it"
     else:
         why = (f"{place} are written only by Claude Code, and approvals read them as the record of what the "
                "user said. Reading them is fine")
@@ -221,95 +158,142 @@ def _external_agent(scan) -> str:
                  if name in EXTERNAL_AGENTS or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS), "")
 
 
+def _bash_guard(command: str, places: Places, runs: list[Run]):
+    """The always-rules for one Bash line: ``(block or None, scan or None)``."""
+    active = bool(runs)
+    named = places.might_name_protected(command)
+    if not (named or active and any(name.split(".")[0] in command for name in EXTERNAL_AGENTS)):
+        return None, None
+    from clavain.guard.bashscan import scan as scan_bash
+
+    scan = scan_bash(command, places)
+    if scan.undecided:
+        if named:
+            return _block(f"this command is {len(command) // 1024} KB long, too long to read in the hook's time, and "
+                          "it names a protected place (run state, transcripts or settings). Split it, or put the "
+                          "long text in a file first.\nnext: clavain-cli run status"), scan
+        return None, scan
+    if scan.hook_call:
+        return _block("running a clavain hook by hand is blocked: hooks are Claude Code's to run, and a prompt "
+                      "recorded that way is not the user's. Ask the user and wait for their reply.\n"
+                      "next: clavain-cli run status"), scan
+    if scan.protected == STATE:
+        return _block(f"this command writes into {STATE} ({scan.writes_protected}): run state changes only "
+                      f"through `clavain-cli run ...`. Reading {STATE} (cat, ls, the Read tool) is fine."
+                      "\nnext: clavain-cli run status"), scan
+    if scan.protected:
+        return _block(_protected_message(f"this command ({scan.writes_protected})", scan.protected)), scan
+    return None, scan
+
+
 def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
     tool = payload.get("tool_name")
     tool_input = payload.get("tool_input")
     tool_input = tool_input if isinstance(tool_input, dict) else {}
-    waiting = [r for r in runs if r.state in WAITING]
+    command = str(tool_input.get("command", "")) if tool == "Bash" else ""
+    waiting = [r for r in runs if r.waiting]
     places = Places.for_hook(payload, env, (waiting or runs)[0].project if runs else "", opt_in_flag=bool(runs))
-    scan = None
     if tool in EDIT_TOOLS:
         path, place = _protected_path(tool_input, places)
         if place:
             return _block(_protected_message(f"{tool} on {path}", place))
-    command = str(tool_input.get("command", ""))
-    # every forging route names a protected place or clavain; external agents and project writes matter
-    # only while a run is active or waiting
-    if tool == "Bash" and (waiting or places.might_name_protected(command) or (runs and any(
-            name.split(".")[0] in command for name in EXTERNAL_AGENTS))):
-        from clavain.guard.bashscan import scan as scan_bash
-
-        scan = scan_bash(command, places)
-        if scan.hook_call:
-            return _block("running a clavain hook by hand is blocked: hooks are Claude Code's to run, and a prompt "
-                          "recorded that way is not the user's. Ask the user and wait for their reply.\n"
-                          "next: clavain-cli run status")
-        if scan.protected == STATE:
-            return _block(f"this command writes into {STATE} ({scan.writes_protected}): run state changes only "
-                          f"through `clavain-cli run ...`. Reading {STATE} (cat, ls, the Read tool) is fine."
-                          "\nnext: clavain-cli run status")
-        if scan.protected:
-            return _block(_protected_message(f"this command ({scan.writes_protected})", scan.protected))
+    scan = None
+    if tool == "Bash":
+        blocked, scan = _bash_guard(command, places, runs)
+        if blocked:
+            return blocked
     if not runs:
         return EXIT_ALLOW, "", ""
+    if waiting:
+        if tool in READ_TOOLS or tool == "Bash" and allow.read_command(command):
+            return _witnessed(payload, runs, env, command)
+        what = f"`{command.strip()[:60]}`" if tool == "Bash" else str(tool)
+        return _block(_waiting_message(waiting[0], what))
     run = runs[0]
     if tool in PLAN_TOOLS:
         return _block(f"plan mode is not used while run {run.run_id} executes {run.plan}: the plan already exists. "
-                      f"If the scope changed, stop and ask the user.\nnext: {run.next}")
+                      f"If the scope changed, stop and ask the user (clavain-cli run pause --reason '...').\n"
+                      f"next: {run.next}")
     agent = _external_agent(scan)
-    writes = scan.writes_project if scan is not None else ""
-    if waiting and (tool in EDIT_TOOLS or tool in SUBAGENT_TOOLS or agent or writes):
-        return _block(_waiting_message(waiting[0], f"`{agent or writes}`" if agent or writes else str(tool)))
     local = [r for r in runs if r.dispatch != "external"]
     if agent and local:
         return _block(f"`{agent}` dispatches an external agent, and run {local[0].run_id} uses local subagents. Do "
                       "the task with the Agent tool. External dispatch needs the user's opt-in: a run started with "
                       "--dispatch external, then the user's word and clavain-cli run allow-external."
                       f"\nnext: {local[0].next}")
-    unknown = [r for r in runs if r.problem]
-    if unknown:
-        return EXIT_PROBLEM, "", f"clavain: {unknown[0].problem}; allowing {tool}. next: {unknown[0].next}"
+    return _witnessed(payload, runs, env, command) if tool == "Bash" else (EXIT_ALLOW, "", "")
+
+
+def _witnessed(payload: dict, runs: list[Run], env, command: str) -> tuple[int, str, str]:
+    """Allow, after noting the journal head of every active run for a Bash call (``clavain.guard.witnessing``)."""
+    if payload.get("tool_name") == "Bash" and runs:
+        from clavain.guard import witnessing
+
+        tool_use_id = payload.get("tool_use_id") if isinstance(payload.get("tool_use_id"), str) else ""
+        now = _now()
+        for run in runs:
+            witnessing.before(run, tool_use_id, command, env, now)
+    return EXIT_ALLOW, "", ""
+
+
+def _own_run_command(payload: dict, env) -> bool:
+    """Step 1 of PreToolUse: the allowlisted ``clavain-cli run`` form. Never raises."""
+    try:
+        tool_input = payload.get("tool_input")
+        return payload.get("tool_name") == "Bash" and isinstance(tool_input, dict) and \
+            allow.run_command(tool_input.get("command"), str(env.get("CLAUDE_PLUGIN_ROOT") or "")) is not None
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------- PostToolUse (and PostToolUseFailure)
+
+def post_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
+    if payload.get("tool_name") != "Bash" or not runs:
+        return EXIT_ALLOW, "", ""
+    from clavain.guard import witnessing
+
+    tool_input = payload.get("tool_input")
+    command = str(tool_input.get("command", "")) if isinstance(tool_input, dict) else ""
+    now = _now()
+    for run in runs:
+        witnessing.after_call(run, payload, command, env, str(env.get("CLAUDE_PLUGIN_ROOT") or ""), now)
     return EXIT_ALLOW, "", ""
 
 
 # ---------------------------------------------------------------- UserPromptSubmit
 
 def prompt_record(payload: dict, now: float) -> dict:
-    from datetime import datetime, timezone
+    import time
 
     def text_or_none(key: str):
         value = payload.get(key)
         return value if isinstance(value, str) else None
 
-    stamp = datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
     return {"time": stamp, "epoch": now, "session_id": text_or_none("session_id"),
             "transcript_path": text_or_none("transcript_path"), "cwd": text_or_none("cwd"),
             "prompt": str(payload.get("prompt", ""))} | (
                 {"prompt_id": payload["prompt_id"]} if isinstance(payload.get("prompt_id"), str) else {})
 
 
-def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]]]) -> tuple[int, str, str]:
-    if not any(runs for _, runs in runs_by_project):
+def user_prompt_submit(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
+    if not runs:
         return EXIT_ALLOW, "", ""
     if not isinstance(payload.get("prompt"), str):
         return EXIT_PROBLEM, "", f"clavain: hook input has no 'prompt'; nothing recorded. {UNRECORDED}"
-    import time
-
+    from clavain.core.chain import canonical
     from clavain.core.files import append_line
 
-    import json
-
-    line = json.dumps(prompt_record(payload, time.time()), ensure_ascii=False, sort_keys=True)
+    line = canonical(prompt_record(payload, _now()))
     failed = []
-    for project, runs in runs_by_project:
-        for run in runs:
-            folder = os.path.join(project, STATE_DIRNAME, OWN_DIRNAME, "runs", run.run_id)
-            try:
-                if not os.path.isdir(folder):
-                    raise OSError(f"no run folder {folder}")
-                append_line(os.path.join(folder, "prompts.jsonl"), line)
-            except OSError as exc:
-                failed.append(f"{run.run_id} ({exc})")
+    for run in runs:
+        try:
+            if not os.path.isdir(run.folder()):
+                raise OSError(f"no run folder {run.folder()}")
+            append_line(os.path.join(run.folder(), "prompts.jsonl"), line)
+        except OSError as exc:
+            failed.append(f"{run.run_id} ({exc})")
     if failed:
         return EXIT_PROBLEM, "", f"clavain: could not record the prompt for run {'; '.join(failed)}. {UNRECORDED}"
     return EXIT_ALLOW, "", ""
@@ -317,22 +301,67 @@ def user_prompt_submit(payload: dict, runs_by_project: list[tuple[str, list[Run]
 
 # ---------------------------------------------------------------- SessionStart
 
-def session_start(runs: list[Run], notes: list[str] = ()) -> tuple[int, str, str]:
+def session_start(payload: dict, runs: list[Run], env, notes: list[str] = ()) -> tuple[int, str, str]:
     """``notes``: what moving 0.1's state into ``.clavain/execute-plan/`` did (``clavain.core.layout``)."""
     if not runs and not notes:
         return EXIT_ALLOW, "", ""
+    from clavain.core import witness
+    from clavain.guard.witnessing import note_session
+
     lines = list(notes)
+    now = _now()
     for run in runs:
-        state = run.state or "in an unknown state (its summary is unreadable)"
+        if run.waiting and not run.problem:
+            try:
+                with witness.Locked(env, run.project, run.run_id) as record:
+                    if record is not None:
+                        note_session(record, payload, env, run.head, now, keep=True)
+            except Exception:
+                pass
+        state = run.state or "in an unknown state"
         lines.append(f"clavain: run {run.run_id} of plan {run.plan} is {state}, batch {run.batch} of "
-                     f"{run.batches}; resume it, do not start over. next: {run.next}")
-    import json
+                     f"{run.batches}" + (f" ({run.problem})" if run.problem else "")
+                     + f"; resume it, do not start over. next: {run.next}")
+    from clavain.core.chain import canonical
 
     output = {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": "\n".join(lines)}}
-    return EXIT_ALLOW, json.dumps(output), ""
+    return EXIT_ALLOW, canonical(output), ""
+
+
+# ---------------------------------------------------------------- Stop
+
+def stop(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
+    """The model ends its turn: a batch left half done with no checkpoint, halt or pause is asked to go on once."""
+    if payload.get("stop_hook_active") is True:
+        return EXIT_ALLOW, "", ""
+    for run in runs:
+        if run.state != RUNNING or run.problem:
+            continue
+        from clavain.core import chain
+
+        line = chain.last_line(run.journal())
+        entry = chain.check_alone(line) if line else None
+        if entry is not None and entry.get("event") in BATCH_EVENTS:
+            return _block(f"run {run.run_id} is in the middle of batch {run.batch} of {run.batches}: a task was "
+                          f"started and the batch has no checkpoint yet. Go on with the batch (next: {run.next}); "
+                          "or, if you need the user, record your question with clavain-cli run pause --reason "
+                          "'<question>' and then stop.")
+    return EXIT_ALLOW, "", ""
 
 
 # ---------------------------------------------------------------- dispatch
+
+def _active_dirs(payload: dict, env, cwd: str) -> bool:
+    """Whether any project this call concerns has an active-run summary (cheap; for the failure path)."""
+    try:
+        for project in projects(payload, env, cwd):
+            folder = os.path.join(project, STATE_DIRNAME, "execute-plan", "active")
+            if os.path.isdir(folder) and any(n.endswith(".json") for n in os.listdir(folder)):
+                return True
+    except Exception:
+        return True
+    return False
+
 
 def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
     """Decide one hook call: ``(exit code, stdout, stderr)``. Never raises for bad input or state."""
@@ -346,29 +375,43 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
         payload, problem = {}, f"hook input on stdin is not Claude Code's JSON ({exc})"
     else:
         problem = ""
-    runs: list[Run] = []
+    ours = event == "pre-tool-use" and not problem and _own_run_command(payload, env)
+    runs: list[Run] | None = None
     try:
-        notes = []
+        if env.get("CLAVAIN_CRASH_AT") == f"hook-{event}":
+            raise RuntimeError("crash point CLAVAIN_CRASH_AT (tests only)")
+        notes: list[str] = []
         if event == "session-start" and not problem:  # where 0.1 kept its state: moved once, said once
             from clavain.core.layout import migrate_legacy_state, migration_note
 
             notes = [n for n in (migration_note(*migrate_legacy_state(p)) for p in projects(payload, env, cwd)) if n]
-        found = [(project, active_runs(project)) for project in projects(payload, env, cwd)]
-        runs = [run for _, project_runs in found for run in project_runs]
+        runs = [run for project in projects(payload, env, cwd) for run in active_runs(project, env)]
+        if ours:
+            return _witnessed(payload, runs, env, str(payload["tool_input"].get("command", "")))
         if not problem:
             if event == "pre-tool-use":
                 return pre_tool_use(payload, runs, env)
+            if event == "post-tool-use":
+                return post_tool_use(payload, runs, env)
             if event == "user-prompt-submit":
-                return user_prompt_submit(payload, found)
-            return session_start(runs, notes)
+                return user_prompt_submit(payload, runs)
+            if event == "stop":
+                return stop(payload, runs)
+            return session_start(payload, runs, env, notes)
     except Exception as exc:  # a bug or an odd filesystem: decide as for bad input, never a traceback
         problem = f"internal error {type(exc).__name__}: {exc}"
-    waiting = [r for r in runs if r.state in WAITING]
+    if ours:
+        return EXIT_ALLOW, "", ""
+    waiting = [r for r in runs if r.waiting] if runs is not None else []
+    unknown = runs is None and _active_dirs(payload, env, cwd)
     tool = payload.get("tool_name")
-    if event == "pre-tool-use" and waiting and tool not in ("Bash", "Read"):
-        return _block(f"{problem}, and run {waiting[0].run_id} is {waiting[0].state}: blocking to be safe. "
-                      f"Present the report and wait for the user.\nnext: {waiting[0].next}")
-    return EXIT_PROBLEM, "", f"clavain: {problem}; allowing it" + (f". next: {runs[0].next}" if runs else "")
+    if event == "pre-tool-use" and (waiting or unknown) and tool not in READ_TOOLS:
+        name = f"run {waiting[0].run_id} is {waiting[0].state or 'not to be trusted as it stands'}" if waiting \
+            else "a run is active"
+        return _block(f"{problem}, and {name}: blocking to be safe. Present the report and wait for the user.\n"
+                      f"next: {waiting[0].next if waiting else 'clavain-cli run status'}")
+    tail = f". next: {runs[0].next}" if runs else ""
+    return EXIT_PROBLEM, "", f"clavain: {problem}; allowing it{tail}"
 
 
 def main(argv: list[str], stdin, stdout, stderr, env, cwd: str) -> int:

@@ -1,15 +1,22 @@
 """Where a write lands: a protected place, the project, or somewhere harmless.
 
-Two places have one writer each, and a PreToolUse hook blocks everyone else, run or no run:
+Places with one writer each, protected by the PreToolUse hook from everyone else, run or no run:
 
-- the run state folder ``.clavain/`` (any folder of that name): only ``clavain-cli run ...`` writes it;
-- Claude Code's session transcripts: ``$HOME/.claude/projects/`` (also ``$CLAUDE_CONFIG_DIR/projects/``,
-  any ``.claude/projects`` path, and the payload's ``transcript_path``): only Claude Code writes them, and
-  approvals trust them as the user's own words.
+- this plugin's state, ``.clavain/execute-plan/`` (the runs, the run index, the store; and ``.clavain/``
+  itself, whose removal takes it along): only ``clavain-cli`` writes it. Anything else under ``.clavain/`` is
+  the project's (Clavain keeps ``learnings/``, ``checkpoint.json`` ... there);
+- Claude Code's session transcripts: ``$HOME/.claude/projects/`` (also ``$CLAUDE_CONFIG_DIR/projects/``, any
+  ``.claude/projects`` path, and the payload's ``transcript_path``): only Claude Code writes them, and
+  approvals read them as the user's own words;
+- the hooks' witness records (``${XDG_STATE_HOME:-~/.local/state}/clavain``): only the hooks write them.
 
-While a run of the project is active, a third place is protected: the external-dispatch opt-in flag
-``.claude/clodex-toggle.flag`` (any file of that name). Creating it is the user's opt-in to external agents;
-with no run active, Clavain's own interserve toggle creates it through the model at the user's request.
+While a run of the project is active, more places are protected:
+
+- the external-dispatch opt-in flag ``.claude/clodex-toggle.flag`` (any file of that name): creating it is the
+  user's opt-in to external agents (with no run active, Clavain's own toggle creates it through the model);
+- Claude Code's settings ``.claude/settings.json`` and ``.claude/settings.local.json`` (they can switch hooks
+  and the sandbox off for the next session), this plugin's config ``.clavain/config.yaml``, and the plugin's own
+  folder (``$CLAUDE_PLUGIN_ROOT``: a changed hook would pass everything).
 
 While a run waits for the user, writes inside the project are blocked too; ``/dev/null``, the standard
 streams and temporary folders stay harmless, and so does anything outside the project.
@@ -21,14 +28,20 @@ from __future__ import annotations
 
 import os
 
-STATE_DIRNAME = ".clavain"
-STATE = f"{STATE_DIRNAME}/"
+from clavain.core.layout import OWN_DIRNAME, OWN_STATE, STATE_DIRNAME
+
+STATE = f"{OWN_STATE}/"
 TRANSCRIPTS = "Claude Code's session transcripts"
+WITNESS = "the hooks' witness records"
 OPT_IN_FLAG_NAME = "clodex-toggle.flag"
 OPT_IN_FLAG = f".claude/{OPT_IN_FLAG_NAME}"
+SETTINGS = "Claude Code's settings"
+CONFIG = f"{STATE_DIRNAME}/config.yaml"
+PLUGIN = "this plugin's own files"
+_SETTINGS_NAMES = ("settings.json", "settings.local.json")
 
 _DELIMITERS = str.maketrans({ch: " " for ch in "=:'\"(),;<>|&{}[]\t\n\r"})
-_VARIABLES = ("HOME", "CLAUDE_CONFIG_DIR", "TMPDIR")
+_VARIABLES = ("HOME", "CLAUDE_CONFIG_DIR", "TMPDIR", "XDG_STATE_HOME", "CLAUDE_PLUGIN_ROOT")
 _DEVICES = ("/dev/null", "/dev/stdout", "/dev/stderr", "/dev/tty", "/dev/zero")
 _TEMP = ("/tmp", "/var/tmp", "/private/tmp", "/dev/shm", "/dev/fd")
 
@@ -41,17 +54,36 @@ def _names_transcript_folder(parts: list[str]) -> bool:
     return any(parts[i] == ".claude" and parts[i + 1] == "projects" for i in range(len(parts) - 1))
 
 
+def _names_state(parts: list[str]) -> bool:
+    """``.clavain`` itself (removing it takes this plugin's state along), or anything in this plugin's own
+    folder ``.clavain/execute-plan/``; a glob or variable right after ``.clavain/`` may mean it too."""
+    for i, part in enumerate(parts):
+        if part == STATE_DIRNAME:
+            rest = [p for p in parts[i + 1:] if p not in ("", ".")]
+            if not rest or rest[0] in (OWN_DIRNAME, "..") or any(c in rest[0] for c in "*?[{$`"):
+                return True
+    return False
+
+
 class Places:
     """The places one hook call knows: built from the payload and the environment Claude Code gives the hook."""
 
-    __slots__ = ("project", "cwd", "values", "roots", "transcript_name", "temp", "opt_in_flag")
+    __slots__ = ("project", "cwd", "values", "roots", "transcript_name", "temp", "opt_in_flag", "witness",
+                 "plugin")
 
     def __init__(self, project: str = "", cwd: str = "", home: str = "", config_dir: str = "",
-                 transcript: str = "", tmpdir: str = "", opt_in_flag: bool = False) -> None:
-        self.opt_in_flag = opt_in_flag  # whether the opt-in flag is protected (a run is active)
+                 transcript: str = "", tmpdir: str = "", opt_in_flag: bool = False, state_home: str = "",
+                 plugin_root: str = "") -> None:
+        self.opt_in_flag = opt_in_flag  # whether the run-time places are protected (a run is active)
+        if not state_home and home:
+            state_home = os.path.join(home, ".local", "state")
+        self.witness = os.path.normpath(os.path.join(state_home, "clavain")) if state_home.startswith("/") else ""
+        self.plugin = os.path.normpath(plugin_root) if plugin_root.startswith("/") and opt_in_flag else ""
         self.project = os.path.normpath(project) if project else ""
         self.cwd = cwd
-        self.values = {"HOME": home, "CLAUDE_CONFIG_DIR": config_dir, "TMPDIR": tmpdir}
+        self.values = {"HOME": home, "CLAUDE_CONFIG_DIR": config_dir, "TMPDIR": tmpdir,
+                       "XDG_STATE_HOME": state_home if state_home.startswith("/") else "",
+                       "CLAUDE_PLUGIN_ROOT": plugin_root if plugin_root.startswith("/") else ""}
         bases = [os.path.join(home, ".claude") if home else "", config_dir]
         self.roots = tuple(os.path.normpath(os.path.join(base, "projects")) for base in bases if base) + (
             (os.path.normpath(transcript),) if transcript.startswith("/") else ())
@@ -65,7 +97,8 @@ class Places:
 
         return cls(project=project, cwd=text(payload.get("cwd")), home=text(env.get("HOME")),
                    config_dir=text(env.get("CLAUDE_CONFIG_DIR")), transcript=text(payload.get("transcript_path")),
-                   tmpdir=text(env.get("TMPDIR")), opt_in_flag=opt_in_flag)
+                   tmpdir=text(env.get("TMPDIR")), opt_in_flag=opt_in_flag,
+                   state_home=text(env.get("XDG_STATE_HOME")), plugin_root=text(env.get("CLAUDE_PLUGIN_ROOT")))
 
     # ------------------------------------------------------------ cheap checks on the raw command text
 
@@ -77,7 +110,10 @@ class Places:
             return True
         if self.transcript_name and self.transcript_name in text:
             return True
-        if self.opt_in_flag and OPT_IN_FLAG_NAME in text:
+        if self.opt_in_flag and (OPT_IN_FLAG_NAME in text or "settings" in text or "config.yaml" in text
+                                 or (self.plugin and self.plugin in text)):
+            return True
+        if self.witness and (self.witness in text or ".local/state" in text or "XDG_STATE_HOME" in text):
             return True
         return any(root in text for root in self.roots)
 
@@ -123,15 +159,25 @@ class Places:
         """The protected place that one path names, or ``""``."""
         parts = path.replace("\\", "/").split("/")
         if STATE_DIRNAME in parts:
-            return STATE
+            if self.opt_in_flag and parts[-2:] == [STATE_DIRNAME, "config.yaml"]:
+                return CONFIG
+            if _names_state(parts):
+                return STATE
         if _names_transcript_folder(parts) or (self.transcript_name and parts[-1] == self.transcript_name):
             return TRANSCRIPTS
-        if self.opt_in_flag and parts[-1] == OPT_IN_FLAG_NAME:
-            return OPT_IN_FLAG
+        if self.opt_in_flag:
+            if parts[-1] == OPT_IN_FLAG_NAME:
+                return OPT_IN_FLAG
+            if len(parts) >= 2 and parts[-2] == ".claude" and parts[-1] in _SETTINGS_NAMES:
+                return SETTINGS
         if path.startswith("/"):
             normal = os.path.normpath(path)
             if any(_under(normal, root) for root in self.roots):
                 return TRANSCRIPTS
+            if self.witness and _under(normal, self.witness):
+                return WITNESS
+            if self.plugin and _under(normal, self.plugin):
+                return PLUGIN
         return ""
 
     def tool_path(self, path: str) -> str:

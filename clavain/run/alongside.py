@@ -13,16 +13,13 @@
 
 from __future__ import annotations
 
-import json
-import re
 from pathlib import Path
-from typing import Optional
+from typing import Mapping
 
 from clavain.core import paths
 from clavain.core.errors import BadInput, Refused
 from clavain.run.rules import CLI
 
-_WORD = re.compile(r"\balongside\b", re.IGNORECASE)
 WHAT_INDEPENDENT = ("plans say they are independent with frontmatter `independent_of: [<other plan>]`, or as GSD "
                     "plans of one phase and wave that do not depend on each other")
 
@@ -49,7 +46,8 @@ def _finish_or_abort(other: dict) -> str:
     return todo
 
 
-def check(project: Path, rel: str, plan_file: Path, plan, active: list[dict], alongside: bool) -> list[dict]:
+def check(project: Path, rel: str, plan_file: Path, plan, active: list[dict], alongside: bool,
+          env: Mapping[str, str]) -> list[dict]:
     """Refuse the start of ``rel`` beside ``active`` runs, or return one record per run it starts beside."""
     if not active:
         return []
@@ -64,7 +62,7 @@ def check(project: Path, rel: str, plan_file: Path, plan, active: list[dict], al
     for other in active:
         reason = _independent(project, plan_file, plan, other)
         if not reason and alongside:
-            reason = _users_word(project, other, rel)
+            reason = _users_word(project, other, rel, env)
         if not reason:
             raise Refused(
                 f"cannot start {rel} beside {_describe(other)}: two runs go on at once only where the "
@@ -88,59 +86,22 @@ def _independent(project: Path, plan_file: Path, plan, other: dict) -> str:
     return independent(project, plan_file, plan, other_file, other_plan)
 
 
-def _users_word(project: Path, other: dict, rel: str) -> str:
-    """"the user said: ..." when the newest user prompt recorded for the running run says alongside; else the
-    refusal. A prompt record counts as approvals' evidence does (``clavain.run.evidence``): when its
-    transcript is readable, the same words must be there as a genuine user message."""
+def _users_word(project: Path, other: dict, rel: str, env: Mapping[str, str]) -> str:
+    """"the user said: ..." when the user's latest reply says to run both (``alongside``); else the refusal.
+    The reply is found as every decision's is (``clavain.run.evidence``)."""
+    from clavain.gate.config import load_run_config
+    from clavain.run.evidence import PROMPT_RECORD, Ask, find_reply
+
     run_id = str(other.get("run_id"))
-    record, previous = _newest_prompt(paths.run_dir(project, run_id) / "prompts.jsonl")
-    said = "" if record is None else str(record.get("prompt", ""))
-    why = ("no user prompt is recorded" if record is None else
-           f"the user's latest prompt ({_short(said)!r}) does not say alongside" if not _WORD.search(said) else
-           _transcript_problem(record, said, previous))
-    if why:
+    opt_in = load_run_config(project).approval_evidence == PROMPT_RECORD
+    evidence, why = find_reply(paths.run_dir(project, run_id), Ask("alongside", 0.0), env, opt_in=opt_in)
+    if evidence is None:
         raise Refused(f"--alongside needs the user's word, and {why}: starting {rel} beside run {run_id} "
                       f"(plan {other.get('plan')}) is the user's choice. Ask them and wait for their reply",
                       next_command=f"{CLI} open {rel} --alongside   (only after the user has said to run both)")
-    return f"the user said: {_short(said)!r}"
+    return f"the user said: {_short(evidence.text)!r}"
 
 
 def _short(text: str, limit: int = 80) -> str:
     one = " ".join(text.split())
     return one if len(one) <= limit else one[: limit - 1] + "…"
-
-
-def _newest_prompt(path: Path) -> tuple[Optional[dict], float]:
-    """The newest prompt record and the time of the one before it (0.0 when none)."""
-    try:
-        lines = path.read_bytes().splitlines()
-    except OSError:
-        return None, 0.0
-    records = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict) and isinstance(record.get("prompt"), str) \
-                and isinstance(record.get("epoch"), (int, float)) and not isinstance(record.get("epoch"), bool):
-            records.append(record)
-    records.sort(key=lambda r: r["epoch"])
-    if not records:
-        return None, 0.0
-    return records[-1], float(records[-2]["epoch"]) if len(records) > 1 else 0.0
-
-
-def _transcript_problem(record: dict, said: str, since: float) -> str:
-    from clavain.run.evidence import normalize, transcript_messages
-
-    transcript = record.get("transcript_path")
-    if not isinstance(transcript, str) or not transcript:
-        return ""
-    try:
-        messages = transcript_messages(Path(transcript), since)
-    except OSError:
-        return ""
-    if any(m.text == normalize(said) for m in messages):
-        return ""
-    return f"its transcript {transcript} holds no user message with those words"

@@ -24,7 +24,7 @@ from clavain.run.rules import CLI, next_command
 from clavain.run.state import RunState, TaskState
 from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper
 
-PROGRESS_STATES = ("running", "awaiting_approval", "halted")
+PROGRESS_STATES = ("running", "awaiting_approval", "halted", "paused")
 EXTERNAL_FLAG = Path(".claude") / "clodex-toggle.flag"
 
 
@@ -58,8 +58,25 @@ class Session:
         return self.folder.project
 
     def record(self, event: str, data: dict) -> RunState:
-        self.state, _ = self.folder.record(self.state, event, data)
+        from clavain.run.witness import attest
+
+        self.state, entry = self.folder.record(self.state, event, data)
+        attest(self.env, self.project, self.state.run_id, entry, self.state.state, self.state.batch)
         return self.state
+
+    def snapshot(self) -> Optional[str]:
+        """The project as it stands now (``clavain.run.snapshot``), or None outside git."""
+        from clavain.run.snapshot import take
+
+        return take(self.project)
+
+    def level(self) -> Optional[str]:
+        """The protection level of the session the hooks last saw start ("sandboxed" or "hooks only")."""
+        from clavain.run.witness import record
+
+        found = record(self.env, self.project, self.state.run_id)
+        level = found.get("level") if isinstance(found, dict) else None
+        return level if isinstance(level, str) else None
 
     def halt(self, kind: str, reason: str, **details) -> RunState:
         """Put the run in ``halted`` and write the halt report (``batches/halt-<n>.md``)."""
@@ -71,7 +88,7 @@ class Session:
                 "command": details.pop("command", None), "exit_code": details.pop("exit_code", None),
                 "output_tail": details.pop("output_tail", ""), "log": details.pop("log", None),
                 "bad_seq": details.pop("bad_seq", None)}
-        self.record("halted", {"halt": halt, **details})
+        self.record("halted", {"halt": halt, "snapshot": self.snapshot(), **details})
         write_halt_report(self.folder, self.state)
         return self.state
 
@@ -138,7 +155,11 @@ def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, ful
             s = Session(folder, loaded.state, env, list(loaded.notes))
             if loaded.tamper is not None:
                 _halt_tampered(s, loaded.tamper)
-            elif check_plan and s.state.state in PROGRESS_STATES:
+            else:
+                _check_witness(s)
+            if s.state.state in PROGRESS_STATES and not _tampered(s):
+                _check_plugin(s)
+            if check_plan and s.state.state in PROGRESS_STATES and not _tampered(s):
                 _check_plan(s)
             from clavain.run.report import ensure_reports
 
@@ -163,10 +184,48 @@ def _halt_tampered(s: Session, tamper: Tamper) -> None:
     s.halt("tampered", reason, bad_seq=tamper.seq, command=tamper.where or None)
 
 
+def _tampered(s: Session) -> bool:
+    return s.state.state == "halted" and s.state.halt is not None and s.state.halt.kind == "tampered"
+
+
+def _check_witness(s: Session) -> None:
+    """A verdict of the hooks (the journal moved outside ``clavain-cli run``) halts the run, once per verdict."""
+    from clavain.run.witness import unseen_verdicts
+
+    st = s.state
+    verdicts = unseen_verdicts(s.env, s.project, st.run_id, st.verdicts_seen)
+    if not verdicts or st.state in ("finished", "aborted"):
+        return
+    reasons = "; ".join(v.get("reason", "?") for v in verdicts)
+    s.notes.append(f"the hooks saw the run's records change outside clavain-cli run: {reasons}")
+    if _tampered(s):
+        return
+    s.halt("tampered", f"the hooks saw the run's records change outside clavain-cli run: {reasons}",
+           command="the witness record of the hooks", verdicts_seen=st.verdicts_seen + len(verdicts))
+
+
+def _check_plugin(s: Session) -> None:
+    """The plugin's own files: changed under the same version halts the run; a new version is an update."""
+    from clavain.run.plugin import fingerprint
+
+    now = fingerprint()
+    pinned = s.state.plugin
+    if pinned == now:
+        return
+    if pinned is None or pinned.get("version") != now["version"]:
+        s.record("plugin_updated", {"plugin": now, "previous": pinned})
+        s.notes.append(f"the plugin was updated during the run: {(pinned or {}).get('version', 'unknown')} -> "
+                       f"{now['version']} (recorded)")
+        return
+    s.halt("plugin_changed", f"the plugin's files changed during the run (version {now['version']}, digest "
+                             f"{pinned['digest'][:12]} -> {now['digest'][:12]}): its hooks or code may no longer hold "
+                             f"the rules", command="the plugin folder")
+
+
 def _check_plan(s: Session) -> None:
     """Rule 6: the pinned plan digest. A changed (or vanished) plan halts the run until ``run replan``."""
     halt = s.state.halt
-    if halt is not None and halt.kind in ("plan_changed", "tampered"):
+    if halt is not None and halt.kind in ("plan_changed", "tampered", "plugin_changed"):
         return
     try:
         digest = plan_digest(s.plan_text())
@@ -263,7 +322,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     text = read_text(plan_file)
     phased = with_phase(text, "executing", "-") if has_phase_line(plan_file) else text
     plan = read_plan(plan_file, text=phased)
-    beside = beside_others.check(project, rel, plan_file, plan, active, alongside)
+    beside = beside_others.check(project, rel, plan_file, plan, active, alongside, env)
     read = gates.PlanRead(text, plan.sha256)
     bead, warnings = gates.infer_bead(plan_file, env, text=text)
     gate = gates.enforce_gate(project, bead, "executing", plan_file, env, read=read)
@@ -276,6 +335,10 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     batches = make_batches(plan, batch_size)
     digest = plan.sha256
 
+    from clavain.gate.config import load_run_config
+    from clavain.run.plugin import fingerprint
+
+    config = load_run_config(project)
     flag = (project / EXTERNAL_FLAG).exists()
     requested = dispatch == "external" and not flag
     run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{_slug(Path(rel).stem)}-{secrets.token_hex(2)}"
@@ -289,8 +352,11 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
             "tasks": [task_record(t) for t in tasks], "warnings": warnings,
-            "has_must_haves": has_must_haves(plan), **checklist_data(plan),
-            **({"alongside": beside} if beside else {})})
+            "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
+            "plugin": fingerprint(), **({"alongside": beside} if beside else {})})
+    from clavain.run.witness import attest
+
+    attest(env, project, run_id, _, state.state, state.batch)
     from clavain.run.report import render_brief
 
     lines = [f"run {run_id} started: {rel} ({len(tasks)} tasks in {len(batches)} batches of up to {batch_size})"]
@@ -341,3 +407,35 @@ def next_brief(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> 
                    "halted": f"the run is halted: {st.halt.reason if st.halt else ''}",
                    "finished": "the run is finished", "aborted": "the run was aborted"}[st.state]
         return Outcome(st, f"{progress_line(st)}\n{waiting}", {"waiting": waiting})
+
+
+def diff(project: Path, run_id: Optional[str], task_id: Optional[str], env: Mapping[str, str]) -> Outcome:
+    """What changed in the project: since the current batch's first task started, or during task N (from its
+    start to when it was recorded done, or to now while it runs). Read-only; the project's own git history and
+    index are never touched (``clavain.run.snapshot``)."""
+    from clavain.run import snapshot
+    from clavain.run.rules import find_task
+
+    with session(project, run_id, env) as s:
+        st = s.state
+        if task_id is not None:
+            task = find_task(st, task_id)
+            before, after, what = task.snapshot_start, task.snapshot_done or s.snapshot(), f"task {task.id}"
+        else:
+            starts = [t.snapshot_start for t in st.batch_tasks() if t.snapshot_start]
+            before, after, what = (starts[0] if starts else None), s.snapshot(), f"batch {st.batch}"
+        if after is None:
+            return Outcome(st, f"{what}: no changes can be shown: the project is not a git repository",
+                           {"changed": None})
+        if before is None:
+            return Outcome(st, f"{what}: nothing started yet, so nothing to compare", {"changed": []})
+        top = snapshot.top(project)
+        try:
+            plan = s.plan_path().relative_to(top.resolve()).as_posix() if top else None
+        except ValueError:
+            plan = None
+        changed = snapshot.changed(project, before, after, plan=plan) or []
+        if not changed:
+            return Outcome(st, f"{what}: no file changed", {"changed": []})
+        text = f"{what}: {len(changed)} file(s) changed\n\n" + snapshot.diff_text(project, before, after, changed)
+        return Outcome(st, text.rstrip(), {"changed": changed})

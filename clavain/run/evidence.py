@@ -1,34 +1,42 @@
-"""Evidence that the user (not the model) spoke after a checkpoint, a halt or a request. Standard library only.
+"""Evidence that the user (not the model) took a decision: their own reply, found in Claude Code's record.
 
-The UserPromptSubmit hook appends every user prompt to ``<run>/prompts.jsonl`` together with Claude Code's
-``transcript_path``. ``find_user_prompt`` looks at the prompts recorded after a given time, newest first
-(the user's latest words are what the current turn answers), and returns the first one that counts:
+Where the reply is looked for:
 
-- a prompt that only re-invokes the execute-plan command never counts (``is_reinvocation``);
-- when its transcript (Claude Code's session JSONL) is readable, the transcript must also hold a genuine
-  user message written after that time whose text matches the prompt (whitespace aside): an entry with
-  ``"type": "user"`` and role ``user`` that is not a tool result (``tool_result`` block or
-  ``toolUseResult``), not ``isMeta`` (a command's expanded body), not ``isSidechain`` or a subagent's entry.
-  If the hook also recorded ``prompt_id`` and ``session_id``, the entry's ``promptId`` and ``sessionId``
-  must equal them;
-- when no transcript is named or it cannot be read, the prompt record alone counts ("prompt record only").
+- **Claude Code's transcripts.** A session's transcript is ``<config>/projects/<folder>/<session id>.jsonl``,
+  where ``<config>`` is ``$CLAUDE_CONFIG_DIR`` or ``~/.claude``; it is found from the session id, never from a
+  path someone wrote down (a path outside those folders is ignored). The hooks note, in the witness record, each
+  session's transcript and its length when the run came to wait (``clavain.guard.witnessing``): only what is
+  written after that answers the report, so a run waiting across sessions (after ``/clear``, or the next day) is
+  answered from the new session. Without such a note (no hooks saw the wait), the sessions named by the prompt
+  records are read from the moment the run came to wait.
+- **Prompt records** (``prompts.jsonl``, written by the UserPromptSubmit hook, in the project where the model
+  could write too): they count only when the user opted in with ``approval: {evidence: prompt-record}`` in
+  ``.clavain/config.yaml`` (pinned when the run starts), and never when a transcript exists. Records dated in
+  the future are rejected. Re-invocations of the execute-plan command never count.
 
-The transcript's timestamps have millisecond precision, so a message may be up to 1 ms before the time
-given and still count.
+The newest genuine user message after the wait decides (``clavain.run.replies`` says which words take which
+decision): a later "wait, no" takes back an earlier yes. Genuine means a ``user`` entry of role ``user`` that is
+not a tool result, not ``isMeta`` (a command's expanded body), not a sidechain or subagent entry.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
-from dataclasses import asdict, dataclass
+import time
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Iterable, Iterator, Mapping, Optional, Sequence
+
+from clavain.run import replies
 
 SOURCE_TRANSCRIPT = "transcript"
-SOURCE_RECORD_ONLY = "prompt record only"
-TRANSCRIPT_SLACK = 0.001  # transcript timestamps are rounded down to the millisecond
+SOURCE_RECORD = "prompt record (opted in)"
+PROMPT_RECORD = "prompt-record"
+TRANSCRIPT_SLACK = 0.001      # transcript timestamps are rounded down to the millisecond
+FUTURE_SLACK = 5.0            # a record more than this many seconds ahead of the clock is rejected
 
 _REINVOKE = re.compile(r"^/(?:clavain:)?execute-plan(?:\s|$)")
 _COMMAND_TAG = re.compile(r"<command-name>\s*/?(?:clavain:)?execute-plan\s*</command-name>")
@@ -41,14 +49,36 @@ class Evidence:
     """The user's words that allowed a step, when they were written and where they were found."""
 
     text: str
-    time: str                      # ISO-8601 UTC of the prompt record
+    time: str                      # ISO-8601 UTC
     epoch: float
     session_id: Optional[str]
-    source: str                    # "transcript" or "prompt record only"
+    source: str                    # SOURCE_TRANSCRIPT or SOURCE_RECORD
     transcript_path: Optional[str]
+    how: str = "canonical reply"   # or "natural reply"
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where to look in one session's transcript: from byte ``offset``, and for entries after ``since``."""
+
+    session_id: str
+    path: str
+    offset: int = 0
+    since: float = 0.0
+
+
+@dataclass
+class Ask:
+    """What a decision needs: its name, the batch and tasks its canonical reply names, and the moment the run
+    came to wait for it."""
+
+    decision: str
+    since: float
+    batch: Optional[int] = None
+    tasks: Sequence[str] = field(default_factory=tuple)
 
 
 def is_reinvocation(prompt: str) -> bool:
@@ -56,11 +86,6 @@ def is_reinvocation(prompt: str) -> bool:
     ``/clavain:execute-plan ...`` or Claude Code's expanded ``<command-name>/clavain:execute-plan</command-name>``."""
     text = prompt.strip()
     return bool(_REINVOKE.match(text) or _COMMAND_TAG.search(text))
-
-
-def normalize(text: str) -> str:
-    """Whitespace-insensitive form used to compare a prompt with a transcript message."""
-    return " ".join(text.split())
 
 
 def _iso(epoch: float) -> str:
@@ -77,6 +102,37 @@ def _parse_time(value: object) -> Optional[float]:
     if stamp.tzinfo is None:
         stamp = stamp.replace(tzinfo=timezone.utc)
     return stamp.timestamp()
+
+
+# ------------------------------------------------------------------------------------ reading transcripts
+
+def config_dirs(env: Mapping[str, str]) -> list[Path]:
+    """Claude Code's config folders: ``$CLAUDE_CONFIG_DIR`` when set, and ``~/.claude``."""
+    found = []
+    configured = env.get("CLAUDE_CONFIG_DIR") or ""
+    if configured.startswith("/"):
+        found.append(Path(configured))
+    home = env.get("HOME") or ""
+    if home.startswith("/"):
+        found.append(Path(home) / ".claude")
+    return found
+
+
+def transcript_for(session_id: str, env: Mapping[str, str]) -> Optional[Path]:
+    """The transcript of ``session_id`` under Claude Code's config folders, or None."""
+    if not session_id or "/" in session_id or session_id.startswith("."):
+        return None
+    for base in config_dirs(env):
+        for candidate in sorted((base / "projects").glob(f"*/{session_id}.jsonl")):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def is_transcript(path: str, env: Mapping[str, str]) -> bool:
+    """Whether ``path`` lies under one of Claude Code's ``projects/`` folders."""
+    real = os.path.realpath(path)
+    return any(real.startswith(os.path.realpath(base / "projects") + os.sep) for base in config_dirs(env))
 
 
 def _message_text(entry: dict) -> Optional[str]:
@@ -102,36 +158,39 @@ def _message_text(entry: dict) -> Optional[str]:
     else:
         return None
     name = _COMMAND_NAME.search(text)
-    if name:  # a slash command as Claude Code stores it: compare as "/name args", as the prompt was typed
+    if name:  # a slash command as Claude Code stores it: read as "/name args", as the prompt was typed
         args = _COMMAND_ARGS.search(text)
         text = name.group(1) + (" " + args.group(1) if args and args.group(1).strip() else "")
     return text
 
 
+def _assistant_text(entry: dict) -> Optional[str]:
+    """The text an assistant entry shows the user (its text blocks), or None."""
+    if entry.get("type") != "assistant" or entry.get("isSidechain") or entry.get("agentId"):
+        return None
+    message = entry.get("message")
+    content = message.get("content") if isinstance(message, dict) else None
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        parts = [b["text"] for b in content if isinstance(b, dict) and b.get("type") == "text"
+                 and isinstance(b.get("text"), str)]
+        return "\n".join(parts) if parts else None
+    return None
+
+
 @dataclass(frozen=True)
-class _Message:
+class Message:
+    """A genuine user message, and the text of the assistant message shown just before it."""
+
     epoch: float
-    text: str                      # normalized
-    prompt_id: Optional[str]
+    text: str
     session_id: Optional[str]
-
-
-def transcript_messages(path: Path, since_epoch: float) -> list[_Message]:
-    """Genuine user messages of a transcript written after ``since_epoch``. Raises OSError if unreadable."""
-    found = []
-    with open(path, "rb") as fh:
-        for entry in _json_objects(raw for raw in fh if b'"user"' in raw):
-            text = _message_text(entry)
-            epoch = _parse_time(entry.get("timestamp"))
-            if text is None or epoch is None or epoch < since_epoch - TRANSCRIPT_SLACK:
-                continue
-            found.append(_Message(epoch, normalize(text), _str_or_none(entry.get("promptId")),
-                                  _str_or_none(entry.get("sessionId"))))
-    return found
+    path: str
+    shown_before: str
 
 
 def _json_objects(lines: Iterable[bytes]) -> Iterator[dict]:
-    """The lines that parse as JSON objects; others (torn, garbage) are skipped."""
     for raw in lines:
         try:
             item = json.loads(raw)
@@ -141,17 +200,40 @@ def _json_objects(lines: Iterable[bytes]) -> Iterator[dict]:
             yield item
 
 
+def user_messages(window: Window) -> list[Message]:
+    """Genuine user messages in ``window``. Raises OSError when the transcript cannot be read."""
+    found: list[Message] = []
+    shown = ""
+    with open(window.path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        fh.seek(window.offset if 0 <= window.offset <= size else 0)
+        for entry in _json_objects(fh):
+            said = _assistant_text(entry)
+            if said is not None:
+                shown = said
+                continue
+            text = _message_text(entry)
+            epoch = _parse_time(entry.get("timestamp"))
+            if text is None or epoch is None or epoch < window.since - TRANSCRIPT_SLACK:
+                continue
+            session = entry.get("sessionId") if isinstance(entry.get("sessionId"), str) else window.session_id
+            found.append(Message(epoch, text, session, window.path, shown))
+            shown = ""
+    return found
+
+
+# ------------------------------------------------------------------------------------ prompt records
+
 @dataclass
 class _Records:
-    """Prompt records after a moment, newest first; how many only re-invoked the command; how many lines of
-    the file could not be read as a prompt record (garbage, torn, wrong shape: their time is unknown)."""
-
     records: list[dict]
     reinvocations: int = 0
     unreadable: int = 0
+    future: int = 0
 
 
-def _records(path: Path, since_epoch: float) -> _Records:
+def _records(path: Path, since: float, now: float, *, commands: bool = False) -> _Records:
+    """Prompt records after ``since``, newest first (``commands``: keep re-invocations of the command)."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
@@ -165,9 +247,12 @@ def _records(path: Path, since_epoch: float) -> _Records:
         if isinstance(epoch, bool) or not isinstance(epoch, (int, float)) or not isinstance(prompt, str):
             out.unreadable += 1
             continue
-        if epoch <= since_epoch or not prompt.strip():
+        if epoch > now + FUTURE_SLACK:
+            out.future += 1
             continue
-        if is_reinvocation(prompt):
+        if epoch <= since or not prompt.strip():
+            continue
+        if is_reinvocation(prompt) and not commands:
             out.reinvocations += 1
             continue
         out.records.append(record)
@@ -175,52 +260,100 @@ def _records(path: Path, since_epoch: float) -> _Records:
     return out
 
 
-def _str_or_none(value: object) -> Optional[str]:
-    return value if isinstance(value, str) and value else None
+# ------------------------------------------------------------------------------------ deciding
+
+def _judge(ask: Ask, text: str, shown_before: Optional[str]) -> Optional[str]:
+    """``"canonical reply"`` / ``"natural reply"`` when ``text`` takes the decision; None otherwise.
+    ``shown_before``: the assistant text before the reply (None: no transcript, canonical replies only)."""
+    if ask.decision == "resume" and shown_before is not None:
+        return "natural reply"
+    if ask.decision == "alongside" and is_reinvocation(text) and "--alongside" in text.split():
+        return "canonical reply"   # the user typed the command with --alongside themselves
+    if ask.decision != "resume" and replies.is_canonical(text, ask.decision, ask.batch, ask.tasks):
+        return "canonical reply"
+    if ask.decision == "resume" and text.strip():
+        return "canonical reply"
+    if shown_before is None:
+        return None
+    phrase = replies.closing_line(ask.decision, ask.batch, ask.tasks)
+    if phrase.lower() not in " ".join(shown_before.lower().split()):
+        return None
+    return "natural reply" if replies.is_natural(text, ask.decision, ask.batch) else None
 
 
-def find_user_prompt(run_dir: Path, since_epoch: float) -> tuple[Optional[Evidence], str]:
-    """The newest user prompt recorded in ``run_dir/prompts.jsonl`` after ``since_epoch`` that counts.
+def windows_for(run_dir: Path, ask: Ask, witnessed: Optional[dict], env: Mapping[str, str]) -> list[Window]:
+    """Where to look for the reply: the sessions the witness noted for this wait, else the sessions the prompt
+    records name (from the moment the run came to wait)."""
+    found: list[Window] = []
+    notes = witnessed.get("transcripts") if isinstance(witnessed, dict) else None
+    for session, note in (notes or {}).items():
+        if not isinstance(note, dict) or float(note.get("at", 0)) < ask.since - 1.0:
+            continue
+        path = note.get("path")
+        if isinstance(path, str) and is_transcript(path, env):
+            found.append(Window(session, path, int(note.get("offset") or 0), ask.since))
+    if found:
+        return found
+    sessions: list[str] = []
+    for record in _records(Path(run_dir) / "prompts.jsonl", ask.since, time.time(), commands=True).records:
+        session = record.get("session_id")
+        if isinstance(session, str) and session not in sessions:
+            sessions.append(session)
+    for session in sessions:
+        path = transcript_for(session, env)
+        if path is not None:
+            found.append(Window(session, str(path), 0, ask.since))
+    return found
 
-    Returns ``(evidence, explanation)``: with evidence, the explanation says where it was found; without,
-    it says why each candidate did not count (for the refusal message)."""
+
+def find_reply(run_dir: Path, ask: Ask, env: Mapping[str, str], *, witnessed: Optional[dict] = None,
+               opt_in: bool = False, now: Optional[float] = None) -> tuple[Optional[Evidence], str]:
+    """The user's reply that takes ``ask.decision``, or ``(None, why)`` (the why goes into the refusal)."""
+    now = time.time() if now is None else now
+    messages: list[Message] = []
+    unreadable: list[str] = []
+    for window in windows_for(run_dir, ask, witnessed, env):
+        try:
+            messages.extend(user_messages(window))
+        except OSError as exc:
+            unreadable.append(f"{window.path} ({exc.strerror or exc})")
+    commands = ask.decision == "alongside"   # the command typed with --alongside is the user's word for it
+    messages = [m for m in messages if commands or not is_reinvocation(m.text)]
+    if messages:
+        newest = max(messages, key=lambda m: m.epoch)
+        how = _judge(ask, newest.text, newest.shown_before)
+        quoted = " ".join(newest.text.split())[:80]
+        if how is None:
+            return None, (f"the user's latest reply, \"{quoted}\" ({_iso(newest.epoch)}), does not "
+                          f"{_wording(ask)}")
+        return Evidence(newest.text, _iso(newest.epoch), newest.epoch, newest.session_id, SOURCE_TRANSCRIPT,
+                        newest.path, how), f"found in Claude Code's transcript {newest.path}"
     prompts = Path(run_dir) / "prompts.jsonl"
-    since = _iso(since_epoch)
-    found = _records(prompts, since_epoch)
-    rejected: list[str] = []
-    cache: dict[str, object] = {}
-    for record in found.records:
-        text, epoch = record["prompt"], float(record["epoch"])
-        when = record["time"] if isinstance(record.get("time"), str) else _iso(epoch)
-        label = f"prompt at {when} {text.strip()[:60]!r}"
-        transcript = _str_or_none(record.get("transcript_path"))
-        evidence = dict(text=text, time=when, epoch=epoch, session_id=_str_or_none(record.get("session_id")),
-                        transcript_path=transcript)
-        messages = None
-        if transcript is not None:
-            if transcript not in cache:
-                try:
-                    cache[transcript] = transcript_messages(Path(transcript), since_epoch)
-                except OSError as exc:
-                    cache[transcript] = exc
-            messages = cache[transcript]
-        if messages is None or isinstance(messages, OSError):
-            why = "no transcript named" if transcript is None else f"transcript {transcript} not readable"
-            return (Evidence(source=SOURCE_RECORD_ONLY, **evidence),
-                    f"{label} recorded in {prompts}; {why}, so the prompt record alone counts")
-        want, prompt_id, session = normalize(text), _str_or_none(record.get("prompt_id")), evidence["session_id"]
-        match = [m for m in messages if m.text == want and (prompt_id is None or m.prompt_id in (None, prompt_id))
-                 and (session is None or m.session_id in (None, session))]
-        if match:
-            return (Evidence(source=SOURCE_TRANSCRIPT, **evidence),
-                    f"{label} recorded in {prompts} and found as a user message in {transcript}")
-        rejected.append(f"{label}: no user message with this text after {since} in its transcript {transcript} "
-                        "(tool results, meta and subagent entries do not count)")
-    unread = (f"; {found.unreadable} line(s) of {prompts} could not be read as prompt records, so a prompt "
-              f"there may be lost: the user should write their reply again" if found.unreadable else "")
-    if rejected:
-        return None, "no user prompt counts: " + "; ".join(rejected) + unread
-    tail = f" ({found.reinvocations} only re-invoked the execute-plan command)" if found.reinvocations else ""
-    if found.unreadable:
-        return None, f"no readable user prompt in {prompts} after {since}{tail}{unread}"
-    return None, f"no user prompt recorded in {prompts} after {since}{tail}"
+    found = _records(prompts, ask.since, now, commands=commands)
+    counts = "".join([f"; {found.future} prompt record(s) dated in the future were rejected" if found.future else "",
+                      f"; {found.unreadable} line(s) of {prompts} could not be read" if found.unreadable else ""])
+    if not opt_in:
+        where = (f"transcripts could not be read: {', '.join(unreadable)}" if unreadable else
+                 f"no reply of the user after {_iso(ask.since)} in Claude Code's transcripts")
+        return None, where + counts
+    if not found.records:
+        return None, f"no prompt recorded in {prompts} after {_iso(ask.since)}" + counts
+    record = found.records[0]
+    how = _judge(ask, record["prompt"], None)
+    quoted = " ".join(record["prompt"].split())[:80]
+    if how is None:
+        return None, (f"the latest recorded prompt, \"{quoted}\", is not the reply "
+                      f"`{replies.canonical(ask.decision, ask.batch, ask.tasks)}` (without a transcript only the "
+                      f"exact reply counts)") + counts
+    session = record.get("session_id") if isinstance(record.get("session_id"), str) else None
+    stamp = record["time"] if isinstance(record.get("time"), str) else _iso(float(record["epoch"]))
+    return Evidence(record["prompt"], stamp, float(record["epoch"]), session, SOURCE_RECORD, None, how), \
+        f"recorded in {prompts} (prompt records opted in; no transcript)"
+
+
+def _wording(ask: Ask) -> str:
+    phrase = replies.canonical(ask.decision, ask.batch, ask.tasks)
+    if ask.decision == "approve":
+        return (f"approve: it must start with `{phrase}`, or answer the report with a plain yes "
+                "(approve, yes, ok, looks good ...) and nothing held back (but, wait, fix ...)")
+    return f"say `{phrase}` (or name that action in answer to the report)"

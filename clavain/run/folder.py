@@ -94,6 +94,7 @@ class RunFolder:
         data = {**data, "at": now, "time": utc_stamp(now)}
         new = apply(state, event, data)
         data["state_sha256"] = digest = state_digest(new)
+        data["after"] = {"state": new.state, "batch": new.batch}   # what the hooks read from the journal's head
         entry = self.journal.append(event, data)
         self.save(new, entry["seq"], entry["hash"], digest)
         return new, entry

@@ -5,9 +5,8 @@ One JSON object per line::
     {"seq": 1, "time": "2026-11-25T22:01:02.123456Z", "epoch": 1764108062.123456,
      "event": "start", "data": {...}, "prev": "", "hash": "<sha256>"}
 
-``hash`` is the sha256 of the canonical JSON of the entry without ``hash`` (``sort_keys``, separators
-``(",", ":")``, ``ensure_ascii=False``); ``prev`` is the hash of the entry before it (``""`` for the first).
-A changed, removed, reordered, inserted or hand-appended line breaks the chain and ``verify`` names it.
+``hash`` is the sha256 of the canonical JSON of the entry without ``hash``; ``prev`` is the hash of the entry
+before it (``""`` for the first): the chain itself is ``clavain.core.chain``, which the hooks read too. A changed, removed, reordered, inserted or hand-appended line breaks the chain and ``verify`` names it.
 
 Appending reads only the last line (seeking from the end), so its cost does not grow with the journal.
 A crash mid-append can leave a torn final line (no trailing newline). That is not tampering: the line was
@@ -21,7 +20,6 @@ hash. Keeping the model from writing into ``.clavain/`` at all is the hooks' job
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -30,16 +28,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Optional
 
+from clavain.core.chain import check_alone, check_entry, entry_hash, tail
 from clavain.core.files import append_line, atomic_write
 
 try:  # POSIX only; elsewhere the run's file lock is the only guard
     import fcntl
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
-
-ENTRY_KEYS = frozenset({"seq", "time", "epoch", "event", "data", "prev", "hash"})
-_CHUNK = 4096
-
 
 class JournalTampered(Exception):
     """The chain is broken at entry ``seq`` (the seq that was expected there), line ``line`` of ``path``."""
@@ -58,38 +53,6 @@ def utc_stamp(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def entry_hash(entry: dict) -> str:
-    """sha256 of the canonical JSON of ``entry`` without its ``hash`` key."""
-    body = {k: v for k, v in entry.items() if k != "hash"}
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def check_entry(raw: bytes, *, expect_seq: int, expect_prev: str) -> tuple[Optional[dict], str]:
-    """Parse one complete line and check it against the chain. Returns ``(entry, "")`` or ``(None, reason)``."""
-    try:
-        entry = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
-        return None, "line is not valid JSON"
-    if not isinstance(entry, dict):
-        return None, "line is not a JSON object"
-    if set(entry) != ENTRY_KEYS:
-        missing = sorted(ENTRY_KEYS - set(entry))
-        extra = sorted(set(entry) - ENTRY_KEYS)
-        return None, f"wrong keys (missing {missing}, unexpected {extra})"
-    if not isinstance(entry["seq"], int) or isinstance(entry["seq"], bool) or entry["seq"] != expect_seq:
-        return None, f"seq is {entry['seq']!r}, expected {expect_seq} (a line removed, inserted or reordered)"
-    if entry["prev"] != expect_prev:
-        return None, "prev does not match the hash of the entry before it"
-    try:
-        computed = entry_hash(entry)
-    except ValueError:
-        return None, "entry holds a value that is not plain JSON"
-    if entry["hash"] != computed:
-        return None, "hash does not match the entry's content (the line was edited or forged)"
-    return entry, ""
-
-
 class Journal:
     """``Journal(path)``: ``append(event, data)``, ``last()``, ``head()``, ``verify()``, ``quarantine_from(line)``.
     See the module docstring."""
@@ -100,49 +63,13 @@ class Journal:
         self.repaired: Optional[bytes] = None  # torn final line that the last append cut off
 
     # -- reading the tail ---------------------------------------------------------------------------------
-    def _tail(self, fh) -> tuple[Optional[bytes], int, Optional[bytes]]:
-        """``(last complete line or None, offset where the torn tail starts, torn bytes or None)``.
-
-        Reads backwards from the end in small chunks: O(length of the last two lines)."""
-        end = fh.seek(0, os.SEEK_END)
-        buf = b""
-        pos = end
-        # two newlines in hand: the one ending the last complete line and the one before it
-        while pos > 0 and buf.count(b"\n") < 2:
-            step = min(_CHUNK, pos)
-            pos -= step
-            fh.seek(pos)
-            buf = fh.read(step) + buf
-        if not buf:
-            return None, end, None
-        torn = None
-        torn_at = end
-        if not buf.endswith(b"\n"):
-            nl = buf.rfind(b"\n")
-            torn = buf[nl + 1:]
-            torn_at = end - len(torn)
-            buf = buf[:nl + 1]
-        if not buf:
-            return None, torn_at, torn
-        body = buf[:-1]
-        last = body[body.rfind(b"\n") + 1:]
-        return last, torn_at, torn
-
     def _tail_entry(self, fh) -> tuple[Optional[dict], int, Optional[bytes]]:
         """``(entry, torn_at, torn)``: the last complete entry (None when empty), checked on its own (O(1))."""
-        last, torn_at, torn = self._tail(fh)
+        last, torn_at, torn = tail(fh)
         self.torn = torn
         if last is None:
             return None, torn_at, torn
-        try:
-            probe = json.loads(last.decode("utf-8"))
-            seq = probe["seq"] if isinstance(probe, dict) else None
-            prev = probe.get("prev") if isinstance(probe, dict) else None
-        except (UnicodeDecodeError, ValueError):
-            seq, prev = None, None
-        entry = None
-        if isinstance(seq, int) and isinstance(prev, str):
-            entry, _ = check_entry(last, expect_seq=seq, expect_prev=prev)
+        entry = check_alone(last)
         if entry is None:
             self._raise_first_bad()
         return entry, torn_at, torn

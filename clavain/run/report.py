@@ -20,7 +20,7 @@ STATUS_WINDOW = 12
 WINDOW_LEAD = 2         # finished tasks shown before a batch's first open one
 STEP_CHARS = 160
 STATE_WORDS = {"running": "running", "awaiting_approval": "awaiting your approval", "halted": "halted",
-               "finished": "finished", "aborted": "aborted"}
+               "paused": "paused for your answer", "finished": "finished", "aborted": "aborted"}
 
 
 def _env():
@@ -31,6 +31,7 @@ def _env():
     env.filters["short"] = _short
     env.filters["fenced"] = _fenced
     env.filters["quoted"] = _quoted
+    env.filters["stamp"] = _stamp
     return env
 
 
@@ -49,6 +50,10 @@ def _fenced(text: str) -> str:
 def _quoted(text: str) -> str:
     """``text`` as a markdown quote, line by line."""
     return "\n".join(f"> {line}".rstrip() for line in text.rstrip().split("\n"))
+def _stamp(epoch: float) -> str:
+    from clavain.run.journal import utc_stamp
+
+    return utc_stamp(epoch)
 
 
 def render(name: str, **context) -> str:
@@ -115,6 +120,16 @@ def write_halt_report(folder: RunFolder, s: RunState, *, sandboxed: bool = False
     atomic_write(path, render("halt.md.j2", **_common(folder, s), halt=halt, before=before,
                               decisions=s.decisions,
                               sandbox_hint=sandbox_hint(f"{halt.reason}\n{halt.output_tail}", sandboxed)))
+    return path
+
+
+def write_changes_report(folder: RunFolder, s: RunState) -> Path:
+    """The changes made while the run waited, as the user is shown them (``batches/changes-<n>.md``)."""
+    n = 1
+    while (folder.batches_dir / f"changes-{n}.md").exists():
+        n += 1
+    path = folder.batches_dir / f"changes-{n}.md"
+    atomic_write(path, render("changes.md.j2", **_common(folder, s), state_words=STATE_WORDS[s.state]))
     return path
 
 

@@ -4,7 +4,7 @@ keeps ``run start`` from starting the plan again. ``run abort`` ends such a run 
 the journal is moved aside as evidence, the decision is written to ``retired.json`` and the active summary
 goes.
 
-The user's word follows the usual evidence rules (``clavain.evidence.find_user_prompt``), counted from the
+The user's word follows the usual evidence rules (``clavain.run.evidence``: the reply must say `abort`), counted from the
 last moment anything was known of the run: the active summary's ``updated`` time, or the journal's last
 change when there is no readable summary.
 """
@@ -48,9 +48,10 @@ def last_known(folder: RunFolder) -> tuple[float, str]:
     return epoch, f"{folder.rel(folder.journal.path)} last changed {utc_stamp(epoch)}"
 
 
-def retire(folder: RunFolder) -> Retired:
+def retire(folder: RunFolder, env) -> Retired:
     """Retire a run whose state is lost, after the user's word; refuse if the run can be read after all."""
-    from clavain.run.evidence import find_user_prompt
+    from clavain.gate.config import load_run_config
+    from clavain.run.evidence import PROMPT_RECORD, Ask, find_reply
 
     again = f"{CLI} abort --run {folder.run_id}"
     with folder.lock():
@@ -63,7 +64,8 @@ def retire(folder: RunFolder) -> Retired:
         if (folder.dir / RETIRED).exists() and not folder.active.exists():
             raise Refused(f"run {folder.run_id} is already retired", next_command=f"{CLI} start <plan>")
         since, shown = last_known(folder)
-        evidence, why = find_user_prompt(folder.dir, since)
+        opt_in = load_run_config(folder.project).approval_evidence == PROMPT_RECORD
+        evidence, why = find_reply(folder.dir, Ask("abort", since), env, opt_in=opt_in)
         if evidence is None:
             raise Refused(f"retiring run {folder.run_id}, whose journal holds no trusted entry, needs the user's own "
                           f"reply written after {shown}; none counts yet ({why}). Tell the user the run's state is "

@@ -1,9 +1,14 @@
-"""The rules a run holds, as checks that raise ``Refused`` naming the next allowed command. Pure."""
+"""The rules a run holds, as checks that raise ``Refused`` naming the next allowed command. Pure.
+
+Which commands a state allows at all, and which reply each needs, is ``clavain.core.states``: the same table
+the hooks' allowlist reads. The checks here add what the table cannot say (task order, open tasks).
+"""
 
 from __future__ import annotations
 
 from typing import Optional
 
+from clavain.core import states
 from clavain.core.errors import BadInput, Refused
 from clavain.core.paths import OWN_STATE as STATE_DIR
 from clavain.run.state import RunState, TaskState
@@ -15,9 +20,12 @@ FINISHED = ("done", "skipped")
 def next_command(s: RunState) -> str:
     """The one command that moves this run forward now (what every output and refusal names)."""
     if s.state == "awaiting_approval":
-        return f"{CLI} approve   (only after the user has replied to the batch {s.batch} report)"
+        return (f"{CLI} approve   (only after the user has replied to the batch {s.batch} report; or, when they "
+                f"asked for changes, {CLI} revise TASK... --note TEXT)")
     if s.state == "halted":
         return _halt_options(s)
+    if s.state == "paused":
+        return f"{CLI} resume   (only after the user has answered the question the run paused for)"
     if s.state in ("finished", "aborted"):
         return f"none: the run is {s.state} ({CLI} status --run {s.run_id} shows it)"
     for task_id in s.batches[s.batch - 1]:  # lazily: stop at the first open task
@@ -39,7 +47,7 @@ def _halt_options(s: RunState) -> str:
     report = f"{STATE_DIR}/runs/{s.run_id}/{halt.report}"
     if halt.kind == "plan_changed":
         return f"{CLI} replan   (only after the user has confirmed the changed plan), or {CLI} abort"
-    if halt.kind == "tampered":
+    if halt.kind in ("tampered", "plugin_changed"):
         return f"{CLI} abort   (only after the user has read {report})"
     return (f"{CLI} retry {halt.task} | {CLI} skip {halt.task} --reason TEXT | {CLI} abort   "
             f"(only after the user has decided, having read {report})")
@@ -58,22 +66,33 @@ def find_task(s: RunState, task_id: str) -> TaskState:
                        next_command=f"{CLI} status") from None
 
 
-def require_running(s: RunState, action: str) -> None:
-    """Progress commands work only while the run is running."""
-    if s.state == "running":
-        return
-    why = {
+def why_waiting(s: RunState) -> str:
+    """What the run is doing when it is not running, in a few words."""
+    return {
+        "running": "the run is running",
         "awaiting_approval": f"batch {s.batch} is at its checkpoint, waiting for the user's approval",
         "halted": f"the run is halted: {s.halt.reason if s.halt else ''}",
+        "paused": f"the run is paused with a question for the user: {(s.pause or {}).get('reason', '')}",
         "finished": "the run is finished",
         "aborted": "the run was aborted",
     }[s.state]
-    raise refuse(s, f"cannot {action}: {why}")
+
+
+def check_allowed(s: RunState, command: str, action: str) -> None:
+    """The state table (``clavain.core.states.ALLOWED``): may ``command`` act in the run's state?"""
+    if not states.allowed(s.state, command):
+        raise refuse(s, f"cannot {action}: {why_waiting(s)}")
+
+
+def require_running(s: RunState, action: str) -> None:
+    """Progress commands work only while the run is running."""
+    if s.state != "running":
+        raise refuse(s, f"cannot {action}: {why_waiting(s)}")
 
 
 def check_task_start(s: RunState, task: TaskState) -> bool:
     """Rule 1. Returns True when the task is already running (a repeated start is harmless)."""
-    require_running(s, f"start task {task.id}")
+    check_allowed(s, "task-start", f"start task {task.id}")
     if task.ask_user is not None:
         raise refuse(s, f"task {task.id} is a checkpoint for the user, not work for the model: never start it. When "
                         f"the batch's other tasks are done, {CLI} checkpoint; the batch report asks the user to do it")
@@ -103,7 +122,7 @@ def _group_of(s: RunState, task_id: str) -> list[str]:
 
 
 def check_task_done(s: RunState, task: TaskState) -> None:
-    require_running(s, f"record task {task.id} as done")
+    check_allowed(s, "task-done", f"record task {task.id} as done")
     if task.status in FINISHED:
         raise refuse(s, f"task {task.id} is already {task.status}")
     if task.status != "running":
@@ -115,13 +134,13 @@ def check_task_done(s: RunState, task: TaskState) -> None:
 
 
 def check_verify(s: RunState, task: TaskState) -> None:
-    require_running(s, f"verify task {task.id}")
+    check_allowed(s, "verify", f"verify task {task.id}")
     if task.status != "running":
         raise refuse(s, f"task {task.id} is {task.status}; verify runs on a started task")
 
 
 def check_task_fail(s: RunState, task: TaskState) -> None:
-    require_running(s, f"record task {task.id} as failed")
+    check_allowed(s, "task-fail", f"record task {task.id} as failed")
     if task.status != "running":
         raise refuse(s, f"task {task.id} is {task.status}, not started")
 
@@ -149,7 +168,7 @@ def check_halted_on(s: RunState, task: TaskState, action: str) -> None:
 def check_finish(s: RunState) -> None:
     if s.state == "finished":
         raise refuse(s, "the run is already finished")
-    require_running(s, "finish the run")
+    check_allowed(s, "finish", "finish the run")
     open_tasks = [t.id for t in s.tasks if t.status not in FINISHED]
     if open_tasks:
         raise refuse(s, f"{len(open_tasks)} task(s) are not done or skipped (first: task {open_tasks[0]})")

@@ -13,12 +13,20 @@ from typing import Callable, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 TaskStatus = Literal["pending", "running", "done", "failed", "skipped"]
-RunPhase = Literal["running", "awaiting_approval", "halted", "finished", "aborted"]
-HaltKind = Literal["task_failed", "verify_failed", "plan_changed", "tampered"]
+RunPhase = Literal["running", "awaiting_approval", "halted", "paused", "finished", "aborted"]
+HaltKind = Literal["task_failed", "verify_failed", "plan_changed", "tampered", "plugin_changed"]
 
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def later(default=None, **kwargs):
+    """A field added after runs were first recorded: left out of the state (and of its digest) while it holds
+    its default, so a run recorded by an earlier version keeps its digests after an update."""
+    if "default_factory" in kwargs:
+        return Field(exclude_if=lambda value: not value, **kwargs)
+    return Field(default=default, exclude_if=lambda value: value == default, **kwargs)
 
 
 class EvidenceRecord(Strict):
@@ -28,8 +36,9 @@ class EvidenceRecord(Strict):
     time: str
     epoch: float
     session_id: Optional[str] = None
-    source: str                              # "transcript" or "prompt record only"
+    source: str                              # "transcript", "prompt record (opted in)" (earlier: "... only")
     transcript_path: Optional[str] = None
+    how: Optional[str] = later()             # "canonical reply" or "natural reply"
 
 
 class Decision(Strict):
@@ -41,6 +50,8 @@ class Decision(Strict):
     note: Optional[str] = None
     evidence: EvidenceRecord
     time: str
+    tasks: list[str] = later(default_factory=list)   # revise: the tasks reopened
+    level: Optional[str] = later()           # the protection level in force when the user decided
 
 
 class VerifyRecord(Strict):
@@ -61,7 +72,7 @@ class TaskState(Strict):
     batch: int
     status: TaskStatus = "pending"
     checked_in_plan: bool = False            # ``[x]`` in the plan when the run read it
-    ask_user: Optional[str] = None           # a checkpoint task of the plan: the user's to do (the model never starts it)
+    ask_user: Optional[str] = later()        # a checkpoint task of the plan: the user's to do (the model never starts it)
     verify_count: int = 0                    # ``<verify>`` entries the plan gives this task
     attempts: int = 0
     head_at_start: Optional[str] = None      # git HEAD when the task started
@@ -71,6 +82,8 @@ class TaskState(Strict):
     verify: list[VerifyRecord] = Field(default_factory=list)
     verified: bool = False
     reason: Optional[str] = None             # why it failed or was skipped
+    snapshot_start: Optional[str] = later()  # the project when the task started (``clavain.run.snapshot``)
+    snapshot_done: Optional[str] = later()   # ... and when it was recorded done
 
 
 class Halt(Strict):
@@ -109,8 +122,15 @@ class RunState(Strict):
     decisions: list[Decision] = Field(default_factory=list)
     last_evidence_epoch: float = 0.0
     must_haves: Optional[dict] = None
-    has_must_haves: bool = False             # the plan states Must-Haves: ``run must-haves`` comes before finish
-    checklist: list[str] = Field(default_factory=list)   # Must-Haves no machine can check: the reports ask the user
+    has_must_haves: bool = later(False)      # the plan states Must-Haves: ``run must-haves`` comes before finish
+    approval_evidence: Literal["transcript", "prompt-record"] = later("transcript")  # pinned at run start
+    pause: Optional[dict] = later()          # {reason, epoch, time}: the question the run paused for
+    checkpoint_snapshot: Optional[str] = later()  # the project when the run came to wait (a git tree)
+    changes_seen: Optional[dict] = later()   # {paths, snapshot, epoch}: changes made while waiting, shown once
+    verdicts_seen: int = later(0)            # witness verdicts already turned into halts
+    plugin: Optional[dict] = later()         # {version, digest} of the plugin's own files
+    feedback: list[dict] = later(default_factory=list)  # revise: the user's notes, per task
+    checklist: list[str] = later(default_factory=list)  # Must-Haves no machine can check: the reports ask the user
     started_epoch: float
     created: str
     updated: str
@@ -161,21 +181,10 @@ def state_digest(state: RunState) -> str:
     the order the journal gives them, so a replay yields the same bytes). Five times cheaper than a
     ``sort_keys`` dump of ``model_dump()``, which a 1,000-task state pays on every transition and load.
 
-    ``has_must_haves``, ``checklist`` and the tasks' ``ask_user`` count only when set, so runs recorded before
-    those fields existed keep their digests."""
-    body = state.model_dump_json(exclude=_unset_new_fields(state) or None)
+    Fields added later (``later``) count only when set, so runs recorded before they existed keep their
+    digests."""
+    body = state.model_dump_json()
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-
-def _unset_new_fields(state: RunState) -> dict:
-    exclude: dict = {}
-    if not state.has_must_haves:
-        exclude["has_must_haves"] = True
-    if not state.checklist:
-        exclude["checklist"] = True
-    if not any(t.ask_user is not None for t in state.tasks):
-        exclude["tasks"] = {"__all__": {"ask_user"}}
-    return exclude
 
 
 # ---------------------------------------------------------------- the fold
@@ -189,13 +198,15 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
                     batch_size=d["batch_size"], dispatch=d["dispatch"],
                     external_requested_epoch=d["at"] if d.get("external_requested") else None, batches=d["batches"],
                     groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
-                    updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []))
+                    updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []),
+                    approval_evidence=d.get("approval_evidence", "transcript"), plugin=d.get("plugin"))
 
 
 def _task_started(s: RunState, d: dict) -> None:
     t = s.own_task(d["task"])
     t.status, t.head_at_start, t.attempts = "running", d.get("head"), t.attempts + 1
     t.verify, t.verified, t.reason = [], False, None
+    t.snapshot_start, t.snapshot_done = d.get("snapshot"), None
 
 
 def _verified(s: RunState, d: dict) -> None:
@@ -208,12 +219,15 @@ def _task_done(s: RunState, d: dict) -> None:
     t = s.own_task(d["task"])
     t.status, t.output, t.output_sha256 = "done", d["output"], d["output_sha256"]
     t.files_changed = d.get("files_changed")
+    t.snapshot_done = d.get("snapshot")
 
 
 def _halted(s: RunState, d: dict) -> None:
+    s.verdicts_seen = d.get("verdicts_seen", s.verdicts_seen)
     s.halts += 1
     s.halt = Halt(n=s.halts, epoch=d["at"], time=d["time"], from_state=s.state, **d["halt"])
     s.state = "halted"
+    s.checkpoint_snapshot, s.changes_seen = d.get("snapshot", s.checkpoint_snapshot), None
     if d["halt"].get("task") and d["halt"]["kind"] in ("task_failed", "verify_failed"):
         t = s.own_task(d["halt"]["task"])
         t.status, t.reason = "failed", d["halt"]["reason"]
@@ -223,11 +237,19 @@ def _halted(s: RunState, d: dict) -> None:
 
 def _checkpoint(s: RunState, d: dict) -> None:
     s.state, s.checkpoint_epoch = "awaiting_approval", d["at"]
+    s.checkpoint_snapshot, s.changes_seen = d.get("snapshot"), None
+
+
+def _changes_seen(s: RunState, d: dict) -> None:
+    """Changes made while the run waited were shown to the user; their next reply accepts them."""
+    s.changes_seen = {"paths": d["paths"], "snapshot": d.get("snapshot"), "epoch": d["at"]}
+    s.checkpoint_snapshot = d.get("snapshot")
 
 
 def _decided(s: RunState, d: dict) -> Decision:
     decision = Decision(action=d["action"], batch=s.batch, task=d.get("task"), note=d.get("note"),
-                        evidence=EvidenceRecord(**d["evidence"]), time=d["time"])
+                        evidence=EvidenceRecord(**d["evidence"]), time=d["time"], tasks=d.get("revised", []),
+                        level=d.get("level"))
     s.decisions = [*s.decisions, decision]
     s.last_evidence_epoch = max(s.last_evidence_epoch, decision.evidence.epoch)
     return decision
@@ -239,9 +261,30 @@ def _approved(s: RunState, d: dict) -> None:
         s.own_task(task_id).status = "done"
     passed = d.get("passed", [])                  # later batches with nothing left to do (checked off in the plan)
     s.approved_batches = [*s.approved_batches, s.batch, *passed]
-    s.state = "running"
+    s.state, s.changes_seen = "running", None
     if s.batch < len(s.batches):
         s.batch = min(max([s.batch, *passed]) + 1, len(s.batches))
+
+
+def _revised(s: RunState, d: dict) -> None:
+    """The user asked for changes: the tasks are reopened, and the batch is checkpointed again after them."""
+    _decided(s, d)
+    for task_id in d["revised"]:
+        t = s.own_task(task_id)
+        t.status, t.verify, t.verified, t.reason = "pending", [], False, None
+    s.feedback = [*s.feedback, {"tasks": d["revised"], "note": d.get("note") or "", "batch": s.batch,
+                                "time": d["time"]}]
+    s.state, s.halt, s.changes_seen = "running", None, None
+
+
+def _paused(s: RunState, d: dict) -> None:
+    s.state, s.pause = "paused", {"reason": d["reason"], "epoch": d["at"], "time": d["time"]}
+    s.checkpoint_snapshot, s.changes_seen = d.get("snapshot"), None
+
+
+def _resumed(s: RunState, d: dict) -> None:
+    _decided(s, d)
+    s.state, s.pause = "running", None
 
 
 def _retried(s: RunState, d: dict) -> None:
@@ -291,7 +334,8 @@ _EVENTS: dict[str, Callable[[RunState, dict], None]] = {
     "task_started": _task_started, "verified": _verified, "task_done": _task_done, "halted": _halted,
     "checkpoint": _checkpoint, "approved": _approved, "retried": _retried, "skipped": _skipped,
     "replanned": _replanned, "external_allowed": _external_allowed, "aborted": _aborted,
-    "must_haves": _must_haves, "finished": _finished,
+    "must_haves": _must_haves, "finished": _finished, "changes_seen": _changes_seen, "revised": _revised,
+    "paused": _paused, "resumed": _resumed, "plugin_updated": lambda s, d: setattr(s, "plugin", d["plugin"]),
 }
 
 

@@ -33,7 +33,7 @@ def task_start(project: Path, run_id: Optional[str], task_id: str, env: Mapping[
         task = find_task(s.state, task_id)
         if check_task_start(s.state, task):
             return Outcome(s.state, f"task {task.id} is already started")
-        s.record("task_started", {"task": task.id, "head": gitinfo.head(project)})
+        s.record("task_started", {"task": task.id, "head": gitinfo.head(project), "snapshot": s.snapshot()})
         what = f"; then {CLI} verify {task.id}" if task.verify_count else ""
         return Outcome(s.state, f"task {task.id} started: {task.title}\nwhen it is done, write its output to a "
                                 f"file{what}; then {CLI} task-done {task.id} --output FILE",
@@ -54,12 +54,28 @@ def task_done(project: Path, run_id: Optional[str], task_id: str, output: str, e
                                   f"(files changed, decisions, results) to a file first")
         name = output_name(task.id)
         atomic_write(s.folder.tasks_dir / name, raw)
-        changed = gitinfo.changed_files(project, task.head_at_start)
+        done = s.snapshot()
+        changed = task_changes(s, task.snapshot_start, done)
         s.record("task_done", {"task": task.id, "output": f"tasks/{name}", "output_sha256": digest,
-                               "files_changed": changed})
+                               "files_changed": changed, "snapshot": done})
         rel = s.folder.rel(s.folder.tasks_dir / name)
         return Outcome(s.state, f"task {task.id} done; output stored as {rel}",
                        {"task": task.id, "output": rel, "output_sha256": digest, "files_changed": changed})
+
+
+def task_changes(s: Session, before: Optional[str], after: Optional[str]) -> Optional[list[str]]:
+    """What the project's files show changed between two snapshots (the plan's Phase line and ticks and this
+    plugin's state left out); None outside git."""
+    from clavain.run import snapshot
+
+    top = snapshot.top(s.project) if before and after else None
+    if top is None:
+        return None
+    try:
+        plan = s.plan_path().relative_to(top.resolve()).as_posix()
+    except ValueError:
+        plan = None
+    return snapshot.changed(s.project, before, after, plan=plan)
 
 
 def read_output(output: str, stdin_text: Optional[str], cwd: Path, task_id: str) -> bytes:
@@ -160,7 +176,7 @@ def checkpoint(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> 
     with session(project, run_id, env) as s:
         already = check_checkpoint(s.state)
         if already is None:
-            s.record("checkpoint", {"batch": s.state.batch})
+            s.record("checkpoint", {"batch": s.state.batch, "snapshot": s.snapshot()})
         path = write_batch_report(s.folder, s.state, s.state.batch)
         rel = s.folder.rel(path)
         return Outcome(s.state, f"{already or f'batch {s.state.batch} closed'}; report: {rel}\nshow the user the "

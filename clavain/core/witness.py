@@ -1,0 +1,139 @@
+"""The witness record: what the hooks saw of a run, kept where a sandboxed command cannot write.
+
+The run's own files live in the project (``.clavain/``), which Claude Code's Bash sandbox leaves writable: the
+model's ``clavain-cli run ...`` must write them. So the run cannot trust them alone. The hooks run outside the
+sandbox and keep, per run, a record of their own under ``${XDG_STATE_HOME:-~/.local/state}/clavain/witness/``
+(one folder per project, one file per run; a sandboxed command sees it read-only):
+
+    head         the journal entry (seq, hash) last seen moved by the plugin's own ``clavain-cli run``
+    state        the run's state and batch at that entry
+    pending      Bash calls under way: the head each one started from (by ``tool_use_id``)
+    verdicts     changes nobody accounted for (the journal moved outside ``clavain-cli run``, or between
+                 calls); the next ``clavain-cli run`` command turns each into a halt
+    transcripts  per Claude Code session, the transcript and its length when a checkpoint or halt was
+                 shown (only what the user writes after it can approve)
+    level        the protection level of the session that last started
+
+``clavain-cli`` run outside the sandbox (the user's own terminal) updates the record itself after each step it
+records; run by the model inside the sandbox it cannot, and the PostToolUse hook attests the step instead.
+Standard library only: the hooks read and write it on every Bash call while a run is active.
+"""
+
+from __future__ import annotations
+
+import os
+
+from clavain.core.chain import canonical, loads
+from clavain.core.digest import sha256_hex
+
+WITNESS_SUBDIR = ("clavain", "witness")
+
+
+def state_home(env) -> str:
+    """``$XDG_STATE_HOME`` (when absolute), else ``~/.local/state``; "" when neither can be known."""
+    xdg = env.get("XDG_STATE_HOME") or ""
+    if xdg.startswith("/"):
+        return xdg
+    home = env.get("HOME") or ""
+    return os.path.join(home, ".local", "state") if home.startswith("/") else ""
+
+
+def folder(env, project: str) -> str:
+    """The witness folder of ``project`` (one per project, named by a digest of its real path); "" when the
+    state home is unknown."""
+    base = state_home(env)
+    if not base:
+        return ""
+    key = sha256_hex(os.path.realpath(project).encode("utf-8", "surrogateescape"))[:20]
+    return os.path.join(base, *WITNESS_SUBDIR, key)
+
+
+def record_path(env, project: str, run_id: str) -> str:
+    where = folder(env, project)
+    return os.path.join(where, f"{run_id}.json") if where else ""
+
+
+def new_record(run_id: str, project: str) -> dict:
+    return {"run_id": run_id, "project": os.path.realpath(project), "head": {"seq": 0, "hash": ""},
+            "state": None, "batch": None, "pending": {}, "verdicts": [], "transcripts": {}, "level": None,
+            "updated": 0.0}
+
+
+def read(env, project: str, run_id: str) -> dict | None:
+    """The record, or None when there is none (or it cannot be read as one)."""
+    path = record_path(env, project, run_id)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = loads(handle.read())
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and data.get("run_id") == run_id else None
+
+
+def runs(env, project: str) -> list[str]:
+    """Ids of the runs of ``project`` that have a witness record."""
+    where = folder(env, project)
+    try:
+        names = os.listdir(where) if where else []
+    except OSError:
+        return []
+    return sorted(name[:-5] for name in names if name.endswith(".json") and not name.startswith("."))
+
+
+class Locked:
+    """``with Locked(env, project, run_id) as rec:`` the record under an exclusive lock (created when missing),
+    written back atomically when the block ends without an exception. ``rec`` is None when the witness folder
+    cannot be written (a sandboxed ``clavain-cli``, a read-only home): the caller goes on without it."""
+
+    def __init__(self, env, project: str, run_id: str) -> None:
+        self.path = record_path(env, project, run_id)
+        self.run_id, self.project = run_id, project
+        self.fd = -1
+        self.record: dict | None = None
+
+    def __enter__(self) -> dict | None:
+        if not self.path:
+            return None
+        try:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            self.fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError:
+            return None
+        try:
+            import fcntl
+
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except (ImportError, OSError):
+            pass
+        try:
+            with open(self.path, encoding="utf-8") as handle:
+                data = loads(handle.read())
+            if not isinstance(data, dict) or data.get("run_id") != self.run_id:
+                raise ValueError("not a witness record")
+        except (OSError, ValueError):
+            data = new_record(self.run_id, self.project)
+        self.record = data
+        return data
+
+    def __exit__(self, kind, value, trace) -> None:
+        try:
+            if kind is None and self.record is not None:
+                _write(self.path, canonical(self.record) + "\n")
+        finally:
+            if self.fd >= 0:
+                os.close(self.fd)  # closing releases the lock
+
+
+def _write(path: str, text: str) -> None:
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
