@@ -41,8 +41,8 @@ def _line_of(text: str, key: str) -> Optional[int]:
     return None
 
 
-def parse_gate_config(text: str, path: Path) -> GateConfig:
-    """Validate the ``gate`` section of a config file's text; raise BadInput naming path:line."""
+def _mapping(text: str, path: Path) -> dict:
+    """The config file's text as a mapping; BadInput naming path:line when it is not valid YAML or no mapping."""
     import yaml
 
     try:
@@ -54,6 +54,12 @@ def parse_gate_config(text: str, path: Path) -> GateConfig:
     if not isinstance(data, dict):
         raise BadInput("config must be a mapping (for example `gate: {default_tier: soft}`)", path=path, line=1,
                        next_command=f"fix {path}")
+    return data
+
+
+def parse_gate_config(text: str, path: Path) -> GateConfig:
+    """Validate the ``gate`` section of a config file's text; raise BadInput naming path:line."""
+    data = _mapping(text, path)
     gate = data.get("gate") or {}
     if not isinstance(gate, dict):
         raise BadInput("`gate` must be a mapping", path=path, line=_line_of(text, "gate"), next_command=f"fix {path}")
@@ -119,15 +125,7 @@ def load_run_config(project: Path) -> RunConfig:
         return RunConfig()
     except OSError as exc:
         raise BadInput(f"config cannot be read: {exc.strerror}", path=path, next_command=f"check {path}") from None
-    import yaml
-
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise BadInput(f"config is not valid YAML: {getattr(exc, 'problem', exc)}", path=path,
-                       line=mark.line + 1 if mark else None, next_command=f"fix {path}") from None
-    approval = data.get("approval") if isinstance(data, dict) else None
+    approval = _mapping(text, path).get("approval")
     if approval is None:
         return RunConfig()
     if not isinstance(approval, dict) or set(approval) - {"evidence"}:
