@@ -87,7 +87,7 @@ def head_of(line: bytes | None) -> tuple[int, str]:
         return 0, ""
     digits = line[7:line.find(b",", 7)]
     digest = line[-66:-2]
-    if not digits.isdigit() or line[-76:-66] != b',"hash":"' or not all(c in b"0123456789abcdef" for c in digest):
+    if not digits.isdigit() or line[-75:-66] != b',"hash":"' or not all(c in b"0123456789abcdef" for c in digest):
         return 0, ""
     return int(digits), digest.decode("ascii")
 
@@ -131,7 +131,7 @@ def read_run(project: str, run_id: str, env, summary: dict | None, summary_probl
     elif summary is None and run.state in ACTIVE and not run.problem:
         run.problem = f"run {run_id} is active in its journal but its summary is missing"
     verdicts = record.get("verdicts") if isinstance(record, dict) else None
-    if verdicts and run.state == RUNNING:
+    if verdicts and run.state != HALTED:   # not answered yet by the halt the next command records
         run.problem = f"run {run_id}: {verdicts[-1].get('reason', 'its journal changed outside clavain-cli run')}"
     return run
 

@@ -35,8 +35,12 @@ def _short(command: str) -> str:
     return one if len(one) <= MAX_NOTED_COMMAND else one[:MAX_NOTED_COMMAND - 3] + "..."
 
 
-def _verdict(record: dict, reason: str, now: float, head: tuple[int, str]) -> None:
+def _verdict(record: dict, reason: str, now: float, head: tuple[int, str], state=None, batch=None) -> None:
+    """Keep a verdict, and take the head as it now stands, so one change is judged once (the run counts as
+    waiting until a clavain-cli command turns the verdict into a halt)."""
     record.setdefault("verdicts", []).append({"reason": reason, "at": now, "seq": head[0], "hash": head[1]})
+    record["head"] = {"seq": head[0], "hash": head[1]}
+    record["state"], record["batch"] = state, batch
 
 
 def _attest(record: dict, head: tuple[int, str], state, batch, now: float) -> None:
@@ -59,7 +63,7 @@ def before(run: Run, tool_use_id: str, command: str, env, now: float) -> None:
             elif (head.get("seq"), head.get("hash")) != run.head and not pending and run.head[0]:
                 _verdict(record, f"the journal moved from entry {head.get('seq')} to entry {run.head[0]} between "
                                  f"tool calls, outside clavain-cli run (a background job, or state put back)",
-                         now, run.head)
+                         now, run.head, run.state, run.batch)
             if tool_use_id:
                 pending[tool_use_id] = {"seq": run.head[0], "hash": run.head[1], "at": now,
                                         "command": _short(command)}
@@ -107,7 +111,9 @@ def after_call(run: Run, payload: dict, command: str, env, plugin_root: str, now
             else:
                 reason = f"the journal moved to entry {current[0]} during `{_short(command)}`, which is not " \
                          f"clavain-cli run"
-            _verdict(record, reason, now, current)
+            entry = chain.check_alone(line)
+            state, batch = after(entry) if entry is not None else (None, None)
+            _verdict(record, reason, now, current, state, batch)
     except Exception:
         return
 

@@ -164,6 +164,8 @@ def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, ful
             from clavain.run.report import ensure_reports
 
             ensure_reports(folder, s.state)
+            if folder.write_active(s.state, only_if_changed=True):  # an edited or deleted summary is put right
+                s.notes.append(f"the run's summary {folder.rel(folder.active)} did not match its journal; rewritten")
             yield s
     except Timeout:
         raise EnvironmentProblem(f"run {folder.run_id} is locked by another clavain-cli process",

@@ -105,17 +105,28 @@ class RunFolder:
         atomic_write(self.run_json, body.model_dump_json(indent=1) + "\n")
         self.write_active(state)
 
-    def write_active(self, state: RunState) -> None:
-        """The small summary hooks read; present exactly while the run is unfinished."""
+    def write_active(self, state: RunState, *, only_if_changed: bool = False) -> bool:
+        """The small summary of an unfinished run (the index of runs, and what hooks show): present exactly while
+        the run is unfinished. ``only_if_changed``: leave a summary that already says this as it is. Returns
+        whether the file was written or removed."""
         if state.state in ("finished", "aborted"):
+            existed = self.active.exists()
             self.active.unlink(missing_ok=True)
-            return
+            return existed
         from clavain.run.rules import next_command
 
         summary = {"run_id": state.run_id, "plan": state.plan,
                    "state": state.state, "batch": state.batch, "batches": len(state.batches),
                    "dispatch": state.dispatch, "next": next_command(state), "updated": state.updated}
-        atomic_write(self.active, json.dumps(summary, indent=1) + "\n")
+        text = json.dumps(summary, indent=1) + "\n"
+        if only_if_changed:
+            try:
+                if self.active.read_text(encoding="utf-8") == text:
+                    return False
+            except (OSError, UnicodeDecodeError):
+                pass
+        atomic_write(self.active, text)
+        return True
 
     # -- reading ---------------------------------------------------------------------------------------------
     @staticmethod
