@@ -508,3 +508,19 @@ def test_every_hook_event_is_a_cli_subcommand(git_project, event, data):
         assert r.code == 2 and "invalid choice: 'pre-compact'" in r.err
     else:
         assert (r.code, r.out, r.err) == (0, "", "")
+
+
+@pytest.mark.parametrize("body,names_state", [("notes about the release\n", False),
+                                              ("see .clavain/execute-plan/runs for the records\n", True)])
+def test_a_long_command_is_decided_from_cheap_checks_of_its_text(git_project, body, names_state):
+    """Reading shell syntax is not linear in the worst case, so lines over the scan limit are not read: while a batch
+    runs, a long heredoc is ordinary work unless its text names a protected place; while the run waits it is not on
+    the allowlist anyway."""
+    from clavain.guard.bashscan import SCAN_CHARS
+
+    command = "cat > notes.md <<'EOF'\n" + body * (SCAN_CHARS // len(body) + 10) + "EOF"
+    make_run(git_project, state="running")
+    r = decide("pre-tool-use", tool_call(git_project, "Bash", command=command), git_project)
+    assert r.returncode == (2 if names_state else 0), r.stderr
+    if names_state:
+        assert "too long to read in the hook's time" in r.stderr
