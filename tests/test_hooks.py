@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -364,14 +365,33 @@ def test_prompt_missing_from_the_input_is_reported_with_the_way_on(git_project):
 # --------------------------------------------------------------- SessionStart
 
 @pytest.mark.parametrize("state", ["running", "awaiting_approval", "halted"])
-def test_session_start_adds_one_context_line(git_project, state):
+def test_session_start_names_the_run_and_the_protection_level(git_project, state):
     make_run(git_project, state=state)
     r = decide("session-start", payload("SessionStart", git_project, source="compact"), git_project)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)["hookSpecificOutput"]
     assert out["hookEventName"] == "SessionStart"
     assert out["additionalContext"] == (f"clavain: run r1 of plan plan.md is {state}, batch 1 of 2; resume it, "
-                                        f"do not start over. next: {NEXT[state]}")
+                                        f"do not start over. next: {NEXT[state]}\n"
+                                        "clavain: protection: hooks only, best effort (Claude Code's Bash sandbox is "
+                                        "off for this project); to upgrade: run `clavain-cli setup sandbox`, then "
+                                        "start a new Claude Code session")
+
+
+def test_session_start_records_the_level_for_the_approvals(git_project, tmp_path):
+    """The level in force is noted in the witness record; with the sandbox set up and working it is "sandboxed"."""
+    from clavain.core import witness
+
+    make_run(git_project, state="awaiting_approval")
+    (git_project / ".claude").mkdir()
+    (git_project / ".claude" / "settings.local.json").write_text(json.dumps(
+        {"sandbox": {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}}))
+    env = {"XDG_STATE_HOME": str(tmp_path / "state"), "HOME": str(tmp_path / "home")}
+    r = decide("session-start", payload("SessionStart", git_project, source="startup"), git_project, env)
+    context = json.loads(r.stdout)["hookSpecificOutput"]["additionalContext"]
+    level = "sandboxed" if "protection: sandboxed" in context else "hooks only"
+    assert level == ("sandboxed" if shutil.which("bwrap") and shutil.which("socat") else "hooks only"), context
+    assert witness.read(env, str(git_project), "r1")["level"] == level
 
 
 # --------------------------------------------------------------- the entry points agree
@@ -463,7 +483,7 @@ def test_session_start_names_a_run_whose_summary_is_corrupt(git_project):
     context = json.loads(r.stdout)["hookSpecificOutput"]["additionalContext"]
     assert r.returncode == 0
     assert context.startswith("clavain: run r1 of plan ? is running, batch 1 of ? (")
-    assert "unreadable run summary" in context and context.endswith("next: clavain-cli run status --run r1")
+    assert "unreadable run summary" in context and "next: clavain-cli run status --run r1\n" in context
 
 
 def test_hooks_json_command_runs_from_a_copy_in_a_folder_with_spaces_without_a_venv(git_project, tmp_path):

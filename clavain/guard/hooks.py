@@ -310,18 +310,30 @@ def session_start(payload: dict, runs: list[Run], env, notes: list[str] = ()) ->
 
     lines = list(notes)
     now = _now()
+    levels: dict[str, object] = {}
     for run in runs:
-        if run.waiting and not run.problem:
+        if run.project not in levels:  # once per project and session: it may start bwrap to see that it works
             try:
-                with witness.Locked(env, run.project, run.run_id) as record:
-                    if record is not None:
+                from clavain.core.sandbox import protection_level
+
+                levels[run.project] = protection_level(run.project, env)
+            except Exception as exc:
+                levels[run.project] = None
+                lines.append(f"clavain: the protection level could not be read ({type(exc).__name__}: {exc})")
+        protection = levels[run.project]
+        try:
+            with witness.Locked(env, run.project, run.run_id) as record:
+                if record is not None:
+                    record["level"] = getattr(protection, "level", None)
+                    if run.waiting and not run.problem:
                         note_session(record, payload, env, run.head, now, keep=True)
-            except Exception:
-                pass
+        except Exception:
+            pass
         state = run.state or "in an unknown state"
         lines.append(f"clavain: run {run.run_id} of plan {run.plan} is {state}, batch {run.batch} of "
                      f"{run.batches}" + (f" ({run.problem})" if run.problem else "")
                      + f"; resume it, do not start over. next: {run.next}")
+    lines += [f"clavain: {protection.line()}" for protection in levels.values() if protection is not None]
     from clavain.core.chain import canonical
 
     output = {"hookSpecificOutput": {"hookEventName": "SessionStart", "additionalContext": "\n".join(lines)}}

@@ -52,6 +52,7 @@ class Session:
     env: Mapping[str, str]
     notes: list[str] = field(default_factory=list)
     _plan_text: Optional[str] = None   # the plan as this command read it: read once, parsed at most once
+    _protection: object = None
 
     @property
     def project(self) -> Path:
@@ -70,13 +71,17 @@ class Session:
 
         return take(self.project)
 
-    def level(self) -> Optional[str]:
-        """The protection level of the session the hooks last saw start ("sandboxed" or "hooks only")."""
-        from clavain.run.witness import record
+    def protection(self):
+        """The protection level in force for this command (``clavain.core.sandbox.protection_level``)."""
+        if self._protection is None:
+            from clavain.core.sandbox import protection_level
 
-        found = record(self.env, self.project, self.state.run_id)
-        level = found.get("level") if isinstance(found, dict) else None
-        return level if isinstance(level, str) else None
+            self._protection = protection_level(self.project, self.env)
+        return self._protection
+
+    def level(self) -> str:
+        """"sandboxed" or "hooks only": recorded with each decision and checkpoint."""
+        return self.protection().level
 
     def halt(self, kind: str, reason: str, **details) -> RunState:
         """Put the run in ``halted`` and write the halt report (``batches/halt-<n>.md``)."""
@@ -88,8 +93,8 @@ class Session:
                 "command": details.pop("command", None), "exit_code": details.pop("exit_code", None),
                 "output_tail": details.pop("output_tail", ""), "log": details.pop("log", None),
                 "bad_seq": details.pop("bad_seq", None)}
-        self.record("halted", {"halt": halt, "snapshot": self.snapshot(), **details})
-        write_halt_report(self.folder, self.state)
+        self.record("halted", {"halt": halt, "snapshot": self.snapshot(), "level": self.level(), **details})
+        write_halt_report(self.folder, self.state, sandboxed=self.protection().sandboxed)
         return self.state
 
     def plan_path(self) -> Path:
@@ -340,7 +345,10 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     from clavain.gate.config import load_run_config
     from clavain.run.plugin import fingerprint
 
+    from clavain.core.sandbox import protection_level
+
     config = load_run_config(project)
+    protection = protection_level(project, env)
     flag = (project / EXTERNAL_FLAG).exists()
     requested = dispatch == "external" and not flag
     run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{_slug(Path(rel).stem)}-{secrets.token_hex(2)}"
@@ -355,13 +363,14 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
             "tasks": [task_record(t) for t in tasks], "warnings": warnings,
             "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
-            "plugin": fingerprint(), **({"alongside": beside} if beside else {})})
+            "plugin": fingerprint(), "level": protection.level, **({"alongside": beside} if beside else {})})
     from clavain.run.witness import attest
 
     attest(env, project, run_id, _, state.state, state.batch)
     from clavain.run.report import render_brief
 
     lines = [f"run {run_id} started: {rel} ({len(tasks)} tasks in {len(batches)} batches of up to {batch_size})"]
+    lines.append(protection.line())
     lines += [f"warning: {w}" for w in warnings]
     lines += [f"alongside run {b['run_id']} ({b['plan']}): {b['because']}; while both are unfinished, name the run "
               f"in every command (--run {run_id} for this one)" for b in beside]
@@ -371,6 +380,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     lines.append("")
     lines.append(render_brief(folder, state, plan))
     return Outcome(state, "\n".join(lines), {"plan": rel, "tasks": len(tasks), "warnings": warnings,
+                                             "protection": protection.as_dict(),
                                              "external_requested": requested, "dispatch": state.dispatch})
 
 
@@ -388,8 +398,8 @@ def status(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
                 "tasks": [{"id": t.id, "title": t.title, "batch": t.batch, "status": t.status,
                            "output": t.output and s.folder.rel(s.folder.dir / t.output), "reason": t.reason}
                           for t in st.tasks],
-                "todos": todos(st)}
-        return Outcome(st, status_text(s.folder, st, s.notes), data)
+                "todos": todos(st), "protection": s.protection().as_dict()}
+        return Outcome(st, status_text(s.folder, st, s.notes, s.protection().line()), data)
 
 
 def next_brief(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:

@@ -150,9 +150,10 @@ def ensure_reports(folder: RunFolder, s: RunState) -> None:
         write_final_report(folder, s)
 
 
-def status_text(folder: RunFolder, s: RunState, notes: list[str]) -> str:
+def status_text(folder: RunFolder, s: RunState, notes: list[str], protection: str = "") -> str:
+    """``protection``: the protection line in force for this command (``clavain.core.sandbox``)."""
     return render("status.md.j2", **_common(folder, s), notes=notes, rows=status_rows(s),
-                  capped=len(s.tasks) > STATUS_ALL_TASKS)
+                  capped=len(s.tasks) > STATUS_ALL_TASKS, protection=protection)
 
 
 def _counts(tasks: list) -> str:

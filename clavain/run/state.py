@@ -129,6 +129,7 @@ class RunState(Strict):
     changes_seen: Optional[dict] = later()   # {paths, snapshot, epoch}: changes made while waiting, shown once
     verdicts_seen: int = later(0)            # witness verdicts already turned into halts
     plugin: Optional[dict] = later()         # {version, digest} of the plugin's own files
+    level: Optional[str] = later()           # the protection level last recorded (start, checkpoint, halt, decision)
     feedback: list[dict] = later(default_factory=list)  # revise: the user's notes, per task
     checklist: list[str] = later(default_factory=list)  # Must-Haves no machine can check: the reports ask the user
     started_epoch: float
@@ -199,7 +200,8 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
                     external_requested_epoch=d["at"] if d.get("external_requested") else None, batches=d["batches"],
                     groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
                     updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []),
-                    approval_evidence=d.get("approval_evidence", "transcript"), plugin=d.get("plugin"))
+                    approval_evidence=d.get("approval_evidence", "transcript"), plugin=d.get("plugin"),
+                    level=d.get("level"))
 
 
 def _task_started(s: RunState, d: dict) -> None:
@@ -352,5 +354,7 @@ def apply(state: Optional[RunState], event: str, data: dict) -> RunState:
     # shallow: lists are replaced, never changed in place, and a changed task is copied first (own_task)
     new = state.model_copy(update={"tasks": list(state.tasks)})
     handler(new, data)
+    if isinstance(data.get("level"), str):
+        new.level = data["level"]
     new.updated = data["time"]
     return new
