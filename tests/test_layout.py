@@ -92,3 +92,21 @@ def test_run_start_reads_and_parses_the_plan_once(tmp_path, monkeypatch):
     assert "**Phase:** executing" in plan.read_text()
     task_line = next(n for n, line in enumerate(plan.read_text().splitlines(), 1) if line.startswith("### Task 1"))
     assert outcome.state.tasks[0].line == task_line  # parsed as it stands after the Phase line was written
+
+
+def test_the_readme_prints_the_state_table():
+    """The one table of what each state allows, as the README shows it (tasks and batches written as N)."""
+    import re
+
+    from clavain.core import states
+
+    rows = ["| state | the model's own commands | commands that need the user's reply (the reply that always counts) |",
+            "|---|---|---|"]
+    for state in states.STATES:
+        own = [c for c, reply in states.ALLOWED[state].items() if reply is None]
+        need = [f"{c} (`{states.REPLIES[reply].format(batch='N', task='N')}`)"
+                for c, reply in states.ALLOWED[state].items() if reply]
+        rows.append(f"| {state} | {', '.join(own) or '-'} | {', '.join(need) or '-'} |")
+    readme = (ROOT / "README.md").read_text()
+    shown = re.search(r"<!-- state-table -->\n(.*?)\n<!-- /state-table -->", readme, re.S).group(1)
+    assert shown == "\n".join(rows)
