@@ -82,7 +82,7 @@ def gate_records(project: Path, plan: str) -> tuple[list[tuple], str]:
 CLOSING = "Reply `approve batch 1` to go on, or say what to change."
 
 
-def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
+def the_model_at_the_checkpoint(project: Path, go: Path) -> list[tuple[str, object]]:
     """Session 1, one tool call per turn, each with a label. Steps that need an earlier answer read it."""
     out = project / "out"
     return [
@@ -96,8 +96,8 @@ def the_model_at_the_checkpoint(project: Path) -> list[tuple[str, object]]:
         ("write 2", [tool("Write", file_path=str(out / "task-2.md"), content="Task 2: wrote notes/two.md\n")]),
         ("task-done 2", bash("clavain-cli run task-done 2 --output out/task-2.md")),
         # a job started while the batch runs, that writes after the checkpoint
-        ("background writer", [tool("Bash", command="sh -c 'sleep 2; echo late > late.md'", run_in_background=True,
-                                    description="a job that outlives the batch")]),
+        ("background writer", bash("python3 -c \"import subprocess; subprocess.Popen(['sh', '-c', 'while [ ! -e "
+                                   f"{go} ]; do sleep 0.1; done; echo late > late.md'], start_new_session=True)\"")),
         ("checkpoint", bash("clavain-cli run checkpoint")),
         # the checkpoint: every way past it must fail
         ("edit", [tool("Edit", file_path=str(out / "task-2.md"), old_string="Task 2", new_string="Task 2b")]),
@@ -127,9 +127,11 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     project, home = git_project, tmp_path / "home"
     home.mkdir()
     (project / "plan.md").write_text(PLAN)
-    script = the_model_at_the_checkpoint(project)
-    fake, got = play(script, project, home, "/clavain:execute-plan plan.md --batch-size 2", "Bash(sh:*)")
-    for _ in range(50):  # the background job writes about two seconds after it started
+    go = tmp_path / "go"   # the job (started in the batch, detached) writes once the session has ended
+    script = the_model_at_the_checkpoint(project, go)
+    fake, got = play(script, project, home, "/clavain:execute-plan plan.md --batch-size 2", "Bash(python3:*)")
+    go.touch()
+    for _ in range(100):
         if (project / "late.md").exists():
             break
         time.sleep(0.1)

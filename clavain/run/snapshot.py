@@ -53,7 +53,12 @@ def take(project: Path) -> Optional[str]:
     where = git_dir(project)
     if where is None:
         return None
-    fd, index = tempfile.mkstemp(prefix="clavain-snapshot-", suffix=".index")
+    # the temporary index sits in the repository's own folder: the one place besides the work tree that git
+    # writes anyway (objects), so it works inside Claude Code's sandbox, where /tmp may be read-only
+    try:
+        fd, index = tempfile.mkstemp(prefix="clavain-snapshot-", suffix=".index", dir=where)
+    except OSError:
+        return None
     os.close(fd)
     try:
         try:
