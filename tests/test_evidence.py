@@ -39,10 +39,13 @@ class Project:
     """A run folder with prompt records, and Claude Code's config folder with the session's transcript."""
 
     def __init__(self, root: Path) -> None:
-        self.run_dir = root / "run"
-        self.run_dir.mkdir()
+        from clavain.run.evidence import project_folder
+
+        self.project = root / "project"
+        self.run_dir = self.project / ".clavain" / "execute-plan" / "runs" / "r1"
+        self.run_dir.mkdir(parents=True)
         self.config = root / "claude"
-        self.transcript = self.config / "projects" / "-home-user-project" / f"{SESSION}.jsonl"
+        self.transcript = self.config / "projects" / project_folder(self.project) / f"{SESSION}.jsonl"
         self.transcript.parent.mkdir(parents=True)
         self.env = {"CLAUDE_CONFIG_DIR": str(self.config), "HOME": str(root / "nohome")}
 
@@ -159,6 +162,33 @@ def test_prompt_records_count_only_when_opted_in_and_only_canonical(project, opt
         assert "only the exact reply counts" in why
     else:
         assert "Claude Code's transcripts" in why
+
+
+def test_a_record_naming_another_projects_session_is_ignored(project):
+    other = project.config / "projects" / "-home-u-other" / f"{SESSION}.jsonl"
+    other.parent.mkdir()
+    other.write_text("".join(json.dumps(e) + "\n" for e in entries()))
+    (project.run_dir / "prompts.jsonl").write_text(json.dumps(REAL_RECORDS[1]) + "\n")
+    evidence, why = project.find()
+    assert evidence is None and "no reply of the user" in why
+
+
+@pytest.mark.parametrize("env", [{}, {"CLAUDECODE": "1"}])
+def test_inside_claude_code_a_prompt_record_never_counts(project, env):
+    project.write([], [{"time": "t", "epoch": CHECKPOINT + 5, "session_id": "s-x", "prompt": "approve batch 1"}])
+    project.transcript.unlink()
+    project.env.update(env)
+    evidence, why = project.find(opt_in=True)
+    assert (evidence is not None) is (not env), why
+
+
+def test_records_written_before_the_run_came_to_wait_never_count(project):
+    record = {"time": "t", "epoch": CHECKPOINT + 5, "session_id": "s-x", "prompt": "approve batch 1"}
+    project.write([], [record])
+    project.transcript.unlink()
+    size = (project.run_dir / "prompts.jsonl").stat().st_size
+    assert project.find(opt_in=True, records_from=size)[0] is None
+    assert project.find(opt_in=True, records_from=0)[0] is not None
 
 
 def test_a_prompt_record_never_counts_when_a_transcript_exists(project):

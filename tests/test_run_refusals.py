@@ -193,7 +193,9 @@ def test_the_reply_is_read_from_claude_codes_transcript_of_the_session(project, 
     forged.write_text(transcript_line("approve batch 1", epoch) + "\n")
     r = cli(project, "approve", env=env)
     assert r.code == 1 and "no reply of the user" in r.err and "next: clavain-cli run approve" in r.err
-    transcript = config / "projects" / "-p" / "s-1.jsonl"
+    from clavain.run.evidence import project_folder
+
+    transcript = config / "projects" / project_folder(project.resolve()) / "s-1.jsonl"
     transcript.parent.mkdir(parents=True)
     transcript.write_text(transcript_line("approve batch 1", epoch) + "\n"
                           + transcript_line("wait, task 2 is wrong", epoch + 1) + "\n")

@@ -17,7 +17,7 @@ from clavain.run.rules import CLI, FINISHED, check_finish, check_halted_on, find
 
 
 def _user_word(s: Session, since: float, action: str, show: str, decision: str,
-               tasks: tuple[str, ...] = ()) -> dict:
+               tasks: tuple[str, ...] = (), question: str = "") -> dict:
     """The evidence that the user took ``decision`` after ``since``, as the journal records it; or a refusal
     that says what to do (show the report, ask, wait). The user's reply must also come after changes made
     while the run waited were shown to them."""
@@ -27,9 +27,10 @@ def _user_word(s: Session, since: float, action: str, show: str, decision: str,
 
     st = s.state
     since = max(since, st.last_evidence_epoch, (st.changes_seen or {}).get("epoch", 0.0))
-    ask = Ask(decision, since, batch=st.batch, tasks=tasks)
+    ask = Ask(decision, since, batch=st.batch, tasks=tasks, question=question)
     evidence, why = find_reply(s.folder.dir, ask, s.env, witnessed=record(s.env, s.project, st.run_id),
-                               opt_in=st.approval_evidence == PROMPT_RECORD)
+                               opt_in=st.approval_evidence == PROMPT_RECORD, project=s.project,
+                               records_from=st.prompts_offset)
     if evidence is None:
         raise refuse(st, f"{action} needs the user's own reply to {show}, written after it was shown to them and "
                          f"saying `{canonical(decision, st.batch, tasks)}` or plainly agreeing; none counts yet "
@@ -333,7 +334,7 @@ def pause(project: Path, run_id: Optional[str], reason: str, env: Mapping[str, s
             raise refuse(s.state, f"only a running run can pause; this one is {s.state.state.replace('_', ' ')}")
         if not reason.strip():
             raise BadInput("--reason must carry the question for the user", next_command=f"{CLI} pause --reason TEXT")
-        s.record("paused", {"reason": reason.strip()})
+        s.record("paused", {"reason": reason.strip(), **s.waiting_marks()})
         return Outcome(s.state, f"run {s.state.run_id} paused: {reason.strip()}\nask the user this question and "
                                 f"stop; after their answer, {CLI} resume", {"reason": reason.strip()})
 
@@ -345,7 +346,8 @@ def resume(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         if st.state != "paused":
             raise refuse(st, f"only a paused run resumes; this one is {st.state.replace('_', ' ')}")
         _changes_while_waiting(s)
-        ev = _user_word(s, st.pause["epoch"], "resuming the run", "the question the run paused for", "resume")
+        ev = _user_word(s, st.pause["epoch"], "resuming the run", "the question the run paused for", "resume",
+                        question=st.pause["reason"])
         s.record("resumed", {"action": "resume", "note": st.pause["reason"], "evidence": ev, "level": s.level()})
         return Outcome(s.state, f"run resumed after the user's answer: \"{_short(ev['text'], 200)}\"",
                        {"evidence": ev})

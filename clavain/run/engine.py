@@ -65,6 +65,15 @@ class Session:
         attest(self.env, self.project, self.state.run_id, entry, self.state.state, self.state.batch)
         return self.state
 
+    def waiting_marks(self) -> dict:
+        """What a run records when it comes to wait for the user: the project's snapshot, the protection level,
+        and how long the prompt records are (only records written after it may count)."""
+        try:
+            offset = (self.folder.dir / "prompts.jsonl").stat().st_size
+        except OSError:
+            offset = 0
+        return {"snapshot": self.snapshot(), "level": self.level(), "prompts_offset": offset}
+
     def snapshot(self) -> Optional[str]:
         """The project as it stands now (``clavain.run.snapshot``), or None outside git."""
         from clavain.run.snapshot import take
@@ -93,7 +102,7 @@ class Session:
                 "command": details.pop("command", None), "exit_code": details.pop("exit_code", None),
                 "output_tail": details.pop("output_tail", ""), "log": details.pop("log", None),
                 "bad_seq": details.pop("bad_seq", None)}
-        self.record("halted", {"halt": halt, "snapshot": self.snapshot(), "level": self.level(), **details})
+        self.record("halted", {"halt": halt, **self.waiting_marks(), **details})
         write_halt_report(self.folder, self.state, sandboxed=self.protection().sandboxed)
         return self.state
 

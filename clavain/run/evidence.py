@@ -36,7 +36,8 @@ SOURCE_TRANSCRIPT = "transcript"
 SOURCE_RECORD = "prompt record (opted in)"
 PROMPT_RECORD = "prompt-record"
 TRANSCRIPT_SLACK = 0.001      # transcript timestamps are rounded down to the millisecond
-FUTURE_SLACK = 5.0            # a record more than this many seconds ahead of the clock is rejected
+FUTURE_SLACK = 0.0            # a record dated after the moment it is read cannot be the hook's: rejected
+_SESSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,127}")
 
 _REINVOKE = re.compile(r"^/(?:clavain:)?execute-plan(?:\s|$)")
 _COMMAND_TAG = re.compile(r"<command-name>\s*/?(?:clavain:)?execute-plan\s*</command-name>")
@@ -79,6 +80,7 @@ class Ask:
     since: float
     batch: Optional[int] = None
     tasks: Sequence[str] = field(default_factory=tuple)
+    question: str = ""          # resume: the question the run paused for
 
 
 def is_reinvocation(prompt: str) -> bool:
@@ -118,14 +120,35 @@ def config_dirs(env: Mapping[str, str]) -> list[Path]:
     return found
 
 
-def transcript_for(session_id: str, env: Mapping[str, str]) -> Optional[Path]:
-    """The transcript of ``session_id`` under Claude Code's config folders, or None."""
-    if not session_id or "/" in session_id or session_id.startswith("."):
+def project_folder(project: Path) -> str:
+    """The name of Claude Code's transcript folder for sessions started in ``project``."""
+    return re.sub(r"[^A-Za-z0-9]", "-", str(project))
+
+
+def transcript_for(session_id: str, env: Mapping[str, str], project: Optional[Path]) -> Optional[Path]:
+    """The transcript of ``session_id`` among this project's sessions (started in the project or a folder in
+    it), under Claude Code's config folders; None otherwise (another project's session never counts)."""
+    if project is None or not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
         return None
+    own = project_folder(project)
     for base in config_dirs(env):
-        for candidate in sorted((base / "projects").glob(f"*/{session_id}.jsonl")):
+        try:
+            folders = sorted(p for p in (base / "projects").iterdir() if p.name == own or p.name.startswith(own + "-"))
+        except OSError:
+            continue
+        for folder in folders:
+            candidate = folder / f"{session_id}.jsonl"
             if candidate.is_file():
                 return candidate
+    return None
+
+
+def run_project(run_dir: Path) -> Optional[Path]:
+    """The project a run folder belongs to (``<project>/.clavain/execute-plan/runs/<id>``), or None."""
+    run_dir = Path(run_dir)
+    parts = run_dir.parts
+    if len(parts) >= 5 and parts[-2] == "runs" and parts[-3] == "execute-plan" and parts[-4] == ".clavain":
+        return run_dir.parents[3]
     return None
 
 
@@ -139,8 +162,8 @@ def _message_text(entry: dict) -> Optional[str]:
     """The text a genuine user entry carries, or None when the entry is not a genuine user message."""
     if entry.get("type") != "user" or entry.get("isMeta") or entry.get("isSidechain") or entry.get("agentId"):
         return None
-    if "toolUseResult" in entry or entry.get("isCompactSummary"):
-        return None
+    if "toolUseResult" in entry or entry.get("isCompactSummary") or "origin" in entry:
+        return None   # origin: Claude Code's own notices written as user entries (a background job that ended)
     message = entry.get("message")
     if not isinstance(message, dict) or message.get("role") != "user":
         return None
@@ -156,6 +179,8 @@ def _message_text(entry: dict) -> Optional[str]:
                 parts.append(block["text"])
         text = "\n".join(parts)
     else:
+        return None
+    if text.lstrip().startswith("<task-notification>"):
         return None
     name = _COMMAND_NAME.search(text)
     if name:  # a slash command as Claude Code stores it: read as "/name args", as the prompt was typed
@@ -232,10 +257,13 @@ class _Records:
     future: int = 0
 
 
-def _records(path: Path, since: float, now: float, *, commands: bool = False) -> _Records:
-    """Prompt records after ``since``, newest first (``commands``: keep re-invocations of the command)."""
+def _records(path: Path, since: float, now: float, *, commands: bool = False, start: int = 0) -> _Records:
+    """Prompt records after ``since`` (and after byte ``start`` of the file), newest first (``commands``: keep
+    re-invocations of the command)."""
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            fh.seek(start)
+            raw = fh.read()
     except FileNotFoundError:
         return _Records([])
     out = _Records([])
@@ -265,23 +293,18 @@ def _records(path: Path, since: float, now: float, *, commands: bool = False) ->
 def _judge(ask: Ask, text: str, shown_before: Optional[str]) -> Optional[str]:
     """``"canonical reply"`` / ``"natural reply"`` when ``text`` takes the decision; None otherwise.
     ``shown_before``: the assistant text before the reply (None: no transcript, canonical replies only)."""
-    if ask.decision == "resume" and shown_before is not None:
-        return "natural reply"
     if ask.decision == "alongside" and is_reinvocation(text) and "--alongside" in text.split():
         return "canonical reply"   # the user typed the command with --alongside themselves
-    if ask.decision != "resume" and replies.is_canonical(text, ask.decision, ask.batch, ask.tasks):
+    if replies.is_canonical(text, ask.decision, ask.batch, ask.tasks):
         return "canonical reply"
-    if ask.decision == "resume" and text.strip():
-        return "canonical reply"
-    if shown_before is None:
-        return None
-    phrase = replies.closing_line(ask.decision, ask.batch, ask.tasks)
-    if phrase.lower() not in " ".join(shown_before.lower().split()):
+    if shown_before is None or not replies.asked_for(shown_before, ask.decision, ask.batch, ask.tasks,
+                                                     ask.question):
         return None
     return "natural reply" if replies.is_natural(text, ask.decision, ask.batch) else None
 
 
-def windows_for(run_dir: Path, ask: Ask, witnessed: Optional[dict], env: Mapping[str, str]) -> list[Window]:
+def windows_for(run_dir: Path, ask: Ask, witnessed: Optional[dict], env: Mapping[str, str],
+                project: Optional[Path] = None) -> list[Window]:
     """Where to look for the reply: the sessions the witness noted for this wait, else the sessions the prompt
     records name (from the moment the run came to wait)."""
     found: list[Window] = []
@@ -300,19 +323,25 @@ def windows_for(run_dir: Path, ask: Ask, witnessed: Optional[dict], env: Mapping
         if isinstance(session, str) and session not in sessions:
             sessions.append(session)
     for session in sessions:
-        path = transcript_for(session, env)
+        path = transcript_for(session, env, project or run_project(run_dir))
         if path is not None:
             found.append(Window(session, str(path), 0, ask.since))
     return found
 
 
 def find_reply(run_dir: Path, ask: Ask, env: Mapping[str, str], *, witnessed: Optional[dict] = None,
-               opt_in: bool = False, now: Optional[float] = None) -> tuple[Optional[Evidence], str]:
-    """The user's reply that takes ``ask.decision``, or ``(None, why)`` (the why goes into the refusal)."""
+               opt_in: bool = False, now: Optional[float] = None, project: Optional[Path] = None,
+               records_from: int = 0) -> tuple[Optional[Evidence], str]:
+    """The user's reply that takes ``ask.decision``, or ``(None, why)`` (the why goes into the refusal).
+
+    ``records_from``: how long ``prompts.jsonl`` was when the run came to wait (only records after that count).
+    Inside Claude Code (``CLAUDECODE=1``) prompt records never count, whatever the settings say: there the
+    transcript is the record."""
     now = time.time() if now is None else now
     messages: list[Message] = []
     unreadable: list[str] = []
-    for window in windows_for(run_dir, ask, witnessed, env):
+    windows = windows_for(run_dir, ask, witnessed, env, project)
+    for window in windows:
         try:
             messages.extend(user_messages(window))
         except OSError as exc:
@@ -329,7 +358,9 @@ def find_reply(run_dir: Path, ask: Ask, env: Mapping[str, str], *, witnessed: Op
         return Evidence(newest.text, _iso(newest.epoch), newest.epoch, newest.session_id, SOURCE_TRANSCRIPT,
                         newest.path, how), f"found in Claude Code's transcript {newest.path}"
     prompts = Path(run_dir) / "prompts.jsonl"
-    found = _records(prompts, ask.since, now, commands=commands)
+    if windows or env.get("CLAUDECODE") == "1":
+        opt_in = False   # a prompt record never counts beside a transcript, nor inside Claude Code
+    found = _records(prompts, ask.since, now, commands=commands, start=records_from)
     counts = "".join([f"; {found.future} prompt record(s) dated in the future were rejected" if found.future else "",
                       f"; {found.unreadable} line(s) of {prompts} could not be read" if found.unreadable else ""])
     if not opt_in:

@@ -9,9 +9,10 @@ With Claude Code's transcript, a natural reply counts too, when
 
 - it answers an assistant message that showed the report's closing line (that message names the canonical
   phrase), so a "yes" to another question never decides anything; and
-- for an approval, it opens with an approval word (approve, approved, yes, ok, lgtm, looks good, continue,
-  go on, ship it ...) and holds no hold marker anywhere (but, wait, hold, not yet, don't, do not, stop, fix,
-  change ...); for another decision, it names the action, not negated ("retry it", not "don't retry").
+- the reply asks nothing back (no question mark);
+- for an approval, every clause of it approves (yes, ok, approved, lgtm, looks good, go on, ship it, no issues
+  found, nothing to fix ...): "Approved, no issues found" approves, "looks good but fix the typo" and "ok, what did
+  task 2 do?" do not; for another decision, it names the action, not negated ("retry it", not "don't retry").
 
 ``resume`` (after ``run pause``) takes any reply: the user answered the question the run paused for.
 Without a transcript (the prompt-record opt-in), only canonical replies count.
@@ -24,11 +25,25 @@ from typing import Optional, Sequence
 
 from clavain.core.states import REPLIES
 
-APPROVAL_OPENERS = ("approve", "approved", "yes", "yep", "yeah", "ok", "okay", "lgtm", "looks good", "look good",
-                    "all good", "continue", "go on", "go ahead", "ship it", "proceed", "sounds good", "good to go",
-                    "perfect", "great")
+# A natural approval is made only of clauses like these (split at , . ; ! and "and"): nothing else, no question.
+_APPROVING = [
+    r"(?:yes|yep|yeah|ok|okay|sure|lgtm|approved?|go|continue|proceed|perfect|great|good|nice|fine|thanks|"
+    r"thank you|cool|done|agreed|confirmed)",
+    r"(?:(?:this |that |it |all |batch \d+ )?(?:looks?|is|seems?) (?:good|great|fine|ok|okay|right|correct)"
+    r"(?: to me)?)",
+    r"(?:all good|good to go|ship it|go on|go ahead|carry on|keep going|move on|well done|good job|nice work|"
+    r"sounds good|makes sense)",
+    r"(?:(?:i |we )?approve(?: it| this| that| batch \d+)?)",
+    r"(?:(?:batch \d+ )?(?:is )?approved)",
+    r"(?:no (?:issues?|problems?|changes?|concerns?)(?: found| here)?)",
+    r"(?:no need to change anything|nothing to (?:fix|change|add)|nothing wrong(?: with (?:it|task \S+|batch \d+))?)",
+    r"(?:(?:do not|don't) stop(?: now)?)",
+    r"(?:(?:please )?(?:continue|proceed|go on)(?: with (?:the )?(?:next batch|batch \d+))?(?: please)?)",
+]
 HOLD_MARKERS = ("but", "wait", "hold", "not yet", "don't", "dont", "do not", "stop", "fix", "change", "however",
-                "except", "instead", "wrong", "redo", "revise", "never")
+                "except", "instead", "wrong", "redo", "revise", "never", "though", "although", "once", "until",
+                "unless", "actually", "apart")
+_APPROVING_CLAUSE = re.compile(r"(?:please |so |then |and )?(?:" + "|".join(_APPROVING) + r")(?: please| then| now)?")
 # What a natural reply must say to take each decision other than approve and resume.
 ACTION_WORDS = {
     "retry": ("retry", "try again", "rerun", "re-run", "run it again"),
@@ -65,6 +80,8 @@ def _ids(text: str) -> list[str]:
 def is_canonical(text: str, decision: str, batch: Optional[int] = None, tasks: Sequence[str] = ()) -> bool:
     """Whether the reply starts with the canonical phrase of ``decision`` for this batch or these tasks."""
     reply = normalize(text)
+    if _asks(reply):
+        return False   # a question is not a reply, even one that starts with the phrase
     if decision == "approve":
         if re.match(rf"approve batch {batch}\b", reply):
             return True
@@ -99,6 +116,26 @@ def _held(words: list[str]) -> bool:
     return any(_has(words, marker) >= 0 for marker in HOLD_MARKERS)
 
 
+def _asks(reply: str) -> bool:
+    """Whether the reply asks something back (a question mark anywhere)."""
+    return "?" in reply
+
+
+def asked_for(shown: str, decision: str, batch: Optional[int] = None, tasks: Sequence[str] = (),
+              question: str = "") -> bool:
+    """Whether the assistant's message ``shown`` asked for this decision and nothing else: its last line offers
+    the canonical reply, and it asks no question of its own (a "yes" to another question decides nothing). For
+    ``resume``, the message must have put the question the run paused for: any answer to it lets the run go on."""
+    if decision == "resume":
+        wanted = " ".join(question.lower().split())[:60]
+        return bool(wanted) and wanted in " ".join(shown.lower().split())
+    lines = [line.strip() for line in shown.strip().splitlines() if line.strip()]
+    if not lines or closing_line(decision, batch, tasks).lower() not in lines[-1].lower():
+        return False
+    body = re.sub(r"`[^`]*`", "", shown)
+    return not any(line.rstrip().endswith("?") or "? " in line for line in body.splitlines())
+
+
 def is_natural(text: str, decision: str, batch: Optional[int] = None) -> bool:
     """Whether a natural reply takes ``decision`` (the transcript condition is checked by the caller). An
     approval that names another batch than ``batch`` takes nothing."""
@@ -108,10 +145,12 @@ def is_natural(text: str, decision: str, batch: Optional[int] = None) -> bool:
         return False
     if decision == "resume":
         return True
+    if _asks(reply):
+        return False
     if decision == "approve":
-        opens = any(_has(words[:len(o.split())], o) == 0 for o in APPROVAL_OPENERS)
         other = [n for n in re.findall(r"\bbatch (\d+)", reply) if batch is not None and int(n) != batch]
-        return opens and not _held(words) and not other
+        clauses = [c.strip() for c in re.split(r"[,.;:!\n]+|\s+-+\s+|\s+—\s+|\s+and\s+", reply) if c.strip()]
+        return bool(clauses) and not other and all(_APPROVING_CLAUSE.fullmatch(c) for c in clauses)
     negated = "|".join(re.escape(n) for n in NEGATIONS)
     for action in ACTION_WORDS.get(decision, ()):
         if re.search(rf"(?<![\w'])({re.escape(action)})(?![\w'])", reply) and \

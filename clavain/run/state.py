@@ -129,6 +129,7 @@ class RunState(Strict):
     changes_seen: Optional[dict] = later()   # {paths, snapshot, epoch}: changes made while waiting, shown once
     verdicts_seen: int = later(0)            # witness verdicts already turned into halts
     plugin: Optional[dict] = later()         # {version, digest} of the plugin's own files
+    prompts_offset: int = later(0)           # how long prompts.jsonl was when the run came to wait
     level: Optional[str] = later()           # the protection level last recorded (start, checkpoint, halt, decision)
     feedback: list[dict] = later(default_factory=list)  # revise: the user's notes, per task
     checklist: list[str] = later(default_factory=list)  # Must-Haves no machine can check: the reports ask the user
@@ -356,5 +357,7 @@ def apply(state: Optional[RunState], event: str, data: dict) -> RunState:
     handler(new, data)
     if isinstance(data.get("level"), str):
         new.level = data["level"]
+    if isinstance(data.get("prompts_offset"), int):
+        new.prompts_offset = data["prompts_offset"]
     new.updated = data["time"]
     return new

@@ -176,7 +176,7 @@ def checkpoint(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> 
     with session(project, run_id, env) as s:
         already = check_checkpoint(s.state)
         if already is None:
-            s.record("checkpoint", {"batch": s.state.batch, "snapshot": s.snapshot(), "level": s.level()})
+            s.record("checkpoint", {"batch": s.state.batch, **s.waiting_marks()})
         path = write_batch_report(s.folder, s.state, s.state.batch)
         rel = s.folder.rel(path)
         return Outcome(s.state, f"{already or f'batch {s.state.batch} closed'}; report: {rel}\nshow the user the "
