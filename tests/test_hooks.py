@@ -227,7 +227,8 @@ def test_external_agents_pass_when_no_run_is_active(git_project):
 
 @pytest.mark.parametrize("tool,tool_input", [("Read", {"file_path": ".clavain/execute-plan/runs/r1/run.json"}),
                                              ("Bash", {"command": "clavain-cli run status"}),
-                                             ("TaskCreate", {"subject": "x"}), ("Skill", {"skill": "x"})])
+                                             ("TaskCreate", {"subject": "x"}),
+                                             ("Skill", {"skill": "clavain:executing-plans"})])
 def test_everything_else_passes_at_a_checkpoint(git_project, tool, tool_input):
     make_run(git_project, state="awaiting_approval")
     r = decide("pre-tool-use", tool_call(git_project, tool, **tool_input), git_project)

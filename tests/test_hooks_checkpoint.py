@@ -93,7 +93,7 @@ def test_no_run_means_no_checkpoint(git_project):
     assert (r.returncode, r.stderr) == (0, "")
 
 
-@pytest.mark.parametrize("tool", ["Read", "Glob", "Grep", "TaskCreate", "TodoWrite", "Skill", "BashOutput"])
+@pytest.mark.parametrize("tool", ["Read", "Glob", "Grep", "TaskCreate", "TodoWrite", "BashOutput"])
 def test_reading_tools_pass_while_waiting(git_project, tool):
     make_run(git_project, state="awaiting_approval")
     r = decide("pre-tool-use", tool_call(git_project, tool, file_path="src/x.py", pattern="x"), git_project)

@@ -27,7 +27,7 @@ BASH = [
     ("ls -la .claude/clodex-toggle.flag", False),
     ("test -f .claude/clodex-toggle.flag && echo external", False),
     ("cat .claude/clodex-toggle.flag", False),
-    ("touch .claude/commands/work.md", False),
+    ("touch .claude/notes.md", False),
 ]
 
 

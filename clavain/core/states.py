@@ -62,8 +62,28 @@ ALLOWED: dict[str, dict[str, str | None]] = {
 # While a run waits: the tools that pass (they only read, or keep the model's own task list), and the simple
 # commands that may run with literal arguments besides ``clavain-cli run ...``.
 READ_TOOLS = ("Read", "Glob", "Grep", "LS", "NotebookRead", "TodoRead", "TodoWrite", "TaskCreate", "TaskUpdate",
-              "TaskList", "TaskGet", "BashOutput", "TaskOutput", "KillShell", "KillBash", "Skill")
+              "TaskList", "TaskGet", "BashOutput", "TaskOutput", "KillShell", "KillBash")
+# ``Skill`` passes only for this plugin's own skills (``clavain:``): another skill's body may run commands.
 READ_COMMANDS = ("cat", "ls", "head", "tail", "wc", "grep")
+
+
+# The journal events each ``clavain-cli run`` command may record (besides ``ANY_COMMAND``'s): the witness attests a
+# move of the journal only when every new entry is one the call's own command records.
+ANY_COMMAND = ("halted", "plugin_updated")
+EVENTS_BY_COMMAND = {
+    "open": ("run_started",), "start": ("run_started",), "status": (), "next": (), "diff": (),
+    "task-start": ("task_started",), "task-done": ("task_done",), "task-fail": (), "verify": ("verified",),
+    "checkpoint": ("checkpoint",), "pause": ("paused",), "approve": ("approved", "changes_seen"),
+    "revise": ("revised", "changes_seen"), "retry": ("retried", "changes_seen"), "skip": ("skipped", "changes_seen"),
+    "resume": ("resumed", "changes_seen"), "abort": ("aborted",), "replan": ("replanned",),
+    "allow-external": ("external_allowed",), "must-haves": ("must_haves",), "finish": ("must_haves", "finished"),
+    "accept": ("accepted", "changes_seen"), "rollback": ("rolled_back", "changes_seen"),
+}
+
+
+def records(command: str, event: str) -> bool:
+    """Whether ``clavain-cli run <command>`` may record ``event``."""
+    return event in ANY_COMMAND or event in EVENTS_BY_COMMAND.get(command, ())
 
 
 def allowed(state: str, command: str) -> bool:

@@ -96,19 +96,33 @@ def _split_heredoc(command: str) -> tuple[str, str] | None:
     return head.rstrip(), "\n".join(body_lines[:-1])
 
 
-def is_our_cli(word: str, plugin_root: str) -> bool:
-    """The bare name, or the absolute path of this plugin's own ``bin/clavain-cli``."""
-    if word == CLI_NAME:
-        return True
-    if not word.startswith("/") or not plugin_root.startswith("/"):
-        return False
+def first_on_path(name: str, path: str) -> str:
+    """The first executable file called ``name`` in the folders of ``path`` (a PATH value), or ""."""
     import os
 
-    own = os.path.join(plugin_root, "bin", CLI_NAME)
+    for folder in path.split(os.pathsep):
+        candidate = os.path.join(folder or ".", name)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return ""
+
+
+def is_our_cli(word: str, plugin_root: str, path: str = "") -> bool:
+    """This plugin's own ``bin/clavain-cli``: its absolute path, or the bare name when no other ``clavain-cli``
+    comes first on ``path`` (Claude Code appends the plugin's ``bin/`` to the PATH of the model's Bash, so a
+    ``clavain-cli`` in an earlier folder, say a project's activated ``.venv/bin``, would run instead)."""
+    import os
+
+    own = os.path.join(plugin_root, "bin", CLI_NAME) if plugin_root.startswith("/") else ""
+    if word == CLI_NAME:
+        found = first_on_path(CLI_NAME, path) if path else ""
+        return not found or bool(own) and os.path.realpath(found) == os.path.realpath(own)
+    if not word.startswith("/") or not own:
+        return False
     return os.path.normpath(word) == os.path.normpath(own) or os.path.realpath(word) == os.path.realpath(own)
 
 
-def run_command(command, plugin_root: str = "") -> tuple[str, list[str]] | None:
+def run_command(command, plugin_root: str = "", path: str = "") -> tuple[str, list[str]] | None:
     """``(subcommand, all words)`` for a plain ``clavain-cli run <subcommand> ...`` of this plugin; else None."""
     try:
         if not isinstance(command, str):
@@ -120,7 +134,7 @@ def run_command(command, plugin_root: str = "") -> tuple[str, list[str]] | None:
                 return None
             line = split[0]
         found = words(line)
-        if not found or len(found) < 3 or found[1] != "run" or not is_our_cli(found[0], plugin_root):
+        if not found or len(found) < 3 or found[1] != "run" or not is_our_cli(found[0], plugin_root, path):
             return None
         sub = found[2]
         if not sub or sub.startswith("-"):
@@ -130,12 +144,25 @@ def run_command(command, plugin_root: str = "") -> tuple[str, list[str]] | None:
         return None
 
 
-def read_command(command) -> bool:
-    """A plain call of a simple reading command (``READ_COMMANDS``) with literal arguments."""
+def read_command(command, path: str = "", untrusted: tuple[str, ...] = ()) -> bool:
+    """A plain call of a simple reading command (``READ_COMMANDS``) with literal arguments, which runs the
+    system's program of that name: the first on ``path`` must lie outside the ``untrusted`` folders (the project,
+    home, temporary folders: places the model could have put a program of that name)."""
     try:
         if not isinstance(command, str):
             return False
         found = words(command.strip())
-        return bool(found) and found[0] in READ_COMMANDS
+        if not found or found[0] not in READ_COMMANDS:
+            return False
+        if not path:
+            return True
+        import os
+
+        program = first_on_path(found[0], path)
+        if not program:
+            return False
+        real = os.path.realpath(program)
+        return not any(real == root or real.startswith(root.rstrip("/") + "/")
+                       for root in (os.path.realpath(u) for u in untrusted if u.startswith("/")))
     except Exception:
         return False

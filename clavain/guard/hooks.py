@@ -44,7 +44,7 @@ from clavain.core.chain import loads
 from clavain.core.layout import STATE_DIRNAME
 from clavain.core.states import HALTED, PAUSED, READ_TOOLS, RUNNING, WAITING_APPROVAL
 from clavain.guard import allow
-from clavain.guard.places import CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, STATE, WITNESS, Places
+from clavain.guard.places import CLAUDE_OWN, CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, STATE, WITNESS, Places
 from clavain.guard.runs import Run, active_runs
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
@@ -138,7 +138,7 @@ def _protected_message(what: str, place: str) -> str:
     elif place == OPT_IN_FLAG:
         why = (f"{OPT_IN_FLAG} opts this project in to external agents, and external dispatch needs the user's "
                "opt-in. Ask the user; while a run is active only they create that file")
-    elif place in (SETTINGS, CONFIG):
+    elif place in (SETTINGS, CONFIG, CLAUDE_OWN):
         why = (f"{place} decide how the run is guarded (hooks, sandbox, approvals); while a run is active only the "
                "user changes them")
     elif place == PLUGIN:
@@ -205,7 +205,7 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
     if not runs:
         return EXIT_ALLOW, "", ""
     if waiting:
-        if tool in READ_TOOLS or tool == "Bash" and allow.read_command(command):
+        if _reading(tool, tool_input, command, env, waiting[0].project):
             return _witnessed(payload, runs, env, command)
         what = f"`{command.strip()[:60]}`" if tool == "Bash" else str(tool)
         return _block(_waiting_message(waiting[0], what))
@@ -222,6 +222,19 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
                       "--dispatch external, then the user's word and clavain-cli run allow-external."
                       f"\nnext: {local[0].next}")
     return _witnessed(payload, runs, env, command) if tool == "Bash" else (EXIT_ALLOW, "", "")
+
+
+def _reading(tool, tool_input: dict, command: str, env, project: str) -> bool:
+    """While a run waits: a reading tool; the plugin's own skill (another skill's body may run commands); a plain
+    reading command that runs the system's program of that name."""
+    if tool == "Skill":
+        return str(tool_input.get("skill", "")).startswith("clavain:")
+    if tool in READ_TOOLS:
+        return True
+    if tool != "Bash":
+        return False
+    untrusted = (project, str(env.get("HOME") or ""), "/tmp", "/var/tmp", "/dev/shm", str(env.get("TMPDIR") or ""))
+    return allow.read_command(command, str(env.get("PATH") or ""), untrusted)
 
 
 def _witnessed(payload: dict, runs: list[Run], env, command: str) -> tuple[int, str, str]:
@@ -241,7 +254,8 @@ def _own_run_command(payload: dict, env) -> bool:
     try:
         tool_input = payload.get("tool_input")
         return payload.get("tool_name") == "Bash" and isinstance(tool_input, dict) and \
-            allow.run_command(tool_input.get("command"), str(env.get("CLAUDE_PLUGIN_ROOT") or "")) is not None
+            allow.run_command(tool_input.get("command"), str(env.get("CLAUDE_PLUGIN_ROOT") or ""),
+                              str(env.get("PATH") or "")) is not None
     except Exception:
         return False
 
@@ -257,7 +271,7 @@ def post_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
     command = str(tool_input.get("command", "")) if isinstance(tool_input, dict) else ""
     now = _now()
     for run in runs:
-        witnessing.after_call(run, payload, command, env, str(env.get("CLAUDE_PLUGIN_ROOT") or ""), now)
+        witnessing.after_call(run, payload, command, env, now)
     return EXIT_ALLOW, "", ""
 
 

@@ -36,6 +36,8 @@ WITNESS = "the hooks' witness records"
 OPT_IN_FLAG_NAME = "clodex-toggle.flag"
 OPT_IN_FLAG = f".claude/{OPT_IN_FLAG_NAME}"
 SETTINGS = "Claude Code's settings"
+CLAUDE_OWN = "Claude Code's own configuration"
+_PROJECT_CONFIG = ("skills", "commands", "agents", "hooks", "output-styles")
 CONFIG = f"{STATE_DIRNAME}/config.yaml"
 PLUGIN = "this plugin's own files"
 _SETTINGS_NAMES = ("settings.json", "settings.local.json")
@@ -69,7 +71,7 @@ class Places:
     """The places one hook call knows: built from the payload and the environment Claude Code gives the hook."""
 
     __slots__ = ("project", "cwd", "values", "roots", "transcript_name", "temp", "opt_in_flag", "witness",
-                 "plugin")
+                 "plugin", "claude_home")
 
     def __init__(self, project: str = "", cwd: str = "", home: str = "", config_dir: str = "",
                  transcript: str = "", tmpdir: str = "", opt_in_flag: bool = False, state_home: str = "",
@@ -79,6 +81,9 @@ class Places:
             state_home = os.path.join(home, ".local", "state")
         self.witness = os.path.normpath(os.path.join(state_home, "clavain")) if state_home.startswith("/") else ""
         self.plugin = os.path.normpath(plugin_root) if plugin_root.startswith("/") and opt_in_flag else ""
+        self.claude_home = tuple(os.path.normpath(p) for p in (
+            os.path.join(home, ".claude") if home else "", os.path.join(home, ".claude.json") if home else "",
+            config_dir) if p.startswith("/"))
         self.project = os.path.normpath(project) if project else ""
         self.cwd = cwd
         self.values = {"HOME": home, "CLAUDE_CONFIG_DIR": config_dir, "TMPDIR": tmpdir,
@@ -170,6 +175,15 @@ class Places:
                 return OPT_IN_FLAG
             if len(parts) >= 2 and parts[-2] == ".claude" and parts[-1] in _SETTINGS_NAMES:
                 return SETTINGS
+            # what Claude Code runs or reads without asking a hook: skills and commands (their !`...`), the
+            # shell snapshot sourced before each Bash command, its session files and its config file
+            for i, part in enumerate(parts[:-1]):
+                if part == ".claude" and parts[i + 1] in _PROJECT_CONFIG:
+                    return CLAUDE_OWN
+            if path.startswith("/") and self.claude_home:
+                normal = os.path.normpath(path)
+                if any(_under(normal, root) for root in self.claude_home):
+                    return CLAUDE_OWN
         if path.startswith("/"):
             normal = os.path.normpath(path)
             if any(_under(normal, root) for root in self.roots):

@@ -101,11 +101,14 @@ def read_run(project: str, run_id: str, env, summary: dict | None, summary_probl
         run.dispatch = summary.get("dispatch", "local") if summary.get("dispatch") in ("local", "external") \
             else "local"
         run.next = str(summary.get("next") or run.next)
+    run.record = record = witness.read(env, project, run_id)
     if os.path.exists(os.path.join(run.folder(), "retired.json")):
-        run.state = "aborted"
+        if record is None or record.get("state") in OVER:   # retired by the plugin's own `run abort`
+            run.state = "aborted"
+            return run
+        run.problem = f"run {run_id} says it was retired, but the hooks never saw it retired"
         return run
     line = chain.last_line(run.journal())
-    run.record = record = witness.read(env, project, run_id)
     seen = head_of(line)
     if record is not None and isinstance(record.get("head"), dict):
         run.witnessed = (record["head"].get("seq", 0), record["head"].get("hash", ""))
@@ -123,7 +126,12 @@ def read_run(project: str, run_id: str, env, summary: dict | None, summary_probl
         run.state, run.batch = after(entry)
         if run.state is None:
             run.problem = f"run {run_id}'s state cannot be read from its journal's last entry"
-    if summary_problem:
+    pending = record.get("pending") if isinstance(record, dict) and isinstance(record.get("pending"), dict) else {}
+    if run.witnessed and run.witnessed[0] and run.witnessed != run.head \
+            and not any(isinstance(call, dict) and call.get("ours") for call in pending.values()):
+        run.problem = (f"run {run_id}'s journal is at entry {run.head[0]}, not at entry {run.witnessed[0]} where the "
+                       f"hooks last saw it, and no clavain-cli run call explains the change")
+    elif summary_problem:
         run.problem = summary_problem
     elif isinstance(summary, dict) and summary.get("state") != run.state and not run.over:
         run.problem = (f"run {run_id}'s summary says {summary.get('state')!r} but its journal says "

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 
 from clavain.core import chain, witness
-from clavain.core.states import WAITING
+from clavain.core.states import WAITING, records
 from clavain.guard.allow import run_command
 from clavain.guard.runs import PENDING_TTL, Run, after, head_of
 
@@ -48,6 +48,12 @@ def _attest(record: dict, head: tuple[int, str], state, batch, now: float) -> No
     record["state"], record["batch"], record["updated"] = state, batch, now
 
 
+def own_command(command: str, env) -> str:
+    """The ``clavain-cli run`` subcommand when ``command`` is a plain call of this plugin's own CLI, else ""."""
+    found = run_command(command, str(env.get("CLAUDE_PLUGIN_ROOT") or ""), str(env.get("PATH") or ""))
+    return found[0] if found else ""
+
+
 def before(run: Run, tool_use_id: str, command: str, env, now: float) -> None:
     """PreToolUse of a Bash call: note where the journal stands; judge a move nobody accounted for."""
     try:
@@ -60,19 +66,20 @@ def before(run: Run, tool_use_id: str, command: str, env, now: float) -> None:
             if not head.get("seq"):
                 if run.head[0] and run.state is not None and not run.problem:
                     _attest(record, run.head, run.state, run.batch, now)  # first sight of this run
-            elif (head.get("seq"), head.get("hash")) != run.head and not pending and run.head[0]:
+            elif (head.get("seq"), head.get("hash")) != run.head and run.head[0] \
+                    and not any(call.get("ours") for call in pending.values()):
                 _verdict(record, f"the journal moved from entry {head.get('seq')} to entry {run.head[0]} between "
                                  f"tool calls, outside clavain-cli run (a background job, or state put back)",
                          now, run.head, run.state, run.batch)
             if tool_use_id:
                 pending[tool_use_id] = {"seq": run.head[0], "hash": run.head[1], "at": now,
-                                        "command": _short(command)}
+                                        "command": _short(command), "ours": own_command(command, env)}
             record["pending"] = pending
     except Exception:
         return
 
 
-def after_call(run: Run, payload: dict, command: str, env, plugin_root: str, now: float) -> None:
+def after_call(run: Run, payload: dict, command: str, env, now: float) -> None:
     """PostToolUse / PostToolUseFailure of a Bash call: attest the plugin's own moves, judge any other."""
     try:
         tool_use_id = payload.get("tool_use_id")
@@ -88,6 +95,8 @@ def after_call(run: Run, payload: dict, command: str, env, plugin_root: str, now
             head = record.get("head") or {}
             base = (head.get("seq", 0), head.get("hash", ""))
             if not current[0]:
+                if own_command(command, env) == "abort" and os.path.exists(os.path.join(run.folder(), "retired.json")):
+                    _attest(record, (0, ""), "aborted", None, now)   # a run with no trusted entry, retired
                 return
             if not base[0]:  # never attested (the run was just started): take it as it stands
                 entry = chain.check_alone(line)
@@ -99,14 +108,18 @@ def after_call(run: Run, payload: dict, command: str, env, plugin_root: str, now
             if current == base:
                 _note_transcript(record, run, payload, env, current, now)
                 return
-            if run_command(command, plugin_root) is not None:
-                entry = _chained(run.journal(), base, current)
-                if entry is not None:
-                    state, batch = after(entry)
+            ours = own_command(command, env)
+            if ours:
+                entries = _chained(run.journal(), base, current)
+                foreign = [e for e in entries or [] if not records(ours, e.get("event", ""))]
+                if entries and not foreign:
+                    state, batch = after(entries[-1])
                     _attest(record, current, state, batch, now)
                     _note_transcript(record, run, payload, env, current, now)
                     return
-                reason = (f"journal entries {base[0] + 1}..{current[0]} do not chain from the last attested "
+                reason = (f"journal entry {foreign[0]['seq']} ({foreign[0].get('event')}) is not what "
+                          f"`clavain-cli run {ours}` records" if foreign else
+                          f"journal entries {base[0] + 1}..{current[0]} do not chain from the last attested "
                           f"entry {base[0]}")
             else:
                 reason = f"the journal moved to entry {current[0]} during `{_short(command)}`, which is not " \
@@ -118,21 +131,22 @@ def after_call(run: Run, payload: dict, command: str, env, plugin_root: str, now
         return
 
 
-def _chained(journal: str, base: tuple[int, str], current: tuple[int, str]) -> dict | None:
-    """The last entry when the entries after ``base`` up to ``current`` chain from it; else None."""
+def _chained(journal: str, base: tuple[int, str], current: tuple[int, str]) -> list[dict] | None:
+    """The entries after ``base`` up to ``current`` when they chain from it; else None."""
     count = current[0] - base[0]
     if count <= 0 or count > 10_000:
         return None
     lines = chain.last_lines(journal, count)
     if len(lines) != count:
         return None
-    prev, entry = base[1], None
+    prev, found = base[1], []
     for offset, raw in enumerate(lines, start=1):
         entry, _ = chain.check_entry(raw, expect_seq=base[0] + offset, expect_prev=prev)
         if entry is None:
             return None
+        found.append(entry)
         prev = entry["hash"]
-    return entry if entry is not None and entry["hash"] == current[1] else None
+    return found if found and found[-1]["hash"] == current[1] else None
 
 
 def transcript_of(payload: dict, env) -> tuple[str, str]:

@@ -138,7 +138,13 @@ def active_runs(project: Path) -> list[dict]:
     return out
 
 
+_RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
 def select_run(project: Path, run_id: Optional[str]) -> RunFolder:
+    if run_id is not None and not _RUN_ID.fullmatch(run_id):
+        raise BadInput(f"{run_id!r} is not a run id (letters, digits, '.', '_' and '-' only)",
+                       next_command=f"{CLI} status")
     if run_id:
         folder = RunFolder(project, run_id)
         if not folder.exists():
