@@ -1,13 +1,16 @@
 """Snapshots of the project, made with git's own index machinery, and what changed between two of them.
 
-``take(project)`` copies the repository's index to a temporary one (so unchanged files are not read again),
-adds every tracked and untracked file that ``.gitignore`` does not exclude, and writes the tree: one tree id
-names the whole work tree as it stands. Nothing of the user's index, branch or history changes (only loose
-objects are added, which git's own gc prunes). ``.git/`` is never in a tree, and this plugin's own state
-(``clavain.core.paths.owned_paths``) is left out.
+``take(project)`` records every tracked and untracked file of the work tree that the project's ignore rules do
+not exclude, and writes the tree: one tree id names the whole work tree as it stands. It works in a git store of
+its own, ``.clavain/execute-plan/snapshots.git`` (its own index and objects, the project's files as its work
+tree), so the user's index, objects, branches and history are never touched, and the project's git config is
+never read: a ``core.fsmonitor``, a clean filter or an external diff that the project's ``.git/config`` names
+never runs when the plugin looks at the project (the model could have put one there while a batch ran). The
+project's ``.gitignore`` files and ``.git/info/exclude`` still say what is ignored. ``.git/`` is never in a tree,
+and this plugin's own state is left out.
 
-``changed(project, before, after)`` lists the paths whose content or mode differs between two snapshots. A
-plan file whose only changes are its ``**Phase:**`` line and checkbox ticks does not count (``plan``).
+``changed(project, before, after)`` lists the paths whose content or mode differs between two snapshots. A plan
+file whose only changes are its ``**Phase:**`` line and checkbox ticks does not count (``plan``).
 
 Outside a git repository (or without git) there are no snapshots: ``take`` returns None, and callers say so.
 Every git call is bounded in time; a failing one means "no snapshot", never an exception.
@@ -23,59 +26,121 @@ import tempfile
 from pathlib import Path
 from typing import Optional, Sequence
 
-from clavain.core.paths import owned_paths
+from clavain.core.paths import owned_paths, state_dir
 
 TIMEOUT = 60.0
 _TICK = re.compile(r"^(\s*[-*+]\s+)\[[ xX]\]", re.MULTILINE)
+STORE = "snapshots.git"
+# no system or user config, no hooks, no fsmonitor: only the store's own settings apply
+_HARDENED = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false",
+             "-c", "diff.external=", "-c", "core.pager=cat")
 
 
-def _git(project: Path, *args: str, env: Optional[dict] = None, data: Optional[bytes] = None) -> Optional[bytes]:
+def _env(extra: Optional[dict] = None) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_TERMINAL_PROMPT="0", **(extra or {}))
+    return env
+
+
+def _git(cwd: Path, *args: str, env: Optional[dict] = None) -> Optional[bytes]:
     try:
-        proc = subprocess.run(["git", "-C", str(project), *args], input=data, capture_output=True,
-                              timeout=TIMEOUT, env=env)
+        proc = subprocess.run(["git", *_HARDENED, *args], cwd=cwd, capture_output=True, timeout=TIMEOUT,
+                              env=env or _env(), stdin=subprocess.DEVNULL)
     except (OSError, subprocess.SubprocessError):
         return None
     return proc.stdout if proc.returncode == 0 else None
 
 
-def git_dir(project: Path) -> Optional[Path]:
-    """The repository's git folder when ``project`` is inside a work tree, else None."""
-    out = _git(project, "rev-parse", "--is-inside-work-tree", "--absolute-git-dir")
+def _repo(project: Path) -> Optional[tuple[Path, Path]]:
+    """``(work tree top, the repository's git folder)`` when ``project`` is inside a git work tree."""
+    out = _git(project, "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--absolute-git-dir")
     if out is None:
         return None
-    lines = out.decode("utf-8", "replace").splitlines()
-    return Path(lines[1]) if len(lines) == 2 and lines[0] == "true" else None
+    lines = out.decode("utf-8", "surrogateescape").splitlines()
+    return (Path(lines[1]), Path(lines[2])) if len(lines) == 3 and lines[0] == "true" else None
+
+
+def top(project: Path) -> Optional[Path]:
+    """The repository's top folder, or None."""
+    found = _repo(Path(project))
+    return found[0] if found else None
+
+
+def _store(project: Path) -> Optional[Path]:
+    """The snapshot store of ``project`` (created when missing), or None when it cannot be."""
+    store = state_dir(project) / STORE
+    if (store / "HEAD").is_file():
+        return store
+    try:
+        store.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    if _git(store.parent, "init", "--bare", "--quiet", str(store)) is None:
+        return None
+    return store
+
+
+def _store_env(project: Path, work_tree: Path, git_dir: Path, store: Path, index: str) -> dict:
+    exclude = git_dir / "info" / "exclude"
+    extra = {"GIT_DIR": str(store), "GIT_WORK_TREE": str(work_tree), "GIT_INDEX_FILE": index}
+    env = _env(extra)
+    if exclude.is_file():
+        env["GIT_CONFIG_COUNT"] = "1"
+        env["GIT_CONFIG_KEY_0"], env["GIT_CONFIG_VALUE_0"] = "core.excludesFile", str(exclude)
+    return env
 
 
 def take(project: Path) -> Optional[str]:
     """A tree id naming the project's files as they stand now, or None outside git."""
     project = Path(project)
-    where = git_dir(project)
-    if where is None:
+    found = _repo(project)
+    store = _store(project) if found else None
+    if found is None or store is None:
         return None
-    # the temporary index sits in the repository's own folder: the one place besides the work tree that git
-    # writes anyway (objects), so it works inside Claude Code's sandbox, where /tmp may be read-only
-    try:
-        fd, index = tempfile.mkstemp(prefix="clavain-snapshot-", suffix=".index", dir=where)
+    work_tree, git_dir = found
+    try:   # a temporary copy of the store's index: its stat cache spares reading unchanged files again
+        fd, index = tempfile.mkstemp(prefix="index-", suffix=".tmp", dir=store)
     except OSError:
         return None
     os.close(fd)
     try:
         try:
-            shutil.copyfile(where / "index", index)
+            shutil.copyfile(store / "index", index)
         except OSError:
-            os.unlink(index)  # no index yet (a repository without a commit): git starts a new one
-        env = {**os.environ, "GIT_INDEX_FILE": index}
-        exclude = [f":(exclude){path.relative_to(project).as_posix()}" for path, _ in owned_paths(project)]
-        if _git(project, "add", "-A", "--ignore-errors", "--", ":/", *exclude, env=env) is None:
+            os.unlink(index)   # the first snapshot: git starts a new index
+        env = _store_env(project, work_tree, git_dir, store, index)
+        own = [path.relative_to(work_tree).as_posix() for path, _ in owned_paths(project)
+               if _inside(path, work_tree)] + [(state_dir(project) / STORE).relative_to(work_tree).as_posix()]
+        exclude = [f":(exclude,top){p}" for p in own]
+        if _git(work_tree, "add", "-A", "--ignore-errors", "--", ":/", *exclude, env=env) is None:
             return None
-        tree = _git(project, "write-tree", env=env)
+        tree = _git(work_tree, "write-tree", env=env)
+        if tree:
+            try:
+                os.replace(index, store / "index")
+            except OSError:
+                pass
         return tree.decode("ascii").strip() if tree else None
     finally:
         try:
             os.unlink(index)
         except OSError:
             pass
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        Path(path).resolve().relative_to(Path(folder).resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _in_store(project: Path, *args: str) -> Optional[bytes]:
+    store = state_dir(project) / STORE
+    if not (store / "HEAD").is_file():
+        return None
+    return _git(Path(project), *args, env=_env({"GIT_DIR": str(store)}))
 
 
 def changed(project: Path, before: Optional[str], after: Optional[str], *, plan: Optional[str] = None) -> \
@@ -86,7 +151,7 @@ def changed(project: Path, before: Optional[str], after: Optional[str], *, plan:
         return None
     if before == after:
         return []
-    out = _git(Path(project), "diff-tree", "-r", "-z", "--no-renames", "--name-only", before, after)
+    out = _in_store(Path(project), "diff-tree", "-r", "-z", "--no-renames", "--name-only", before, after)
     if out is None:
         return None
     paths = sorted(p for p in out.decode("utf-8", "surrogateescape").split("\0") if p)
@@ -101,21 +166,15 @@ def _same_plan(project: Path, before: str, after: str, plan: str) -> bool:
 
     texts = []
     for tree in (before, after):
-        blob = _git(project, "cat-file", "-p", f"{tree}:{plan}")
+        blob = _in_store(project, "cat-file", "-p", f"{tree}:{plan}")
         if blob is None:
             return False
         texts.append(_TICK.sub(r"\1[ ]", without_phase_lines(blob.decode("utf-8", "surrogateescape"))))
     return texts[0] == texts[1]
 
 
-def top(project: Path) -> Optional[Path]:
-    """The repository's top folder, or None."""
-    out = _git(Path(project), "rev-parse", "--show-toplevel")
-    return Path(out.decode("utf-8", "surrogateescape").strip()) if out else None
-
-
 def diff_text(project: Path, before: str, after: str, paths: Sequence[str] = ()) -> str:
-    """``git diff`` between two snapshots (a stat, then the patch), for ``run diff``."""
-    args = ["diff", "--no-color", "--stat", "--patch", before, after]
-    out = _git(Path(project), *args, *(["--", *paths] if paths else []))
+    """The diff between two snapshots (a stat, then the patch), for ``run diff``: no external diff, no textconv."""
+    args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch", before, after]
+    out = _in_store(Path(project), *args, *(["--", *paths] if paths else []))
     return out.decode("utf-8", "replace") if out is not None else ""
