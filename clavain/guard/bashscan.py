@@ -226,6 +226,34 @@ def _is_hook_call(programs: list[str], args: list[str], code: str) -> bool:
     return False
 
 
+_ANSI_C = re.compile(r"\$'((?:[^'\\]|\\.)*)'")
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|.)", re.S)
+_SIMPLE = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b", "f": "\f",
+           "v": "\v"}
+_ASSIGN = re.compile(r"(?:^|[\s;&|(])([A-Za-z_][A-Za-z0-9_]*)=('[^']*'|\"[^\"$`]*\"|[^\s;&|()<>$`'\"]*)")
+
+
+def _unescape(match: re.Match) -> str:
+    code = match.group(1)
+    if code[0] in "xuU":
+        return chr(int(code[1:], 16))
+    if code[0] in "01234567":
+        return chr(int(code, 8))
+    return _SIMPLE.get(code, code)
+
+
+def expanded(command: str) -> str:
+    """The command line with what a shell would spell out before running it, as far as the line itself says:
+    ``$'\\x63odex'`` (ANSI-C quoting) decoded, and ``$NAME`` / ``${NAME}`` replaced by a value the same line
+    assigns (``c=cod; ${c}ex``). Used to find program names spelled another way; not a shell."""
+    text = _ANSI_C.sub(lambda m: _ESCAPE.sub(_unescape, m.group(1)), command)
+    values = {name: value.strip("'\"") for name, value in _ASSIGN.findall(text)}
+    for name, value in values.items():
+        text = text.replace("${" + name + "}", value)
+        text = re.sub(r"\$" + name + r"(?![A-Za-z0-9_])", lambda _m, v=value: v, text)
+    return text
+
+
 def scan(command: str, places: Places | None = None, limit: int = SCAN_CHARS) -> Scan:
     """Read one Bash ``command`` (see the module docstring); ``places`` says what is protected and where the
     project is (by default: this plugin's state and ``.claude/projects`` paths; every relative path is the

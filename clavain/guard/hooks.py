@@ -158,6 +158,14 @@ def _external_agent(scan) -> str:
                  if name in EXTERNAL_AGENTS or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS), "")
 
 
+def _external_tool(tool) -> str:
+    """An MCP tool served by an external agent (``mcp__codex__codex``): the agent's name, or ""."""
+    if not isinstance(tool, str) or not tool.startswith("mcp__"):
+        return ""
+    parts = tool.lower().split("__")[1:]
+    return next((agent for agent in EXTERNAL_AGENTS for part in parts if agent.split(".")[0] in part), "")
+
+
 def _bash_guard(command: str, places: Places, runs: list[Run]):
     """The always-rules for one Bash line: ``(block or None, scan or None)``."""
     active = bool(runs)
@@ -214,7 +222,15 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
         return _block(f"plan mode is not used while run {run.run_id} executes {run.plan}: the plan already exists. "
                       f"If the scope changed, stop and ask the user (clavain-cli run pause --reason '...').\n"
                       f"next: {run.next}")
-    agent = _external_agent(scan)
+    agent = _external_agent(scan) or _external_tool(tool)
+    if not agent and tool == "Bash" and command:
+        from clavain.guard.bashscan import expanded
+
+        spelled = expanded(command)
+        if spelled != command and any(name.split(".")[0] in spelled for name in EXTERNAL_AGENTS):
+            from clavain.guard.bashscan import scan as scan_bash
+
+            agent = _external_agent(scan_bash(spelled, places))
     local = [r for r in runs if r.dispatch != "external"]
     if agent and local:
         return _block(f"`{agent}` dispatches an external agent, and run {local[0].run_id} uses local subagents. Do "

@@ -227,8 +227,9 @@ def _check_witness(s: Session) -> None:
 
 
 def _check_plugin(s: Session) -> None:
-    """The plugin's own files: changed under the same version halts the run; a new version is an update."""
-    from clavain.run.plugin import fingerprint
+    """The plugin's own files: changed under the same version halts the run; a new version is an update; new
+    bytecode that is its source's own (Python compiled a module it imported for the first time) is recorded."""
+    from clavain.run.plugin import ROOT, fingerprint, forged
 
     now = fingerprint()
     pinned = s.state.plugin
@@ -239,9 +240,16 @@ def _check_plugin(s: Session) -> None:
         s.notes.append(f"the plugin was updated during the run: {(pinned or {}).get('version', 'unknown')} -> "
                        f"{now['version']} (recorded)")
         return
-    s.halt("plugin_changed", f"the plugin's files changed during the run (version {now['version']}, digest "
-                             f"{pinned['digest'][:12]} -> {now['digest'][:12]}): its hooks or code may no longer hold "
-                             f"the rules", command="the plugin folder")
+    if pinned.get("digest") == now["digest"]:
+        bad = forged(ROOT, pinned, now)
+        if bad is None:
+            s.record("plugin_updated", {"plugin": now, "previous": None})   # bytecode Python wrote itself
+            return
+        reason = f"the bytecode {bad} is not what its source compiles to"
+    else:
+        reason = f"digest {pinned['digest'][:12]} -> {now['digest'][:12]}"
+    s.halt("plugin_changed", f"the plugin's files changed during the run (version {now['version']}, {reason}): its "
+                             f"hooks or code may no longer hold the rules", command="the plugin folder")
 
 
 def _check_plan(s: Session) -> None:
