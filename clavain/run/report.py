@@ -12,7 +12,7 @@ from typing import Optional
 from clavain.core.files import atomic_write
 from clavain.run.rules import CLI, FINISHED, next_command
 from clavain.run.state import RunState
-from clavain.run.folder import RunFolder
+from clavain.run.folder import FINAL_REPORT, RunFolder
 
 BAR_WIDTH = 10
 STATUS_ALL_TASKS = 40   # ``run status`` lists every task up to this many; beyond, see ``status_rows``
@@ -139,9 +139,11 @@ def write_changes_report(folder: RunFolder, s: RunState) -> Path:
 
 
 def write_final_report(folder: RunFolder, s: RunState) -> Path:
-    path = folder.batches_dir / "final.md"
+    """The report of a run that is over; with it in place, the run's active summary goes."""
+    path = folder.batches_dir / FINAL_REPORT
     _write(path, render("final.md.j2", **_common(folder, s), decisions=s.decisions,
                         must_haves=s.must_haves))
+    folder.write_active(s)
     return path
 
 
@@ -151,7 +153,7 @@ def ensure_reports(folder: RunFolder, s: RunState) -> None:
         write_halt_report(folder, s)
     if s.state == "awaiting_approval" and not (folder.batches_dir / f"batch-{s.batch}.md").exists():
         write_batch_report(folder, s, s.batch)
-    if s.state in ("finished", "aborted") and not (folder.batches_dir / "final.md").exists():
+    if s.state in ("finished", "aborted") and not (folder.batches_dir / FINAL_REPORT).exists():
         write_final_report(folder, s)
 
 
