@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_bin, run_cli
-from test_run_support import SKIP_GATE, OPT_IN
+from test_run_support import OPT_IN, SKIP_GATE, assert_in_step, events
 
 from clavain.core.files import CRASH_ENV, CRASHED
 
@@ -186,10 +186,7 @@ class Harness:
         return json.loads(r.out)
 
     def events(self) -> list[tuple[str, str]]:
-        from clavain.run.journal import Journal
-
-        return [(e["event"], str(e["data"].get("task") or e["data"].get("batch") or ""))
-                for e in Journal(self.run_dir() / "journal.jsonl").verify()]
+        return events(self.run_dir())
 
 
 # ------------------------------------------------------------------------------------- what each kill must show
@@ -243,11 +240,7 @@ def landed(h: Harness, point: str, before: list[tuple[str, str]], argv: list[str
 
 
 def in_step(h: Harness, expected: list[tuple[str, str]], what: str) -> None:
-    """The run as a clean run leaves it: same events, valid chain, every derived file in step."""
-    from clavain.core import witness
-    from clavain.run.folder import RunFolder
-    from clavain.run.journal import Journal
-
+    """The run as a clean run leaves it: the same events, and everything in step with the journal."""
     try:
         _in_step(h, expected)
     except AssertionError as exc:
@@ -255,34 +248,9 @@ def in_step(h: Harness, expected: list[tuple[str, str]], what: str) -> None:
 
 
 def _in_step(h: Harness, expected: list[tuple[str, str]]) -> None:
-    from clavain.core import witness
-    from clavain.run.folder import RunFolder
-    from clavain.run.journal import Journal
-
     assert len(h.runs()) == 1, f"{len(h.runs())} run folders: the run was started twice"
-    folder = h.run_dir()
     assert h.events() == expected
-    journal = Journal(folder / "journal.jsonl")
-    entries = journal.verify()
-    assert journal.torn is None
-    loaded = RunFolder(h.project, folder.name).load(full=True)
-    assert loaded.tamper is None and not loaded.notes, f"run.json is not in step: {loaded.notes}"
-    st = loaded.state
-    active = h.project / ".clavain" / "execute-plan" / "active" / f"{folder.name}.json"
-    if st.state in ("finished", "aborted"):
-        assert not active.exists()
-    else:
-        summary = json.loads(active.read_text())
-        assert (summary["state"], summary["batch"], summary["updated"]) == (st.state, st.batch, st.updated), \
-            "the active summary is stale"
-    report = {"awaiting_approval": f"batches/batch-{st.batch}.md", "halted": st.halt and st.halt.report,
-              "finished": "batches/final.md"}.get(st.state)
-    if report:
-        assert (folder / report).exists(), f"{report} is missing"
-    record = witness.read(h.env, str(h.project), folder.name) or {}
-    if st.state not in ("finished", "aborted"):  # the hooks look no more at a run that is over
-        assert (record.get("head") or {}).get("seq") == entries[-1]["seq"], "the witness record lags the journal"
-    assert not record.get("verdicts"), f"the hooks saw a move they could not account for: {record['verdicts']}"
+    assert_in_step(h.project, h.run_dir(), h.env)
 
 
 # ------------------------------------------------------------------------------------------------------ the test

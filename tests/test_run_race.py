@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
-from test_run_support import OPT_IN, SKIP_GATE, say
+from test_run_support import OPT_IN, SKIP_GATE, assert_in_step, events, say
 
 ROUNDS = 4      # odd rounds: both at once; even rounds: the second while the first is paused half done
 WAIT = 0.3      # seconds the second command is given to finish while the first is paused (it must not)
@@ -162,29 +162,11 @@ class Run:
         return next((self.project / ".clavain" / "execute-plan" / "runs").iterdir())
 
     def events(self) -> list[tuple[str, str]]:
-        from clavain.run.journal import Journal
-
-        return [(e["event"], str(e["data"].get("task") or e["data"].get("batch") or ""))
-                for e in Journal(self.folder() / "journal.jsonl").verify()]
+        return events(self.folder())
 
     def consistent(self) -> None:
-        """The chain verifies, every entry leads to the state it records, and run.json, the active summary and
-        the witness record stand at the journal's head, as after commands that ran one after the other."""
-        from clavain.core import witness
-        from clavain.run.folder import RunFolder
-        from clavain.run.journal import Journal
-
-        folder = self.folder()
-        entries = Journal(folder / "journal.jsonl").verify()
-        loaded = RunFolder(self.project, folder.name).load(full=True)
-        assert loaded.tamper is None, f"the journal does not fold to its states: {loaded.tamper.reason}"
-        assert not loaded.notes, f"run.json is not at the journal's head: {loaded.notes}"
-        st = loaded.state
-        summary = json.loads((self.project / ".clavain" / "execute-plan" / "active" / f"{folder.name}.json")
-                             .read_text())
-        assert (summary["state"], summary["updated"]) == (st.state, st.updated), "the active summary is stale"
-        record = witness.read(self.env, str(self.project), folder.name) or {}
-        assert (record.get("head") or {}).get("seq") == entries[-1]["seq"], "the witness record lags the journal"
+        """As after commands that ran one after the other (``test_run_support.assert_in_step``)."""
+        assert_in_step(self.project, self.folder(), self.env)
 
 
 # ---------------------------------------------------------------------------------------------------- the races
