@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import random
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -248,34 +245,44 @@ def test_head_and_append_read_only_the_tail(tmp_path):
 
 
 CHILD = r"""
-import sys
+import os, sys
 from clavain.run.journal import Journal
 journal = Journal(sys.argv[1])
-print("ready", flush=True)
-while True:
-    journal.append("step", {"pad": "y" * 3000})
+for i in range(int(sys.argv[2])):
+    journal.append("step", {"i": i, "pad": "y" * 3000, "text": "ünïcode"})
+os.environ["CLAVAIN_CRASH_AT"] = "mid-append"
+journal.append("step", {"i": "torn", "pad": "y" * 3000, "text": "ünïcode"})
+print("not killed", flush=True)
 """
 
 
-def test_sigkill_at_random_points_never_wedges_the_journal(tmp_path):
-    """Kill a real appending process many times; each time the chain verifies and appending resumes."""
+@pytest.mark.parametrize("before", [0, 1, 3])
+def test_a_process_killed_mid_append_leaves_a_torn_line_that_the_next_append_cuts_off(tmp_path, before):
+    """A real appending process dies in the middle of writing a line (the crash point ``mid-append``), twice
+    over: the torn line is there, it is not an entry, and the next append cuts it off and chains on."""
+    from clavain.core.files import CRASHED
+
     path = tmp_path / "journal.jsonl"
-    rng = random.Random(7)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
-    last_seq = 0
-    for _ in range(8):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, str(path)], stdout=subprocess.PIPE, env=env)
-        assert child.stdout.readline() == b"ready\n"
-        time.sleep(rng.uniform(0.0, 0.05))
-        child.send_signal(signal.SIGKILL)
-        child.wait()
+    acknowledged = 0
+    for _ in range(2):
+        child = subprocess.run([sys.executable, "-c", CHILD, str(path), str(before)], env=env, capture_output=True)
+        assert child.returncode == CRASHED and child.stdout == b"", child.stderr
+        acknowledged += before
+        raw = path.read_bytes()
+        torn = raw[raw.rfind(b"\n") + 1:]
+        # the line was torn: the file ends in part of an entry, without its newline
+        assert torn and not raw.endswith(b"\n")
+        assert torn.startswith(b'{"seq":%d,' % (acknowledged + 1)) and b'"torn"' in torn and not torn.endswith(b"}")
         journal = Journal(path)
-        entries = journal.verify()
-        assert len(entries) >= last_seq  # nothing acknowledged is lost
+        assert len(journal.verify()) == acknowledged  # nothing acknowledged is lost, the torn line is no entry
+        assert journal.torn == torn and journal.head()[0] == acknowledged
         entry = journal.append("resume", {})
-        assert entry["seq"] == len(entries) + 1
-        last_seq = entry["seq"]
-    assert len(Journal(path).verify()) == last_seq
+        acknowledged += 1
+        assert journal.repaired == torn and entry["seq"] == acknowledged
+        after = path.read_bytes()
+        assert after.startswith(raw[: len(raw) - len(torn)]) and torn not in after  # cut off, the rest kept
+        assert [e["seq"] for e in journal.verify()] == list(range(1, acknowledged + 1)) and journal.torn is None
 
 
 def test_a_cut_at_any_byte_leaves_a_verifiable_prefix_that_appending_resumes(tmp_path_factory):

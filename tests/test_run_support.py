@@ -136,3 +136,45 @@ def normalise(text: str, project: Path) -> str:
     for pattern, repl in _VOLATILE:
         text = pattern.sub(repl, text)
     return text
+
+
+def events(folder: Path) -> list[tuple[str, str]]:
+    """The run's journal as (event, task or batch), the chain verified."""
+    from clavain.run.journal import Journal
+
+    return [(e["event"], str(e["data"].get("task") or e["data"].get("batch") or ""))
+            for e in Journal(folder / "journal.jsonl").verify()]
+
+
+def assert_in_step(project: Path, folder: Path, env: dict) -> None:
+    """The run as commands run one after another leave it: the chain verifies with no torn line, every entry
+    leads to the state it records, and run.json, the active summary, the report the state calls for and the
+    hooks' witness record all stand at the journal's head (a run that is over: no summary; the hooks no longer
+    look at its record), with no verdict."""
+    from clavain.core import witness
+    from clavain.run.folder import RunFolder
+    from clavain.run.journal import Journal
+
+    journal = Journal(folder / "journal.jsonl")
+    entries = journal.verify()
+    assert journal.torn is None, "a torn line is left at the journal's end"
+    loaded = RunFolder(project, folder.name).load(full=True)
+    assert loaded.tamper is None, f"the journal does not fold to its states: {loaded.tamper.reason}"
+    assert not loaded.notes, f"run.json is not at the journal's head: {loaded.notes}"
+    st = loaded.state
+    over = st.state in ("finished", "aborted")
+    active = project / ".clavain" / "execute-plan" / "active" / f"{folder.name}.json"
+    if over:
+        assert not active.exists(), "a run that is over still has its summary"
+    else:
+        summary = json.loads(active.read_text())
+        assert (summary["state"], summary["batch"], summary["updated"]) == (st.state, st.batch, st.updated), \
+            "the active summary is stale"
+    report = {"awaiting_approval": f"batches/batch-{st.batch}.md", "halted": st.halt and st.halt.report,
+              "finished": "batches/final.md", "aborted": "batches/final.md"}.get(st.state)
+    if report:
+        assert (folder / report).exists(), f"{report} is missing"
+    record = witness.read(env, str(project), folder.name) or {}
+    if not over:
+        assert (record.get("head") or {}).get("seq") == entries[-1]["seq"], "the witness record lags the journal"
+    assert not record.get("verdicts"), f"the hooks saw a move they could not account for: {record['verdicts']}"

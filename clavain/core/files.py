@@ -1,9 +1,26 @@
-"""Durable file writes. Standard library only (hooks import this)."""
+"""Durable file writes, and the crash points that tests kill the process at. Standard library only (hooks
+import this)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+
+CRASH_ENV = "CLAVAIN_CRASH_AT"
+CRASHED = 137   # the exit status a shell shows for a process killed by SIGKILL (128 + 9)
+
+
+def crash_point(name: str, fd: int = -1, data: bytes = b"") -> None:
+    """Tests only: when ``CLAVAIN_CRASH_AT`` names this point, the process dies here at once, as SIGKILL would
+    (``os._exit``: no cleanup, no ``finally``, no flush); with ``fd``, after writing the first half of ``data``
+    there (a torn write). Otherwise it does nothing: one lookup in the environment.
+
+    The points are named where they are placed (``crash_point("journal-appended")``, or ``point=`` of
+    ``atomic_write`` and ``append_line``); the kill test finds them in the source and kills at each one."""
+    if name and os.environ.get(CRASH_ENV) == name:
+        if fd >= 0:
+            os.write(fd, data[: len(data) // 2])
+        os._exit(CRASHED)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -25,10 +42,11 @@ def _umask() -> int:
     return current
 
 
-def atomic_write(path: Path, data: str | bytes) -> None:
+def atomic_write(path: Path, data: str | bytes, *, point: str = "") -> None:
     """Replace ``path`` atomically: write a temporary file beside it, fsync, rename, fsync the folder.
 
-    An existing file keeps its permission bits; a new one gets 0666 less the umask, as ``open`` would."""
+    An existing file keeps its permission bits; a new one gets 0666 less the umask, as ``open`` would.
+    ``point``: the crash point between the temporary file's fsync and the rename (``crash_point``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
@@ -44,6 +62,7 @@ def atomic_write(path: Path, data: str | bytes) -> None:
             handle.flush()
             os.fchmod(handle.fileno(), mode)
             os.fsync(handle.fileno())
+        crash_point(point)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -54,18 +73,20 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     _fsync_dir(path.parent)
 
 
-def append_line(path: Path, line: str) -> None:
+def append_line(path: Path, line: str, *, point: str = "") -> None:
     """Append one line (a newline is added) and fsync before returning.
 
     If the file ends in a torn line (a writer died mid-line), the new line starts on a line of its own, so
-    the torn fragment never swallows it."""
+    the torn fragment never swallows it. ``point``: the crash point that tears this line (``crash_point``)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         size = os.fstat(fd).st_size
         lead = "\n" if size and os.pread(fd, 1, size - 1) != b"\n" else ""
-        os.write(fd, (lead + line.rstrip("\n") + "\n").encode("utf-8"))
+        raw = (lead + line.rstrip("\n") + "\n").encode("utf-8")
+        crash_point(point, fd, raw)
+        os.write(fd, raw)
         os.fsync(fd)
     finally:
         os.close(fd)

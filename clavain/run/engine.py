@@ -22,7 +22,7 @@ from clavain.core.digest import plan_digest
 from clavain.core.errors import BadInput, EnvironmentProblem, Refused
 from clavain.run.rules import CLI, next_command
 from clavain.run.state import RunState, TaskState
-from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper
+from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper, repair_interrupted_starts
 
 PROGRESS_STATES = ("running", "awaiting_approval", "halted", "paused")
 EXTERNAL_FLAG = Path(".claude") / "clodex-toggle.flag"
@@ -322,15 +322,29 @@ def task_states(plan, batches) -> list[TaskState]:
 def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size: int = 3,
           dispatch: str = "local", alongside: bool = False) -> Outcome:
     """Gate, pin and create a run; the outcome's text is the first batch's brief. Beside another unfinished
-    run only as ``clavain.run.alongside`` allows (checked before the gate records anything)."""
-    from filelock import FileLock
-
+    run only as ``clavain.run.alongside`` allows (checked before the gate records anything). What an earlier
+    start killed part-way left is put right first (``clavain.run.folder.repair_interrupted_starts``)."""
     if batch_size < 1:
         raise BadInput(f"--batch-size must be 1 or more, not {batch_size}", next_command=f"{CLI} start {plan_file}")
-    paths.state_dir(project).mkdir(parents=True, exist_ok=True)
     # one start at a time per project, so two starts of the same plan cannot both pass the check below
-    with FileLock(str(paths.state_dir(project) / "start.lock"), timeout=LOCK_TIMEOUT):
-        return _start_locked(project, plan_file, env, batch_size, dispatch, alongside)
+    with _start_lock(project):
+        repaired = repair_interrupted_starts(project)
+        outcome = _start_locked(project, plan_file, env, batch_size, dispatch, alongside)
+    outcome.text = "".join(f"note: {n}\n" for n in repaired) + outcome.text
+    return outcome
+
+
+def _start_lock(project: Path):
+    from filelock import FileLock
+
+    paths.state_dir(project).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(paths.state_dir(project) / "start.lock"), timeout=LOCK_TIMEOUT)
+
+
+def repair_starts(project: Path) -> list[str]:
+    """``clavain.run.folder.repair_interrupted_starts`` under the start lock (for ``run open``)."""
+    with _start_lock(project):
+        return repair_interrupted_starts(project)
 
 
 def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_size: int,

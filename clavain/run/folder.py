@@ -17,13 +17,14 @@ from typing import Optional
 
 from clavain.core import paths
 from clavain.core.errors import EnvironmentProblem
-from clavain.core.files import atomic_write
+from clavain.core.files import atomic_write, crash_point
 from clavain.run.journal import Journal, JournalTampered, utc_stamp
 from clavain.run.state import RunFile, RunState, apply, state_digest
 
 LOCK_TIMEOUT = 60.0
 
 
+FINAL_REPORT = "final.md"  # in batches/: the report of a run that is over
 RETIRED = "retired.json"   # written when ``run abort`` retires a run whose journal holds no trusted entry
 
 
@@ -96,20 +97,25 @@ class RunFolder:
         data["state_sha256"] = digest = state_digest(new)
         data["after"] = {"state": new.state, "batch": new.batch}   # what the hooks read from the journal's head
         entry = self.journal.append(event, data)
+        crash_point("journal-appended")
         self.save(new, entry["seq"], entry["hash"], digest)
         return new, entry
 
     def save(self, state: RunState, seq: int, entry_hash: str, digest: Optional[str] = None) -> None:
         body = RunFile(journal_seq=seq, journal_hash=entry_hash, state_sha256=digest or state_digest(state),
                        state=state)
-        atomic_write(self.run_json, body.model_dump_json(indent=1) + "\n")
+        atomic_write(self.run_json, body.model_dump_json(indent=1) + "\n", point="mid-run-json")
+        crash_point("run-json-written")
         self.write_active(state)
+        crash_point("active-written")
 
     def write_active(self, state: RunState, *, only_if_changed: bool = False) -> bool:
         """The small summary of an unfinished run (the index of runs, and what hooks show): present exactly while
-        the run is unfinished. ``only_if_changed``: leave a summary that already says this as it is. Returns
-        whether the file was written or removed."""
-        if state.state in ("finished", "aborted"):
+        the run is unfinished, and for a run that is over until its final report is in place, so that a crash in
+        between leaves the run where the next command finds it and writes the report (``report.ensure_reports``).
+        ``only_if_changed``: leave a summary that already says this as it is. Returns whether the file was
+        written or removed."""
+        if state.state in ("finished", "aborted") and (self.batches_dir / FINAL_REPORT).exists():
             existed = self.active.exists()
             self.active.unlink(missing_ok=True)
             return existed
@@ -240,3 +246,61 @@ class RunFolder:
         if tamper is None:
             self.save(state, seq, digest)
         return Loaded(state, seq, digest, notes, tamper)
+
+
+def repair_interrupted_starts(project: Path) -> list[str]:
+    """What a ``run start`` killed part-way left, put right; one note per repair. Call it under the start lock
+    (``engine.start``), so that no start is under way. Only run folders without an active summary are looked at,
+    each by its journal's last line (O(1) per run):
+
+    - a folder whose journal holds no whole line (killed while writing its first entry) recorded nothing: it is
+      removed, when it holds nothing else a start writes;
+    - a run whose journal leaves it unfinished but that has no active summary (killed between the journal and
+      the summary) gets its ``run.json`` and summary from the journal, and is found again like any active run."""
+    import shutil
+
+    from clavain.core.chain import check_alone, last_line
+
+    runs = paths.runs_dir(project)
+    notes: list[str] = []
+    for folder in sorted(runs.iterdir()) if runs.is_dir() else []:
+        run = RunFolder(project, folder.name)
+        if run.active.exists() or (folder / RETIRED).exists() or not run.journal.path.exists():
+            continue
+        line = last_line(str(run.journal.path))
+        if line is None:
+            if _only_a_torn_start(run):
+                shutil.rmtree(folder)
+                notes.append(f"run {run.run_id} was killed while it started and recorded nothing; its folder "
+                             f"{run.rel(folder)} was removed")
+            continue
+        entry = check_alone(line)
+        after = ((entry or {}).get("data") or {}).get("after") or {}
+        if entry is None or after.get("state") in ("finished", "aborted") or \
+                entry.get("event") in ("finished", "aborted"):
+            continue
+        with run.lock():
+            try:
+                loaded = run.load()
+            except RunLost:
+                continue
+            if loaded.tamper is not None or loaded.state.state in ("finished", "aborted"):
+                continue
+            run.write_active(loaded.state)
+        notes.append(f"run {run.run_id} of {loaded.state.plan} was interrupted before its summary was written; "
+                     f"it is active again ({loaded.state.state})")
+    return notes
+
+
+def _only_a_torn_start(run: RunFolder) -> bool:
+    """The folder holds what ``engine.start`` creates before its first entry, and a journal with no whole line."""
+    raw = run.journal.path.read_bytes()
+    if b"\n" in raw:
+        return False
+    for item in run.dir.iterdir():
+        if item.name in ("lock", run.journal.path.name):
+            continue
+        if item in (run.tasks_dir, run.batches_dir) and item.is_dir() and not any(item.iterdir()):
+            continue
+        return False
+    return True

@@ -134,7 +134,7 @@ class Journal:
             entry = {"seq": seq + 1, "time": utc_stamp(now), "epoch": now, "event": event, "data": plain,
                      "prev": prev}
             entry["hash"] = entry_hash(entry)
-            append_line(self.path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")))
+            append_line(self.path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")), point="mid-append")
         return entry
 
     def quarantine_from(self, line: int) -> Path:

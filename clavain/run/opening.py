@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
 from clavain.core.errors import BadInput
-from clavain.run.engine import Outcome, active_runs, plan_rel, start, status
+from clavain.run.engine import Outcome, active_runs, plan_rel, repair_starts, start, status
 from clavain.run.rules import CLI
 
 LISTED = 20     # plan files read and shown at most; older ones are counted
@@ -40,6 +40,7 @@ def open_run(project: Path, plan_file: Optional[Path], run_id: Optional[str], en
              batch_size: int = 3, dispatch: str = "local", alongside: bool = False, given: Sequence[str] = ()):
     """An ``Outcome`` (a run resumed or started) or a ``Question`` (the user chooses). ``given``: the start
     options written out (``--batch-size 2``); a resumed run keeps its own and the output says so."""
+    repaired = repair_starts(project)
     active = active_runs(project)
     rel = None if plan_file is None else plan_rel(project, plan_file)
     if run_id:
@@ -51,7 +52,7 @@ def open_run(project: Path, plan_file: Optional[Path], run_id: Optional[str], en
     if plan_file is not None:
         mine = [a for a in active if a.get("plan") == rel]
         if mine:
-            return _resume(project, mine[0]["run_id"], env, f"plan {rel} has an unfinished run", given)
+            return _resume(project, mine[0]["run_id"], env, f"plan {rel} has an unfinished run", given, repaired)
         outcome = start(project, plan_file, env, batch_size=batch_size, dispatch=dispatch, alongside=alongside)
         outcome.data["opened"] = "started"
         return outcome
@@ -62,10 +63,12 @@ def open_run(project: Path, plan_file: Optional[Path], run_id: Optional[str], en
     return _choose_plan(project)
 
 
-def _resume(project: Path, run_id: str, env: Mapping[str, str], why: str, given: Sequence[str]) -> Outcome:
+def _resume(project: Path, run_id: str, env: Mapping[str, str], why: str, given: Sequence[str],
+            repaired: Sequence[str] = ()) -> Outcome:
     outcome = status(project, run_id, env)
     st = outcome.state
-    head = f"resuming run {st.run_id} of plan {st.plan}" + (f" ({why})" if why else "") + "; do not start over"
+    head = "".join(f"note: {n}\n" for n in repaired)
+    head += f"resuming run {st.run_id} of plan {st.plan}" + (f" ({why})" if why else "") + "; do not start over"
     if given:
         head += (f"\nnote: {' '.join(given)} ignored: the run keeps what it started with (batch size "
                  f"{st.batch_size}, {st.dispatch} dispatch)")

@@ -12,7 +12,7 @@ from typing import Optional
 from clavain.core.files import atomic_write
 from clavain.run.rules import CLI, FINISHED, next_command
 from clavain.run.state import RunState
-from clavain.run.folder import RunFolder
+from clavain.run.folder import FINAL_REPORT, RunFolder
 
 BAR_WIDTH = 10
 STATUS_ALL_TASKS = 40   # ``run status`` lists every task up to this many; beyond, see ``status_rows``
@@ -98,14 +98,19 @@ def first_checkpoint(s: RunState, k: int) -> bool:
     return not any(d.action == "approve" and d.batch < k for d in s.decisions)
 
 
+def _write(path: Path, text: str) -> None:
+    """A report, in place at once (a crash leaves the old one or none, which ``ensure_reports`` writes)."""
+    atomic_write(path, text, point="mid-report")
+
+
 def write_batch_report(folder: RunFolder, s: RunState, k: int) -> Path:
     decisions = [d for d in s.decisions if d.batch == k]
     path = folder.batches_dir / f"batch-{k}.md"
     tasks = s.batch_tasks(k)
-    atomic_write(path, render("batch.md.j2", **_common(folder, s), k=k, tasks=tasks,
-                              decisions=decisions, approved=k in s.approved_batches,
-                              asked=[t for t in tasks if t.ask_user is not None],
-                              checked_off=checked_off(s) if first_checkpoint(s, k) else []))
+    _write(path, render("batch.md.j2", **_common(folder, s), k=k, tasks=tasks,
+                        decisions=decisions, approved=k in s.approved_batches,
+                        asked=[t for t in tasks if t.ask_user is not None],
+                        checked_off=checked_off(s) if first_checkpoint(s, k) else []))
     return path
 
 
@@ -117,9 +122,9 @@ def write_halt_report(folder: RunFolder, s: RunState, *, sandboxed: bool = False
     halt = s.halt
     before = [t for t in s.tasks if t.status in FINISHED]
     path = folder.dir / halt.report
-    atomic_write(path, render("halt.md.j2", **_common(folder, s), halt=halt, before=before,
-                              decisions=s.decisions,
-                              sandbox_hint=sandbox_hint(f"{halt.reason}\n{halt.output_tail}", sandboxed)))
+    _write(path, render("halt.md.j2", **_common(folder, s), halt=halt, before=before,
+                        decisions=s.decisions,
+                        sandbox_hint=sandbox_hint(f"{halt.reason}\n{halt.output_tail}", sandboxed)))
     return path
 
 
@@ -129,14 +134,16 @@ def write_changes_report(folder: RunFolder, s: RunState) -> Path:
     while (folder.batches_dir / f"changes-{n}.md").exists():
         n += 1
     path = folder.batches_dir / f"changes-{n}.md"
-    atomic_write(path, render("changes.md.j2", **_common(folder, s), state_words=STATE_WORDS[s.state]))
+    _write(path, render("changes.md.j2", **_common(folder, s), state_words=STATE_WORDS[s.state]))
     return path
 
 
 def write_final_report(folder: RunFolder, s: RunState) -> Path:
-    path = folder.batches_dir / "final.md"
-    atomic_write(path, render("final.md.j2", **_common(folder, s), decisions=s.decisions,
-                              must_haves=s.must_haves))
+    """The report of a run that is over; with it in place, the run's active summary goes."""
+    path = folder.batches_dir / FINAL_REPORT
+    _write(path, render("final.md.j2", **_common(folder, s), decisions=s.decisions,
+                        must_haves=s.must_haves))
+    folder.write_active(s)
     return path
 
 
@@ -146,7 +153,7 @@ def ensure_reports(folder: RunFolder, s: RunState) -> None:
         write_halt_report(folder, s)
     if s.state == "awaiting_approval" and not (folder.batches_dir / f"batch-{s.batch}.md").exists():
         write_batch_report(folder, s, s.batch)
-    if s.state in ("finished", "aborted") and not (folder.batches_dir / "final.md").exists():
+    if s.state in ("finished", "aborted") and not (folder.batches_dir / FINAL_REPORT).exists():
         write_final_report(folder, s)
 
 

@@ -15,7 +15,7 @@ from typing import Mapping, Optional
 
 from clavain.run import gitinfo
 from clavain.core.errors import BadInput, Refused
-from clavain.core.files import atomic_write
+from clavain.core.files import atomic_write, crash_point
 from clavain.run.engine import Outcome, Session, session
 from clavain.run.rules import (CLI, check_checkpoint, check_task_done, check_task_fail, check_task_start,
                                check_verify, find_task, refuse)
@@ -54,6 +54,7 @@ def task_done(project: Path, run_id: Optional[str], task_id: str, output: str, e
                                   f"(files changed, decisions, results) to a file first")
         name = output_name(task.id)
         atomic_write(s.folder.tasks_dir / name, raw)
+        crash_point("output-stored")
         done = s.snapshot()
         changed = task_changes(s, task.snapshot_start, done)
         s.record("task_done", {"task": task.id, "output": f"tasks/{name}", "output_sha256": digest,

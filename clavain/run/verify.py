@@ -116,6 +116,10 @@ def _run_one(bash: str, entry: VerifyEntry, *, cwd: Path, log_path: Path, timeou
             _kill_group(proc.pid, signal.SIGKILL)
             proc.wait()
             code = None
+        except BaseException:  # Ctrl-C (or any error) here: the command runs in a session of its own, so end it
+            _kill_group(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
         _kill_group(proc.pid, signal.SIGKILL)  # leftovers of a command that ended (background jobs)
         duration = time.monotonic() - start
     output = log_path.read_bytes()[len(header):].decode("utf-8", errors="replace")

@@ -14,11 +14,17 @@ from pathlib import Path
 from typing import Mapping, Optional
 
 from clavain.core import witness
+from clavain.core.files import crash_point
 
 
 def attest(env: Mapping[str, str], project: Path, run_id: str, entry: dict, state: str, batch: int) -> None:
     """Note ``entry`` as the witnessed head when it directly follows the head the record holds (or the
     record is new). Does nothing, silently, where the record cannot be written."""
+    _attest(env, project, run_id, entry, state, batch)
+    crash_point("witness-written")
+
+
+def _attest(env: Mapping[str, str], project: Path, run_id: str, entry: dict, state: str, batch: int) -> None:
     try:
         with witness.Locked(env, str(project), run_id) as record:
             if record is None:
