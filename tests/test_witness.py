@@ -187,3 +187,22 @@ def test_stop_asks_a_half_done_batch_to_go_on_once(session, last_event, active):
         assert again.returncode == 0
     else:
         assert (stop.returncode, stop.stderr) == (0, "")
+
+
+def test_a_command_killed_outside_claude_code_is_not_read_as_tampering(session):
+    """In the user's own terminal no PostToolUse attests a step: clavain-cli notes the step in the witness record
+    itself, announcing it before it writes, so a kill between its journal line and its note is not someone else
+    moving the journal, and the next command catches the record up."""
+    from conftest import run_bin
+
+    started(session)
+    killed = run_bin(["run", "task-fail", "1", "--reason", "broken"], cwd=session.project,
+                     env={**SKIP_GATE, "CLAVAIN_CRASH_AT": "journal-appended"})
+    assert killed.code == 137 and session.journal()[-1]["event"] == "halted"
+    assert session.record()["head"]["seq"] < session.journal()[-1]["seq"]   # the note never came
+    session.hook("pre-tool-use", tool_name="Bash", tool_input={"command": "ls"}, tool_use_id="t-next")
+    assert session.record()["verdicts"] == []
+    run_cli(["run", "status"], cwd=session.project, env=SKIP_GATE)
+    record = session.record()
+    assert record["verdicts"] == [] and record["head"]["seq"] == session.journal()[-1]["seq"]
+    assert not [key for key in record["pending"] if key.startswith("cli-")]

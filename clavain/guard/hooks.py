@@ -453,6 +453,8 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
         return _block(f"{problem}, and {name}: blocking to be safe. Present the report and wait for the user.\n"
                       f"next: {waiting[0].next if waiting else 'clavain-cli run status'}")
     tail = f". next: {runs[0].next}" if runs else ""
+    if event == "user-prompt-submit" and runs:
+        return EXIT_PROBLEM, "", f"clavain: {problem}; the prompt was not recorded. {UNRECORDED}"
     return EXIT_PROBLEM, "", f"clavain: {problem}; allowing it{tail}"
 
 

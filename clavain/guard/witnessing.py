@@ -60,8 +60,8 @@ def before(run: Run, tool_use_id: str, command: str, env, now: float) -> None:
         with witness.Locked(env, run.project, run.run_id) as record:
             if record is None:
                 return
-            pending = {k: v for k, v in (record.get("pending") or {}).items()
-                       if isinstance(v, dict) and now - float(v.get("at", 0)) < PENDING_TTL}
+            pending = {k: v for k, v in (record.get("pending") or {}).items()   # a CLI's own note stays until it
+                       if isinstance(v, dict) and (k.startswith("cli-") or now - float(v.get("at", 0)) < PENDING_TTL)}
             head = record.get("head") or {}
             if not head.get("seq"):
                 if run.head[0] and run.state is not None and not run.problem:

@@ -59,8 +59,9 @@ class Session:
         return self.folder.project
 
     def record(self, event: str, data: dict) -> RunState:
-        from clavain.run.witness import attest
+        from clavain.run.witness import announce, attest
 
+        announce(self.env, self.project, self.state.run_id)
         self.state, entry = self.folder.record(self.state, event, data)
         attest(self.env, self.project, self.state.run_id, entry, self.state.state, self.state.batch)
         return self.state
@@ -176,6 +177,10 @@ def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, ful
             if loaded.tamper is not None:
                 _halt_tampered(s, loaded.tamper)
             else:
+                from clavain.run.witness import catch_up
+
+                catch_up(env, project, loaded.state.run_id, loaded.seq, loaded.hash, loaded.state.state,
+                         loaded.state.batch)
                 _check_witness(s)
             if s.state.state in PROGRESS_STATES and not _tampered(s):
                 _check_plugin(s)

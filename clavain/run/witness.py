@@ -10,11 +10,30 @@ run, once per verdict.
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 from typing import Mapping, Optional
 
 from clavain.core import witness
 from clavain.core.files import crash_point
+
+
+CLI_CALL = "cli-"   # pending calls announced by clavain-cli itself (outside the sandbox) start so
+
+
+def announce(env: Mapping[str, str], project: Path, run_id: str) -> None:
+    """Before the CLI records a step, note in the record that it is about to move the journal, so that a CLI
+    killed between its journal line and its note (outside Claude Code, where no PostToolUse attests it) is not
+    read as someone else moving the journal. Does nothing where the record cannot be written (the sandbox)."""
+    try:
+        with witness.Locked(env, str(project), run_id) as record:
+            if record is not None:
+                pending = record.setdefault("pending", {})
+                pending[f"{CLI_CALL}{os.getpid()}"] = {"ours": "cli", "at": time.time(),
+                                                       "command": "clavain-cli run (outside the sandbox)"}
+    except Exception:
+        return
 
 
 def attest(env: Mapping[str, str], project: Path, run_id: str, entry: dict, state: str, batch: int) -> None:
@@ -30,13 +49,31 @@ def _attest(env: Mapping[str, str], project: Path, run_id: str, entry: dict, sta
             if record is None:
                 return
             head = record.get("head") or {}
-            if head.get("seq") and (entry["prev"], entry["seq"]) != (head.get("hash"), head.get("seq", 0) + 1):
-                return
+            pending = record.get("pending") or {}
+            announced = [key for key in pending if key.startswith(CLI_CALL)]
+            follows = (entry["prev"], entry["seq"]) == (head.get("hash"), head.get("seq", 0) + 1)
+            if head.get("seq") and not follows and not announced:
+                return   # never vouch for entries the CLI did not announce
+            record["pending"] = {k: v for k, v in pending.items() if k not in announced}
             record["head"] = {"seq": entry["seq"], "hash": entry["hash"]}
             record["state"], record["batch"] = state, batch
             record["updated"] = entry["epoch"]
     except Exception:
         return
+
+
+def catch_up(env: Mapping[str, str], project: Path, run_id: str, seq: int, digest: str, state: str,
+             batch: int) -> None:
+    """A clavain-cli killed after its journal line and before its note left its announcement behind: the next
+    command, having checked the journal's chain, notes the journal's head as witnessed and clears it."""
+    found = record(env, project, run_id)
+    pending = (found or {}).get("pending") if isinstance(found, dict) else None
+    if not isinstance(pending, dict) or not any(key.startswith(CLI_CALL) for key in pending):
+        return
+    if (found.get("head") or {}).get("seq", 0) >= seq:
+        return
+    _attest(env, project, run_id, {"seq": seq, "hash": digest, "prev": None, "epoch": time.time()},
+            state, batch)
 
 
 def record(env: Mapping[str, str], project: Path, run_id: str) -> Optional[dict]:
