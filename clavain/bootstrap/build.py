@@ -16,7 +16,7 @@ import time
 
 from clavain.bootstrap.envdir import SUPPORTED, EnvDir
 
-IMPORTS = "import pydantic, yaml, jinja2, filelock"
+IMPORTS = "import pydantic, yaml, jinja2"
 # pip's words for a package index it cannot reach (requests/urllib3 errors, proxies, DNS, TLS)
 OFFLINE_SIGNS = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution",
                  "Name or service not known", "nodename nor servname", "Network is unreachable", "ConnectTimeout",

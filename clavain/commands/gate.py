@@ -16,9 +16,9 @@ from clavain.commands.args import Arg, Command
 
 
 def infer_bead(args, ctx) -> None:
-    from clavain.gate.gates import infer_bead as infer
+    from clavain.plan.bead import infer_bead as infer
 
-    bead, warnings = infer(ctx.resolve(args.plan), ctx.env)
+    bead, warnings = infer(ctx.resolve_text(args.plan), ctx.env)
     _warn(ctx, warnings)
     ctx.out(bead)
 
@@ -26,14 +26,14 @@ def infer_bead(args, ctx) -> None:
 def enforce_gate(args, ctx) -> None:
     from clavain.gate.gates import enforce_gate as enforce
 
-    result = enforce(ctx.project, args.bead, args.target_phase, _artifact(ctx, args.artifact), ctx.env)
+    result = enforce(ctx.project_dir, args.bead, args.target_phase, _artifact(ctx, args.artifact), ctx.env)
     _warn(ctx, result.warnings)
 
 
 def advance_phase(args, ctx) -> None:
     from clavain.gate.gates import advance_phase as advance
 
-    result = advance(ctx.project, args.bead, args.phase, args.reason, _artifact(ctx, args.artifact), ctx.env)
+    result = advance(ctx.project_dir, args.bead, args.phase, args.reason, _artifact(ctx, args.artifact), ctx.env)
     _warn(ctx, result.warnings)
     ctx.out(f"{result.gate.subject}: {result.previous or '(none)'} -> {result.phase}")
 
@@ -50,7 +50,7 @@ def phase(args, ctx) -> None:
     if args.bead is None:
         raise BadInput("phase needs a bead id (or '' and a plan file), or --graph",
                        next_command="clavain-cli phase <bead> [plan.md]")
-    found, warnings = current_phase(ctx.project, args.bead, _artifact(ctx, args.artifact), ctx.env)
+    found, warnings = current_phase(ctx.project_dir, args.bead, _artifact(ctx, args.artifact), ctx.env)
     _warn(ctx, warnings)
     ctx.out(found)
 
@@ -76,8 +76,8 @@ def register(sub) -> None:
         command.add_to(sub)
 
 
-def _artifact(ctx, value: Optional[str]) -> Optional[Path]:
-    return ctx.resolve(value) if value else None
+def _artifact(ctx, value: "str | None") -> "str | None":
+    return ctx.resolve_text(value) if value else None
 
 
 def _warn(ctx, warnings: list[str]) -> None:

@@ -166,7 +166,7 @@ def select_run(project: Path, run_id: Optional[str]) -> RunFolder:
 def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, full: bool = False,
             check_plan: bool = True) -> Iterator[Session]:
     """Open a run under its lock, with tampering and plan changes already turned into halts."""
-    from filelock import Timeout
+    from clavain.core.lockfile import LockTimeout
 
     folder = select_run(project, run_id)
     try:
@@ -187,7 +187,7 @@ def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, ful
             if folder.write_active(s.state, only_if_changed=True):  # an edited or deleted summary is put right
                 s.notes.append(f"the run's summary {folder.rel(folder.active)} did not match its journal; rewritten")
             yield s
-    except Timeout:
+    except LockTimeout:
         raise EnvironmentProblem(f"run {folder.run_id} is locked by another clavain-cli process",
                                  path=folder.dir / "lock", next_command=f"{CLI} status (retry in a moment)") from None
 
@@ -335,10 +335,10 @@ def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size:
 
 
 def _start_lock(project: Path):
-    from filelock import FileLock
+    from clavain.core.lockfile import FileLock
 
     paths.state_dir(project).mkdir(parents=True, exist_ok=True)
-    return FileLock(str(paths.state_dir(project) / "start.lock"), timeout=LOCK_TIMEOUT)
+    return FileLock(paths.state_dir(project) / "start.lock", timeout=LOCK_TIMEOUT)
 
 
 def repair_starts(project: Path) -> list[str]:

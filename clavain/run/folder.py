@@ -83,10 +83,10 @@ class RunFolder:
         return Path(path).relative_to(self.project).as_posix()
 
     def lock(self):
-        from filelock import FileLock
+        from clavain.core.lockfile import FileLock
 
         self.dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.dir / "lock"), timeout=LOCK_TIMEOUT)
+        return FileLock(self.dir / "lock", timeout=LOCK_TIMEOUT)
 
     # -- writing ---------------------------------------------------------------------------------------------
     def record(self, state: Optional[RunState], event: str, data: dict) -> tuple[RunState, dict]:
