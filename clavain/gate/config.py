@@ -14,10 +14,9 @@ the gate path imports PyYAML only when the file changed since the last command.
 
 from __future__ import annotations
 
-from collections import namedtuple   # not typing.NamedTuple: the gate's fast path runs without typing
-
 from clavain.core.errors import BadInput
 from clavain.core.paths import config_file, config_path
+from clavain.core.records import record   # not typing.NamedTuple: the gate's fast path runs without typing
 
 TYPE_CHECKING = False   # not ``typing``'s (see above)
 if TYPE_CHECKING:
@@ -31,8 +30,7 @@ DEFAULT_REVIEW_GLOB = "docs/research/flux-drive/**/findings.json"
 CACHE_KIND = "gate-config-v1"  # bump when GateConfig changes shape
 
 
-GateConfig = namedtuple("GateConfig", ["default_tier", "review_glob", "bd_timeout"],
-                        defaults=("soft", DEFAULT_REVIEW_GLOB, 5.0))
+GateConfig = record("GateConfig", "default_tier review_glob bd_timeout", defaults=("soft", DEFAULT_REVIEW_GLOB, 5.0))
 
 
 def _line_of(text: str, key: str) -> Optional[int]:
@@ -111,8 +109,8 @@ def load_gate_config(project, store: Optional["Store"] = None) -> GateConfig:
 APPROVAL_EVIDENCE = ("transcript", "prompt-record")
 
 
-RunConfig = namedtuple("RunConfig", ["approval_evidence"], defaults=("transcript",))
-RunConfig.__doc__ = """The settings a run pins when it starts."""
+RunConfig = record("RunConfig", "approval_evidence", defaults=("transcript",),
+                   doc="The settings a run pins when it starts.")
 
 
 def load_run_config(project: Path) -> RunConfig:

@@ -19,11 +19,11 @@ paths are text, made absolute with ``os.path``; ``Path`` arguments are taken too
 from __future__ import annotations
 
 import os
-from collections import namedtuple   # loaded by sqlite3 anyway
 
 from clavain.gate.beads import Beads, BeadsFailure
 from clavain.plan.bead import infer_bead, is_bead_id, is_placeholder, read_plan_text
 from clavain.core.errors import BadInput, Refused
+from clavain.core.records import record
 
 __all__ = ["PHASES", "TRANSITIONS", "GateResult", "PlanRead", "AdvanceResult", "infer_bead", "read_plan_text",
            "enforce_gate", "advance_phase", "current_phase", "render_graph", "check_phase", "transition_kind",
@@ -106,22 +106,17 @@ def env_flag(env: Mapping[str, str], name: str) -> bool:
 
 # -- results ---------------------------------------------------------------------------------------
 
-# (Named tuples rather than dataclasses: building a dataclass at import costs the fast path.)
-GateResult = namedtuple("GateResult", [
-    "bead",
-    "kind",                         # 'bead' or 'plan': what the phase is recorded against
-    "subject",                      # the bead id, or the plan path relative to the project
-    "current", "target", "tier", "tier_source", "outcome", "warnings", "transition", "bypassed", "skip_reason",
-], defaults=(None, False, None))
-GateResult.__doc__ = """A gate that passed. ``outcome``: pass, warn (soft tier let a bad transition through), skip
-(CLAVAIN_SKIP_GATE passed a block) or bypass (CLAVAIN_DISABLE_GATES)."""
+GateResult = record("GateResult", "bead kind subject current target tier tier_source outcome warnings transition "
+                                  "bypassed skip_reason", defaults=(None, False, None), doc="""A gate that passed.
+``kind``: 'bead' or 'plan', what the phase is recorded against; ``subject``: the bead id, or the plan path relative
+to the project. ``outcome``: pass, warn (soft tier let a bad transition through), skip (CLAVAIN_SKIP_GATE passed a
+block) or bypass (CLAVAIN_DISABLE_GATES).""")
 
-PlanRead = namedtuple("PlanRead", ["text", "digest"])
-PlanRead.__doc__ = """A plan the caller has already read and parsed without error: its text and ``plan_digest``.
-Handed to ``enforce_gate`` and ``advance_phase``, it spares them reading and parsing the plan again."""
+PlanRead = record("PlanRead", "text digest", doc="""A plan the caller has already read and parsed without error: its
+text and ``plan_digest``. Handed to ``enforce_gate`` and ``advance_phase``, it spares them reading and parsing the
+plan again.""")
 
-AdvanceResult = namedtuple("AdvanceResult", ["gate", "previous", "phase", "history_id", "phaseline_written",
-                                             "bd_recorded", "warnings"])
+AdvanceResult = record("AdvanceResult", "gate previous phase history_id phaseline_written bd_recorded warnings")
 
 
 # -- one gate session ------------------------------------------------------------------------------

@@ -24,39 +24,18 @@ TYPE_CHECKING = False   # not ``typing``'s: importing ``typing`` costs about a b
 if TYPE_CHECKING:
     from typing import Iterator, Optional
 
-# The small records below are tuples with named fields, written out rather than made with ``typing.NamedTuple``
-# or ``collections.namedtuple``: ``infer-bead`` reads plans with this module, and either import costs more than
-# the rest of that command.
+from clavain.core.records import record
+
+Marker = record("Marker", "char length info", doc="""A fence marker: ``char`` "`" or "~", ``length`` how many of
+them, ``info`` what follows them on the line ("" for a bare line).""")
 
 
-def _field(index: int, doc: str) -> property:
-    return property(lambda self: self[index], doc=doc)
-
-
-class Marker(tuple):
-    """``(char, length, info)``: a fence marker."""
-
-    __slots__ = ()
-
-    def __new__(cls, char: str, length: int, info: str) -> "Marker":
-        return tuple.__new__(cls, (char, length, info))
-
-    char = _field(0, '"`" or "~"')
-    length = _field(1, "how many of them")
-    info = _field(2, 'what follows them on the line ("" for a bare line)')
-
-
-class FenceRead(tuple):
-    """``(close, strict, nested)``: where a fence ends, as read and by the CommonMark rule."""
+class FenceRead(record("FenceRead", "close strict nested")):
+    """Where a fence ends: ``close``, the index of the line that closes it as read (None: never closed);
+    ``strict``, where the CommonMark rule closes it (None: never); ``nested``, the index of the first line inside
+    it that opens a nested fence (before ``strict``)."""
 
     __slots__ = ()
-
-    def __new__(cls, close: "Optional[int]", strict: "Optional[int]", nested: "Optional[int]") -> "FenceRead":
-        return tuple.__new__(cls, (close, strict, nested))
-
-    close = _field(0, "index of the line that closes the fence as read; None: never closed")
-    strict = _field(1, "where the CommonMark rule closes it (None: never)")
-    nested = _field(2, "index of the first line inside it that opens a nested fence (before ``strict``)")
 
     @property
     def misnested(self) -> bool:
@@ -106,30 +85,13 @@ def read_fence(lines: list[str], start: int, marker: Marker) -> FenceRead:
     return FenceRead(strict, strict, nested)
 
 
-class Rescue(tuple):
-    """``(line, read, tasks)``: a fence read the nested way."""
+Rescue = record("Rescue", "line read tasks", doc="""A fence read the nested way: ``line``, the index of its
+opening line where the readings part; ``read``, that fence as ``read_fence`` reads it; ``tasks``, the indexes of the
+task lines only the nested reading shows (none: it closes a fence).""")
 
-    __slots__ = ()
-
-    def __new__(cls, line: int, read: FenceRead, tasks: list[int]) -> "Rescue":
-        return tuple.__new__(cls, (line, read, tasks))
-
-    line = _field(0, "index of the fence's opening line where the readings part")
-    read = _field(1, "that fence as ``read_fence`` reads it")
-    tasks = _field(2, "indexes of the task lines only the nested reading shows (none: it closes a fence)")
-
-
-class FenceMask(tuple):
-    """``(hidden, rescues, unclosed)``: which lines code fences hide."""
-
-    __slots__ = ()
-
-    def __new__(cls, hidden: list[bool], rescues: list[Rescue], unclosed: "Optional[int]") -> "FenceMask":
-        return tuple.__new__(cls, (hidden, rescues, unclosed))
-
-    hidden = _field(0, "True: inside a fence (or a fence line itself)")
-    rescues = _field(1, "where the nested reading was used")
-    unclosed = _field(2, "index of a fence that is never closed (it hides the rest), or None")
+FenceMask = record("FenceMask", "hidden rescues unclosed", doc="""Which lines code fences hide: ``hidden`` (True:
+inside a fence, or a fence line itself), ``rescues`` (where the nested reading was used) and ``unclosed`` (the
+index of a fence that is never closed, which hides the rest, or None).""")
 
 
 def is_task_line(line: str) -> bool:
