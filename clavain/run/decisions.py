@@ -9,11 +9,14 @@ while the run waited are shown to the user once, and only their next reply goes 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Optional
 
 from clavain.core.errors import BadInput
 from clavain.run.engine import Outcome, Session, has_must_haves, session, task_record, task_states
 from clavain.run.rules import CLI, FINISHED, check_finish, check_halted_on, find_task, refuse
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 
 def _user_word(s: Session, since: float, action: str, show: str, decision: str,

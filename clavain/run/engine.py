@@ -8,14 +8,9 @@
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Optional
 
 from clavain.core import paths
 from clavain.core.digest import plan_digest
@@ -24,17 +19,19 @@ from clavain.run.rules import CLI, next_command
 from clavain.run.state import RunState, TaskState
 from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper, repair_interrupted_starts
 
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module (plain classes below, not
+if TYPE_CHECKING:       # dataclasses, for the same reason: each import costs a part of a bare interpreter start)
+    from typing import Iterator, Mapping, Optional
+
 PROGRESS_STATES = ("running", "awaiting_approval", "halted", "paused")
 EXTERNAL_FLAG = Path(".claude") / "clodex-toggle.flag"
 
 
-@dataclass
 class Outcome:
     """What a command prints: ``text`` for people and models, ``data`` (plus ``next``) with ``--json``."""
 
-    state: RunState
-    text: str
-    data: dict = field(default_factory=dict)
+    def __init__(self, state: RunState, text: str, data: "Optional[dict]" = None) -> None:
+        self.state, self.text, self.data = state, text, {} if data is None else data
 
     @property
     def next(self) -> str:
@@ -45,14 +42,16 @@ class Outcome:
                 "batches": len(self.state.batches), **self.data, "next": self.next}
 
 
-@dataclass
 class Session:
-    folder: RunFolder
-    state: RunState
-    env: Mapping[str, str]
-    notes: list[str] = field(default_factory=list)
-    _plan_text: Optional[str] = None   # the plan as this command read it: read once, parsed at most once
-    _protection: object = None
+    """One command's hold on a run: its folder, the state as loaded (and as each ``record`` leaves it), the
+    environment, and the notes loading made."""
+
+    def __init__(self, folder: RunFolder, state: RunState, env: "Mapping[str, str]",
+                 notes: "Optional[list[str]]" = None) -> None:
+        self.folder, self.state, self.env = folder, state, env
+        self.notes: list[str] = [] if notes is None else notes
+        self._plan_text: "Optional[str]" = None   # the plan as this command read it: read once, parsed at most once
+        self._protection: object = None
 
     @property
     def project(self) -> Path:
@@ -112,7 +111,7 @@ class Session:
     def plan_text(self) -> str:
         """The plan's text, read once per command (``BadInput`` when it cannot be read as a plan)."""
         if self._plan_text is None:
-            from clavain.plan.reader import read_text
+            from clavain.plan.textfile import read_text
 
             self._plan_text = read_text(self.plan_path())
         return self._plan_text
@@ -128,11 +127,13 @@ class Session:
 
 def active_runs(project: Path) -> list[dict]:
     """The summaries of unfinished runs (``.clavain/execute-plan/active/*.json``), oldest first."""
+    from clavain.core.chain import loads   # json's C parser, without the json package
+
     out = []
     folder = paths.active_dir(project)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            out.append(json.loads(path.read_text(encoding="utf-8")))
+            out.append(loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             out.append({"run_id": path.stem, "plan": "?", "state": "?"})
     return out
@@ -271,6 +272,8 @@ def _check_plan(s: Session) -> None:
 # ------------------------------------------------------------------------------------------ starting a run
 
 def _slug(text: str) -> str:
+    import re
+
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:32].strip("-") or "plan"
 
 
@@ -315,6 +318,7 @@ def task_states(plan, batches) -> list[TaskState]:
     where = {tid: b.index for b in batches for tid in b.tasks}
     return [TaskState(id=t.id, title=t.title, line=t.line, text_sha256=t.text_sha256, batch=where[t.id],
                       checked_in_plan=t.done, verify_count=len(t.verify), ask_user=t.ask_user,
+                      verify_entries=[v.model_dump() for v in t.verify],
                       **({"status": "skipped", "reason": CHECKED_OFF} if t.done and t.ask_user is None else {}))
             for t in plan.tasks]
 
@@ -388,6 +392,8 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     protection = protection_level(project, env)
     flag = (project / EXTERNAL_FLAG).exists()
     requested = dispatch == "external" and not flag
+    import secrets
+
     run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{_slug(Path(rel).stem)}-{secrets.token_hex(2)}"
     folder = RunFolder(project, run_id)
     tasks = task_states(plan, batches)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import subprocess
 from pathlib import Path
-from typing import Optional
 
 from clavain.core.layout import OWN_STATE
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Optional
 
 _TIMEOUT = 30.0
 

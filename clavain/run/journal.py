@@ -20,16 +20,18 @@ hash. Keeping the model from writing into ``.clavain/`` at all is the hooks' job
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Optional
 
-from clavain.core.chain import check_alone, check_entry, entry_hash, tail
+from clavain.core.chain import check_alone, check_entry, entry_hash, loads, tail
 from clavain.core.files import append_line, atomic_write
+from clavain.core.model import dumps   # json's C encoder, without the json package (a run command loads this)
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Iterator, Optional
 
 try:  # POSIX only; elsewhere the run's file lock is the only guard
     import fcntl
@@ -50,7 +52,15 @@ class JournalTampered(Exception):
 
 def utc_stamp(epoch: float) -> str:
     """ISO-8601 UTC with microseconds and a ``Z``: ``2026-11-25T22:01:02.123456Z``."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    from math import modf
+
+    fraction, whole = modf(epoch)            # as ``datetime.fromtimestamp(epoch, timezone.utc)`` rounds it: the
+    micro = round(fraction * 1e6)            # microseconds half to even (without importing datetime)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    elif micro < 0:
+        whole, micro = whole - 1, micro + 1_000_000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micro:06d}Z"
 
 
 class Journal:
@@ -118,7 +128,7 @@ class Journal:
         """Append one entry (fsync'd before returning) and return it as written."""
         if not isinstance(event, str) or not event:
             raise ValueError("event must be a non-empty string")
-        plain = json.loads(json.dumps(data, allow_nan=False))  # exactly what a reader will see
+        plain = loads(dumps(data))  # exactly what a reader will see (no NaN, keys as text, tuples as lists)
         if not isinstance(plain, dict):
             raise ValueError("data must be a JSON object")
         with self._locked() as fh:
@@ -134,7 +144,7 @@ class Journal:
             entry = {"seq": seq + 1, "time": utc_stamp(now), "epoch": now, "event": event, "data": plain,
                      "prev": prev}
             entry["hash"] = entry_hash(entry)
-            append_line(self.path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")), point="mid-append")
+            append_line(self.path, dumps(entry), point="mid-append")
         return entry
 
     def quarantine_from(self, line: int) -> Path:

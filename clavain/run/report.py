@@ -7,12 +7,15 @@ output is markdown). Reports are written into the run folder; the functions retu
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 from clavain.core.files import atomic_write
 from clavain.run.rules import CLI, FINISHED, next_command
 from clavain.run.state import RunState
 from clavain.run.folder import FINAL_REPORT, RunFolder
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Optional
 
 BAR_WIDTH = 10
 STATUS_ALL_TASKS = 40   # ``run status`` lists every task up to this many; beyond, see ``status_rows``

@@ -11,10 +11,13 @@ run, once per verdict.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Optional
 
 from clavain.core import witness
 from clavain.core.files import crash_point
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 
 def attest(env: Mapping[str, str], project: Path, run_id: str, entry: dict, state: str, batch: int) -> None:
