@@ -20,6 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / "bin" / "clavain-cli"
+sys.path.insert(0, str(ROOT))
 CAVEAT = ("Ratios are to a bare `python -I -c pass` of the same interpreter, taken interleaved in one run. A loaded "
           "machine slows the bare start less than the commands' disk and process work, and flatters or blurs the "
           "ratios: quote the figures of a quiet machine (load average near 0 before and after).")
@@ -40,9 +41,12 @@ def bench_python(given: str | None) -> str:
 
 
 def compiled(python: str) -> None:
-    """The plugin's modules compiled to bytecode for ``python``, as the environment's build leaves them (a
+    """The plugin's modules and templates compiled for ``python``, as the environment's build leaves them (a
     command run with PYTHONDONTWRITEBYTECODE would otherwise compile every changed module on every start)."""
+    from clavain.bootstrap.build import WARM
+
     subprocess.run([python, "-m", "compileall", "-q", str(ROOT / "clavain")], check=True)
+    subprocess.run([python, "-c", WARM, str(ROOT)], check=True, stdout=subprocess.DEVNULL)
 
 
 def bench_env(python: str, **extra: str) -> dict:
