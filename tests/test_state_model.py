@@ -1,5 +1,5 @@
 """The run state's plain models (``clavain.core.model``) against the pydantic models built from the same
-declarations (``clavain.run.schema``): the same JSON, so the same digests; run.json taken as written when its
+declarations (``clavain.plan.schema``): the same JSON, so the same digests; run.json taken as written when its
 digest matches the journal, validated by pydantic when it does not; digests an earlier version recorded still
 count."""
 
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from clavain.run import state as model
 from clavain.run.folder import RunFolder
-from clavain.run.schema import pydantic_json, pydantic_model
+from clavain.plan.schema import pydantic_json, pydantic_model
 from test_run_support import ok, run_dir, write_plan
 
 TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -96,7 +96,7 @@ def test_run_json_is_written_compact_and_taken_as_written_when_the_journal_recor
     folder = RunFolder(running, run_dir(running).name)
     text = folder.run_json.read_text()
     assert text.count("\n") == 1 and text.startswith('{"journal_seq":')
-    from clavain.run import schema
+    from clavain.plan import schema
 
     def no_pydantic(*args):
         raise AssertionError("a state that matches its digest is not validated again")
@@ -138,3 +138,17 @@ def test_journal_stamps_are_datetime_s(epoch):
 
     assert utc_stamp(epoch) == datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert math.isfinite(epoch)
+
+
+def test_values_json_has_no_type_for_are_written_as_pydantic_writes_them():
+    """Dates and times YAML reads (UTC as Z), bytes and sets, in a dict field, and keys that are not text."""
+    import datetime
+
+    value = {"day": datetime.date(2025, 1, 5), "at": datetime.datetime(2025, 1, 6, 10, tzinfo=datetime.timezone.utc),
+             "local": datetime.datetime(2025, 1, 6, 10, 0, 0, 100000), "raw": b"hello", "set": {"x"}, 1: "one"}
+    plain = model.RunState(run_id="r", plan="p", plan_sha256="0", batch_size=1, batches=[], groups=[], tasks=[],
+                           started_epoch=1.0, created="t", updated="t", must_haves=value)
+    validated = pydantic_model(model.RunState)(**plain.model_dump())
+    assert plain.model_dump_json() == validated.model_dump_json()
+    assert plain.model_dump(mode="json") == validated.model_dump(mode="json")
+    assert '"at":"2025-01-06T10:00:00Z"' in plain.model_dump_json()

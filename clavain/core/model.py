@@ -3,7 +3,7 @@
 The run's state is read and written by every ``clavain-cli run`` command, and importing pydantic and building
 its models costs ten bare interpreter starts or more; a command a model runs per task is meant to cost a few.
 So the state is kept in these plain models, and pydantic validates it where it cannot be trusted: a state
-file whose digest does not match the journal (``clavain.run.schema`` builds the pydantic models from these
+file whose digest does not match the journal (``clavain.plan.schema`` builds the pydantic models from these
 same declarations). A state that matches its digest is byte for byte one this code wrote from validated data.
 
 A model declares its fields as class annotations with defaults, as a pydantic model does::
@@ -32,27 +32,29 @@ _MISSING = object()
 
 
 class _Field:
-    __slots__ = ("default", "factory", "omit_default")
+    __slots__ = ("default", "factory", "omit_default", "alias")
 
-    def __init__(self, default, factory, omit_default: bool) -> None:
-        self.default, self.factory, self.omit_default = default, factory, omit_default
+    def __init__(self, default, factory, omit_default: bool, alias: "str | None") -> None:
+        self.default, self.factory, self.omit_default, self.alias = default, factory, omit_default, alias
 
 
-def Field(default=_MISSING, *, default_factory=None, omit_default: bool = False):
-    """A field's default (or ``default_factory``); ``omit_default``: left out of dumps while it holds it."""
+def Field(default=_MISSING, *, default_factory=None, omit_default: bool = False, alias: "str | None" = None):
+    """A field's default (or ``default_factory``); ``omit_default``: left out of dumps while it holds it;
+    ``alias``: the name it has in data (accepted beside its own name; dumps use it with ``by_alias``)."""
     return _Field(None if default is _MISSING and default_factory is None and omit_default else default,
-                  default_factory, omit_default)
+                  default_factory, omit_default, alias)
 
 
 class _Spec:
     """What the model's machinery needs to know of one field."""
 
-    __slots__ = ("name", "annotation", "default", "factory", "omit_default", "required", "kind", "target")
+    __slots__ = ("name", "annotation", "default", "factory", "omit_default", "alias", "required", "kind", "target")
 
     def __init__(self, name: str, annotation: str, declared) -> None:
-        self.name, self.annotation = name, annotation
+        self.name, self.annotation, self.alias = name, annotation, None
         if isinstance(declared, _Field):
             self.default, self.factory, self.omit_default = declared.default, declared.factory, declared.omit_default
+            self.alias = declared.alias
         else:
             self.default, self.factory, self.omit_default = declared, None, False
         self.required = self.default is _MISSING and self.factory is None
@@ -79,6 +81,7 @@ class Model:
     """The base of plain data models (see the module's docstring)."""
 
     __fields__: "dict[str, _Spec]" = {}
+    __aliases__: "dict[str, str]" = {}
 
     def __init_subclass__(cls, **kwargs) -> None:
         super().__init_subclass__(**kwargs)
@@ -93,6 +96,7 @@ class Model:
             if name in cls.__dict__:
                 delattr(cls, name)   # the default lives in the spec: an instance always holds the field itself
         cls.__fields__ = specs
+        cls.__aliases__ = {spec.alias: name for name, spec in specs.items() if spec.alias}
         cls._resolved = False
 
     @classmethod
@@ -113,6 +117,8 @@ class Model:
         if not cls._resolved:
             cls._resolve()
         fields = cls.__fields__
+        if cls.__aliases__:
+            values = {cls.__aliases__.get(name, name): value for name, value in values.items()}
         unknown = [name for name in values if name not in fields]
         if unknown:
             raise TypeError(f"{cls.__name__}: unknown field(s) {', '.join(sorted(unknown))}")
@@ -136,6 +142,8 @@ class Model:
         built, nothing else checked or converted."""
         if not cls._resolved:
             cls._resolve()
+        if cls.__aliases__:
+            data = {cls.__aliases__.get(name, name): value for name, value in data.items()}
         obj = object.__new__(cls)
         own = obj.__dict__
         for name, spec in cls.__fields__.items():
@@ -162,10 +170,11 @@ class Model:
         return copy
 
     def model_dump(self, mode: str = "python", exclude: "set | None" = None, by_alias: bool = False) -> dict:
-        """The fields as plain data, nested models as dicts (``mode`` and ``by_alias`` as pydantic's; the data is
-        JSON-ready either way)."""
-        own = self.__dict__
-        return {name: _plain(own[name]) for name, spec in self.__fields__.items()
+        """The fields as plain data, nested models as dicts (``mode`` and ``by_alias`` as pydantic's: with
+        ``mode="json"`` a value JSON has no type for, such as a date YAML read, is written as pydantic writes it)."""
+        own, as_json = self.__dict__, mode == "json"
+        return {(spec.alias or name) if by_alias else name: _plain(own[name], by_alias, as_json)
+                for name, spec in self.__fields__.items()
                 if not (exclude and name in exclude) and not spec.excluded(own[name])}
 
     def model_dump_json(self, indent: "int | None" = None) -> str:
@@ -192,17 +201,42 @@ def _convert(spec: _Spec, value):
     return [target(**item) if isinstance(item, dict) else item for item in value]
 
 
-def _plain(value):
+def _plain(value, by_alias: bool = False, as_json: bool = False):
     if isinstance(value, Model):
-        return value.model_dump()
+        return value.model_dump("json" if as_json else "python", by_alias=by_alias)
     if isinstance(value, (list, tuple)):
-        return [_plain(item) for item in value]
+        return [_plain(item, by_alias, as_json) for item in value]
     if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
+        if as_json:
+            return {_json_key(key): _plain(item, by_alias, True) for key, item in value.items()}
+        return {key: _plain(item, by_alias) for key, item in value.items()}
+    if as_json and not isinstance(value, (str, int, float, type(None))):
+        return _plain(json_value(value), by_alias, True)
     return value
 
 
-def _refuse(value):
+def _json_key(key) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool) or key is None:
+        return {True: "true", False: "false", None: "null"}[key]
+    return str(key) if isinstance(key, (int, float)) else json_value(key)
+
+
+def json_value(value):
+    """What pydantic writes for a value JSON has no type for (YAML gives frontmatter dates, times, bytes and sets):
+    ISO dates and times (UTC as ``Z``), bytes as UTF-8 text, sets as lists. Raises TypeError for anything else."""
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8")
+    if isinstance(value, (set, frozenset)):
+        return list(value)
     raise TypeError(f"{type(value).__name__} is not plain JSON")
 
 
@@ -216,9 +250,9 @@ def dumps(data, indent: "int | None" = None) -> str:
         except ImportError:  # pragma: no cover - an interpreter without the C accelerator
             pass
         else:
-            encode = make_encoder(None, _refuse, encode_basestring, None, ":", ",", False, False, False)
+            encode = make_encoder(None, json_value, encode_basestring, None, ":", ",", False, False, False)
             return "".join(encode(data, 0))
     import json
 
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False,
+    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False, default=json_value,
                       separators=(",", ":") if indent is None else None)

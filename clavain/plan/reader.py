@@ -148,6 +148,7 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
 
     from clavain.core.digest import plan_digest
     from clavain.plan.model import Plan, Task
+    from clavain.plan.schema import validate
 
     must_haves = _must_haves(source)
     models = []
@@ -155,7 +156,7 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
         fields = {k: task[k] for k in _TASK_FIELDS if k in task}
         fields["depends"] = list(dict.fromkeys(dep for dep, _, _ in task["depends"]))
         try:
-            models.append(Task.model_validate(fields))
+            models.append(validate(Task, fields))
         except ValidationError as exc:
             raise source.error(f"task {task['id']} is malformed: " + validation_summary(exc), task["line"]) from None
     return Plan(path=source.path, title=_title(source), bead=_bead(source), format=fmt,
@@ -170,6 +171,7 @@ def _must_haves(source: Source):
 
     from clavain.plan.model import Artifact, KeyLink, MustHaves
     from clavain.plan.musthaves import from_frontmatter, from_markdown
+    from clavain.plan.schema import validate
 
     read = [from_markdown(source), from_frontmatter(source)]
     kept: dict = {"truths": [], "artifacts": [], "key_links": [], "checklist": []}
@@ -179,7 +181,7 @@ def _must_haves(source: Source):
         for key, model in (("artifacts", Artifact), ("key_links", KeyLink)):
             for item in part[key]:
                 try:
-                    kept[key].append(model.model_validate(item))
+                    kept[key].append(validate(model, item))
                 except ValidationError as exc:
                     source.warn(item.get("line") or 1, f"must-have {key[:-1].replace('_', ' ')} "
                                                        f"{item.get('path') or item.get('from')!r} is malformed "

@@ -232,6 +232,7 @@ def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         if waiting:
             current = closed
         s.record("replanned", {"action": "replan", "evidence": ev, "level": s.level(), "plan_sha256": digest,
+                               "plan_json_sha256": s.folder.keep_plan(plan),
                                "has_must_haves": has_must_haves(plan), "checklist": plan.must_haves.checklist,
                                "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
                                "tasks": [task_record(t) for t in tasks], "batch": current,

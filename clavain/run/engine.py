@@ -117,7 +117,11 @@ class Session:
         return self._plan_text
 
     def read_plan(self):
-        """The plan parsed from ``plan_text``: the same text the pinned digest was checked against."""
+        """The plan parsed from ``plan_text``: the same text the pinned digest was checked against. The run keeps
+        the plan it read (``RunFolder.keep_plan``): while the plan's text is the one kept, that is the plan."""
+        kept = self.folder.kept_plan(self.state.plan_json_sha256)
+        if kept is not None and kept.sha256 == plan_digest(self.plan_text()):
+            return kept
         from clavain.plan.reader import read_plan
 
         return read_plan(self.plan_path(), text=self.plan_text())
@@ -400,13 +404,15 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     with folder.lock():
         folder.tasks_dir.mkdir(parents=True, exist_ok=True)
         folder.batches_dir.mkdir(parents=True, exist_ok=True)
+        kept = folder.keep_plan(plan)
         state, _ = folder.record(None, "run_started", {
             "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
             "tasks": [task_record(t) for t in tasks], "warnings": warnings,
             "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
-            "plugin": fingerprint(), "level": protection.level, **({"alongside": beside} if beside else {})})
+            "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept,
+            **({"alongside": beside} if beside else {})})
     from clavain.run.witness import attest
 
     attest(env, project, run_id, _, state.state, state.batch)

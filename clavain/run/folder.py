@@ -73,6 +73,7 @@ class RunFolder:
         self.run_id = run_id
         self.dir = paths.run_dir(self.project, run_id)
         self.run_json = self.dir / "run.json"
+        self.plan_json = self.dir / "plan.json"
         self.journal = Journal(self.dir / "journal.jsonl")
         self.tasks_dir = self.dir / "tasks"
         self.batches_dir = self.dir / "batches"
@@ -142,6 +143,27 @@ class RunFolder:
         atomic_write(self.active, text)
         return True
 
+    def keep_plan(self, plan) -> str:
+        """Write ``plan.json``, the plan as the run read it, and return the digest the journal pins it by: later
+        commands take the plan from there instead of reading it again with the reader (and pydantic)."""
+        text = plan.model_dump_json()
+        atomic_write(self.plan_json, text + "\n")
+        return sha256_hex(text.encode("utf-8"))
+
+    def kept_plan(self, digest: "Optional[str]"):
+        """The plan ``keep_plan`` wrote, when ``plan.json`` still has that ``digest``; else None."""
+        if not digest:
+            return None
+        try:
+            text = self.plan_json.read_text(encoding="utf-8").rstrip("\n")
+        except OSError:
+            return None
+        if sha256_hex(text.encode("utf-8")) != digest:
+            return None
+        from clavain.plan.model import Plan
+
+        return Plan.trusted(loads(text))
+
     # -- reading ---------------------------------------------------------------------------------------------
     @staticmethod
     def _consistent(rf: RunFile, last: "Optional[dict]") -> bool:
@@ -153,7 +175,7 @@ class RunFolder:
     def _read_run_json(self, expected: "Optional[str]" = None) -> "tuple[Optional[RunFile], str]":
         """run.json. Its state is taken as it stands when its digest is ``expected`` (the journal's last entry
         records it): then it is byte for byte a state this code wrote from checked data, and nothing needs
-        checking again. Anything else is validated field by field by pydantic (``clavain.run.schema``)."""
+        checking again. Anything else is validated field by field by pydantic (``clavain.plan.schema``)."""
         try:
             raw = self.run_json.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -166,7 +188,7 @@ class RunFolder:
                 return trusted, ""
         from pydantic import ValidationError
 
-        from clavain.run.schema import validate_json
+        from clavain.plan.schema import validate_json
 
         try:
             return validate_json(RunFile, raw), ""
@@ -348,13 +370,13 @@ def _trusted_run_file(raw: str, expected: str) -> "Optional[RunFile]":
 
 def _leads_to(state: RunState, recorded: "Optional[str]") -> bool:
     """Whether ``state`` is the state a journal entry (or run.json) records by its digest. A digest an earlier
-    version took of pydantic's own JSON counts too (``clavain.run.schema``): the two JSON writers agree on every
+    version took of pydantic's own JSON counts too (``clavain.plan.schema``): the two JSON writers agree on every
     value a state holds in practice, not on every float (pydantic writes 1e-05 as 0.00001)."""
     if not recorded:
         return False
     if state_digest(state) == recorded:
         return True
-    from clavain.run.schema import pydantic_json
+    from clavain.plan.schema import pydantic_json
 
     try:
         return sha256_hex(pydantic_json(state).encode("utf-8")) == recorded

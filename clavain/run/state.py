@@ -5,7 +5,7 @@ into a ``RunState``. ``run.json`` is that fold written down (with the journal he
 so the state can always be rebuilt by replaying the journal from the start. Pure: no I/O here.
 
 The models are plain ones (``clavain.core.model``): every ``clavain-cli run`` command reads and writes the state,
-and pydantic's import alone costs more than the rest of a per-task command. ``clavain.run.schema`` builds the
+and pydantic's import alone costs more than the rest of a per-task command. ``clavain.plan.schema`` builds the
 pydantic models from these same declarations and validates with them whatever is read from disk without a
 matching digest.
 """
@@ -19,7 +19,7 @@ TYPE_CHECKING = False   # not ``typing``'s: the run's hot path runs without typi
 if TYPE_CHECKING:
     from typing import Callable, Literal, Optional
 
-# The values of the annotations below that name a set of words (``clavain.run.schema`` makes them Literal types).
+# The values of the annotations below that name a set of words (``clavain.plan.schema`` makes them Literal types).
 LITERALS = {
     "TaskStatus": ("pending", "running", "done", "failed", "skipped"),
     "RunPhase": ("running", "awaiting_approval", "halted", "paused", "finished", "aborted"),
@@ -155,6 +155,7 @@ class RunState(Strict):
     level: Optional[str] = later()           # the protection level last recorded (start, checkpoint, halt, decision)
     feedback: list[dict] = later(default_factory=list)  # revise: the user's notes, per task
     checklist: list[str] = later(default_factory=list)  # Must-Haves no machine can check: the reports ask the user
+    plan_json_sha256: Optional[str] = later()  # the plan as the run read it (``plan.json`` of the run folder)
     started_epoch: float
     created: str
     updated: str
@@ -217,7 +218,7 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
                     groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
                     updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []),
                     approval_evidence=d.get("approval_evidence", "transcript"), plugin=d.get("plugin"),
-                    level=d.get("level"))
+                    level=d.get("level"), plan_json_sha256=d.get("plan_json_sha256"))
 
 
 def _task_started(s: RunState, d: dict) -> None:
@@ -325,6 +326,7 @@ def _replanned(s: RunState, d: dict) -> None:
     s.batch, s.state, s.halt = d["batch"], d.get("state", "running"), None
     s.has_must_haves = d.get("has_must_haves", s.has_must_haves)
     s.checklist = d.get("checklist", s.checklist)
+    s.plan_json_sha256 = d.get("plan_json_sha256")
     if s.state == "awaiting_approval":  # back at the checkpoint it was waiting at, which needs its own reply
         s.checkpoint_epoch = d["at"]
     s.approved_batches = [k for k in d["approved_batches"]]

@@ -1,10 +1,12 @@
-"""The run state's pydantic models, built from the declarations of its plain models (``clavain.run.state``).
+"""Pydantic models built from the declarations of plain models (``clavain.core.model``): the plan's
+(``clavain.plan.model``) and the run state's (``clavain.run.state``).
 
-Pydantic validates what is read from disk and cannot be trusted by its digest: a ``run.json`` whose state does
-not match the journal (its problems named as pydantic names them), or one written by an earlier version whose
-digest only pydantic's own JSON reproduces. The plain models stay the declarations: a field added there is
-validated here too, with the same defaults, the same ``later`` fields left out of dumps, unknown fields refused.
-Imported only on those paths (pydantic costs ten bare interpreter starts or more to import and build).
+Pydantic validates what is read from disk and cannot be trusted by a digest: a plan as the reader reads it (its
+tasks and Must-Haves, frontmatter and manifest included), a ``run.json`` whose state does not match the journal
+(its problems named as pydantic names them), or one written by an earlier version whose digest only pydantic's
+own JSON reproduces. The plain models stay the declarations: a field added there is validated here too, with the
+same defaults and aliases, fields left out of dumps while at their default left out here too, unknown fields
+refused. Imported only on those paths (pydantic costs ten bare interpreter starts or more to import and build).
 """
 
 from __future__ import annotations
@@ -40,8 +42,17 @@ def pydantic_model(cls: type):
             options["default"] = spec.default
         if spec.omit_default:
             options["exclude_if"] = spec.excluded
+        if spec.alias:
+            options["alias"] = spec.alias
         fields[name] = (annotation, Field(**options) if options else ...)
-    return create_model(cls.__name__, __config__=ConfigDict(extra="forbid"), **fields)
+    return create_model(cls.__name__, __config__=ConfigDict(extra="forbid", populate_by_name=True), **fields)
+
+
+def validate(cls: type, data):
+    """The plain model ``cls`` from ``data`` (a dict, or a model), validated by pydantic (raises its
+    ValidationError)."""
+    validated = pydantic_model(cls).model_validate(data)
+    return cls.trusted(validated.model_dump())
 
 
 def validate_json(cls: type, raw: str):
