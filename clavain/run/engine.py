@@ -52,6 +52,7 @@ class Session:
         self.notes: list[str] = [] if notes is None else notes
         self._plan_text: "Optional[str]" = None   # the plan as this command read it: read once, parsed at most once
         self._protection: object = None
+        self._repo: "Optional[tuple]" = None   # (work tree top, git folder) once known; (): no repository
 
     @property
     def project(self) -> Path:
@@ -77,7 +78,24 @@ class Session:
         """The project as it stands now (``clavain.run.snapshot``), or None outside git."""
         from clavain.run.snapshot import take
 
-        return take(self.project)
+        if self._repo is None:
+            self.head()
+        return take(self.project, self._repo) if self._repo else None
+
+    def head(self) -> Optional[str]:
+        """The commit HEAD points at now (None outside git or before the first commit); notes the work tree's top
+        and git folder for the snapshots this command takes (one git process for all three)."""
+        from clavain.run.snapshot import repo
+
+        found = repo(self.project)
+        self._repo = found[:2] if found else ()
+        return found[2] if found else None
+
+    def top(self) -> Optional[Path]:
+        """The repository's top folder (None outside git), asked of git once per command."""
+        if self._repo is None:
+            self.head()
+        return self._repo[0] if self._repo else None
 
     def protection(self):
         """The protection level in force for this command (``clavain.core.sandbox.protection_level``)."""

@@ -52,13 +52,27 @@ def _git(cwd: Path, *args: str, env: Optional[dict] = None) -> Optional[bytes]:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def _repo(project: Path) -> Optional[tuple[Path, Path]]:
-    """``(work tree top, the repository's git folder)`` when ``project`` is inside a git work tree."""
-    out = _git(project, "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--absolute-git-dir")
-    if out is None:
+def repo(project: Path) -> "Optional[tuple[Path, Path, Optional[str]]]":
+    """``(work tree top, the repository's git folder, the commit HEAD points at or None before the first commit)``
+    when ``project`` is inside a git work tree, else None: one git process for what a run command asks of the
+    repository (``task-start`` records HEAD and takes a snapshot)."""
+    try:
+        proc = subprocess.run(["git", *_HARDENED, "rev-parse", "--is-inside-work-tree", "--show-toplevel",
+                               "--absolute-git-dir", "HEAD"], cwd=project, capture_output=True, timeout=TIMEOUT,
+                              env=_env(), stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
         return None
-    lines = out.decode("utf-8", "surrogateescape").splitlines()
-    return (Path(lines[1]), Path(lines[2])) if len(lines) == 3 and lines[0] == "true" else None
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) < 3 or lines[0] != "true":
+        return None
+    head = lines[3] if proc.returncode == 0 and len(lines) == 4 and lines[3] != "HEAD" else None
+    return Path(lines[1]), Path(lines[2]), head
+
+
+def _repo(project: Path) -> "Optional[tuple[Path, Path]]":
+    """``(work tree top, the repository's git folder)`` when ``project`` is inside a git work tree."""
+    found = repo(project)
+    return found[:2] if found else None
 
 
 def top(project: Path) -> Optional[Path]:
@@ -91,10 +105,11 @@ def _store_env(project: Path, work_tree: Path, git_dir: Path, store: Path, index
     return env
 
 
-def take(project: Path) -> Optional[str]:
-    """A tree id naming the project's files as they stand now, or None outside git."""
+def take(project: Path, found: "Optional[tuple[Path, Path]]" = None) -> Optional[str]:
+    """A tree id naming the project's files as they stand now, or None outside git (``found``: the work tree's top
+    and git folder, when the caller has them from ``repo``)."""
     project = Path(project)
-    found = _repo(project)
+    found = found or _repo(project)
     store = _store(project) if found else None
     if found is None or store is None:
         return None

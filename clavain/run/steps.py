@@ -11,7 +11,6 @@ import re
 import stat
 from pathlib import Path
 
-from clavain.run import gitinfo
 from clavain.core.digest import sha256_hex
 from clavain.core.errors import BadInput, Refused
 from clavain.core.files import atomic_write, crash_point
@@ -36,7 +35,7 @@ def task_start(project: Path, run_id: Optional[str], task_id: str, env: Mapping[
         task = find_task(s.state, task_id)
         if check_task_start(s.state, task):
             return Outcome(s.state, f"task {task.id} is already started")
-        s.record("task_started", {"task": task.id, "head": gitinfo.head(project), "snapshot": s.snapshot()})
+        s.record("task_started", {"task": task.id, "head": s.head(), "snapshot": s.snapshot()})
         what = f"; then {CLI} verify {task.id}" if task.verify_count else ""
         return Outcome(s.state, f"task {task.id} started: {task.title}\nwhen it is done, write its output to a "
                                 f"file{what}; then {CLI} task-done {task.id} --output FILE",
@@ -72,7 +71,7 @@ def task_changes(s: Session, before: Optional[str], after: Optional[str]) -> Opt
     plugin's state left out); None outside git."""
     from clavain.run import snapshot
 
-    top = snapshot.top(s.project) if before and after else None
+    top = s.top() if before and after else None
     if top is None:
         return None
     try:
