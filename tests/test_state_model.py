@@ -152,3 +152,23 @@ def test_values_json_has_no_type_for_are_written_as_pydantic_writes_them():
     assert plain.model_dump_json() == validated.model_dump_json()
     assert plain.model_dump(mode="json") == validated.model_dump(mode="json")
     assert '"at":"2025-01-06T10:00:00Z"' in plain.model_dump_json()
+
+
+def test_a_state_read_from_its_dump_dumps_as_read_until_a_field_is_set():
+    """Read back, a task dumps as the dict it was read from (no field by field work for thousands of tasks); set a
+    field, on it or on a copy, and it dumps what it now holds."""
+    task = model.TaskState(id="1", title="t", line=1, batch=1, verify=[model.VerifyRecord(run="x", passed=True)])
+    read = model.TaskState.trusted(json.loads(task.model_dump_json()))
+    assert read.model_dump() == task.model_dump() and read == task
+    copy = read.model_copy()
+    copy.status = "running"
+    read.title = "changed"
+    assert json.loads(copy.model_dump_json())["status"] == "running" and copy.title == "t"
+    assert json.loads(read.model_dump_json())["title"] == "changed" and read.status == "pending"
+    state = model.RunState.trusted(json.loads(model.RunState(
+        run_id="r", plan="p", plan_sha256="0", batch_size=1, batches=[["1"]], groups=[], tasks=[task],
+        started_epoch=1.0, created="t", updated="t").model_dump_json()))
+    after = model.apply(state, "task_started", {"task": "1", "at": 2.0, "time": "t2"})
+    assert after.tasks[0].status == "running" and state.tasks[0].status == "pending"
+    assert json.loads(after.model_dump_json())["tasks"][0]["status"] == "running"
+    assert json.loads(state.model_dump_json())["tasks"][0]["status"] == "pending"

@@ -20,6 +20,8 @@ names: a dict into a nested model (``Halt``, ``Optional[Halt]``, ``list[TaskStat
 (``float``); it checks names (unknown or missing fields raise TypeError), never types. Dumps are what
 pydantic's ``model_dump`` / ``model_dump_json`` give for the same data (compact JSON, fields in declaration
 order, non-ASCII kept). Attributes whose names start with ``_`` are the instance's own and never dumped.
+Change a model by setting its fields (lists are replaced, never changed in place): a model read from a dump keeps
+that dump until a field is set.
 
 Standard library only; the JSON is written with the C encoder of the ``json`` package without importing it.
 """
@@ -110,6 +112,10 @@ class Model:
                     spec.target = found
                 else:
                     spec.kind = "plain"
+        specs = cls.__fields__.values()
+        cls._defaults = {spec.name: spec.default for spec in specs if not spec.required and spec.factory is None}
+        cls._factories = [(spec.name, spec.factory) for spec in specs if spec.factory is not None]
+        cls._nested = [spec for spec in specs if spec.kind in ("model", "list")]
         cls._resolved = True
 
     def __init__(self, **values) -> None:
@@ -139,32 +145,39 @@ class Model:
     @classmethod
     def trusted(cls, data: dict):
         """A model from a dict this code dumped (its digest checked): fields taken as they are, nested models
-        built, nothing else checked or converted."""
+        built, nothing else checked or converted. The dict is kept: until a field is set, the model dumps as it
+        (a long plan's state is thousands of tasks, and a command changes one or two)."""
         if not cls._resolved:
             cls._resolve()
         if cls.__aliases__:
             data = {cls.__aliases__.get(name, name): value for name, value in data.items()}
         obj = object.__new__(cls)
         own = obj.__dict__
-        for name, spec in cls.__fields__.items():
-            if name in data:
-                value = data[name]
-                if spec.kind == "model" and value is not None:
-                    value = spec.target.trusted(value)
-                elif spec.kind == "list" and value:
-                    trusted = spec.target.trusted
-                    value = [trusted(item) for item in value]
-            elif spec.factory is not None:
-                value = spec.factory()
-            else:
-                value = spec.default
-            own[name] = value
+        own.update(cls._defaults)
+        own.update(data)
+        for name, factory in cls._factories:
+            if name not in data:
+                own[name] = factory()
+        for spec in cls._nested:
+            value = own[spec.name]
+            if spec.kind == "model":
+                if value is not None:
+                    own[spec.name] = spec.target.trusted(value)
+            elif value:
+                trusted = spec.target.trusted
+                own[spec.name] = [trusted(item) for item in value]
+        own["_dumped"] = data
         return obj
+
+    def __setattr__(self, name: str, value) -> None:
+        self.__dict__.pop("_dumped", None)   # changed: no longer the dict it was read from
+        object.__setattr__(self, name, value)
 
     def model_copy(self, update: "dict | None" = None):
         """A shallow copy (nested models and lists shared), with ``update`` set on it as given."""
         copy = object.__new__(type(self))
         copy.__dict__.update(self.__dict__)
+        copy.__dict__.pop("_dumped", None)
         if update:
             copy.__dict__.update(update)
         return copy
@@ -173,6 +186,9 @@ class Model:
         """The fields as plain data, nested models as dicts (``mode`` and ``by_alias`` as pydantic's: with
         ``mode="json"`` a value JSON has no type for, such as a date YAML read, is written as pydantic writes it)."""
         own, as_json = self.__dict__, mode == "json"
+        dumped = own.get("_dumped")
+        if dumped is not None and not exclude and not by_alias:
+            return dict(dumped)
         return {(spec.alias or name) if by_alias else name: _plain(own[name], by_alias, as_json)
                 for name, spec in self.__fields__.items()
                 if not (exclude and name in exclude) and not spec.excluded(own[name])}

@@ -71,10 +71,18 @@ class Journal:
         self.path = Path(path)
         self.torn: Optional[bytes] = None      # torn final line seen by the last head/verify/append
         self.repaired: Optional[bytes] = None  # torn final line that the last append cut off
+        self._seen: Optional[tuple] = None     # (the file's stat, what _tail_entry read from it)
 
     # -- reading the tail ---------------------------------------------------------------------------------
     def _tail_entry(self, fh) -> tuple[Optional[dict], int, Optional[bytes]]:
-        """``(entry, torn_at, torn)``: the last complete entry (None when empty), checked on its own (O(1))."""
+        """``(entry, torn_at, torn)``: the last complete entry (None when empty), checked on its own (O(1) in the
+        journal's length; O(its own length), and a run's first entry holds the whole plan, so what was read is
+        reused while the file's stat says it has not changed: ``last()`` then ``append()`` read it once)."""
+        info = os.fstat(fh.fileno())
+        key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        if self._seen is not None and self._seen[0] == key:
+            self.torn = self._seen[1][2]
+            return self._seen[1]
         last, torn_at, torn = tail(fh)
         self.torn = torn
         if last is None:
@@ -82,6 +90,7 @@ class Journal:
         entry = check_alone(last)
         if entry is None:
             self._raise_first_bad()
+        self._seen = (key, (entry, torn_at, torn))
         return entry, torn_at, torn
 
     def _raise_first_bad(self) -> None:
