@@ -72,3 +72,35 @@ def test_the_gate_commands_import_nothing_expensive(gated, argv):
 def test_the_check_sees_an_expensive_import(gated):
     """Not vacuous: ``plan validate`` reads the plan with the full reader, which loads pydantic."""
     assert {"pydantic", "re"} <= imported(["plan", "validate", "plan.md"], gated)
+
+
+# What each run command may not import. The per-task commands render nothing (pathlib, re and subprocess, for git,
+# they do need); next, status and checkpoint render with Jinja2 (which brings typing, inspect and json along); none
+# reads the plan with the reader (pydantic, PyYAML).
+PER_TASK = HEAVY - {"pathlib", "re", "enum", "subprocess"}
+RENDERING = {"pydantic", "pydantic_core", "yaml", "argparse", "filelock", "dataclasses", "asyncio", "markdown_it"}
+DECIDING = {"pydantic", "pydantic_core", "yaml", "argparse", "filelock", "asyncio", "markdown_it"}
+
+
+def test_the_run_commands_import_what_they_need_and_nothing_expensive(project):
+    from test_run_support import ok, say, write_plan
+
+    write_plan(project)
+    ok(project, "start", "plan.md")
+    (project / "a.txt").write_text("hello\n")
+    (project / "out.md").write_text("done\n")
+    ok(project, "task-start", "1")
+    ok(project, "verify", "1")
+    ok(project, "task-done", "1", "--output", "out.md")
+    steps = [(["task-start", "2"], PER_TASK), (["verify", "2"], PER_TASK),
+             (["task-done", "2", "--output", "out.md"], PER_TASK), (["next"], RENDERING), (["status"], RENDERING)]
+    for argv, forbidden in steps:
+        extra = imported(["run", *argv], project)
+        assert "clavain.run.engine" in extra and not extra & forbidden, (argv, sorted(extra & forbidden))
+    ok(project, "task-start", "3")
+    ok(project, "task-done", "3", "--output", "out.md")
+    extra = imported(["run", "checkpoint"], project)
+    assert "jinja2" in extra and not extra & RENDERING, sorted(extra & RENDERING)
+    say(project, "approve batch 1")
+    extra = imported(["run", "approve"], project)
+    assert "clavain.run.evidence" in extra and not extra & DECIDING, sorted(extra & DECIDING)
