@@ -46,10 +46,10 @@ def test_the_digest_is_the_one_over_names_and_bytes(copy):
 
 def test_an_untouched_plugin_is_read_from_the_kept_digest_and_any_change_reads_it_again(copy):
     real = plugin.fingerprint(copy)["digest"]
-    cache = copy.joinpath(*plugin.CACHE)
+    cache = copy.joinpath(*plugin.KEPT)
     kept = json.loads(cache.read_text())
-    cache.write_text(json.dumps({**kept, "digest": "kept"}))   # proves the kept value is what is returned
-    assert plugin.fingerprint(copy)["digest"] == "kept"
+    cache.write_text(json.dumps({**kept, "fingerprint": {**kept["fingerprint"], "digest": "kept"}}))
+    assert plugin.fingerprint(copy)["digest"] == "kept"   # the kept value is what is returned
     target = copy / "clavain" / "run" / "rules.py"
     target.write_bytes(target.read_bytes().replace(b"def ", b"def  ", 1))
     os.utime(target, (AN_HOUR_AGO, AN_HOUR_AGO))   # even with its old times: size and ctime moved
@@ -69,8 +69,20 @@ def test_a_same_size_change_with_its_times_put_back_is_still_seen(copy):
     assert plugin.fingerprint(copy)["digest"] == by_glob(copy)
 
 
+def test_new_bytecode_is_read_again(copy):
+    """Bytecode is fingerprinted too: a .pyc written after the digest was kept moves the listing."""
+    import sys
+
+    plugin.fingerprint(copy)
+    pyc = copy / "clavain" / "run" / "__pycache__" / f"rules.{sys.implementation.cache_tag}.pyc"
+    pyc.parent.mkdir(exist_ok=True)
+    pyc.write_bytes(b"bytecode")
+    os.utime(pyc, (AN_HOUR_AGO, AN_HOUR_AGO))
+    assert "clavain/run/__pycache__/" + pyc.name in plugin.fingerprint(copy)["compiled"]
+
+
 def test_a_file_changed_just_now_is_read_again_and_nothing_kept(copy):
-    cache = copy.joinpath(*plugin.CACHE)
+    cache = copy.joinpath(*plugin.KEPT)
     (copy / "clavain" / "cli.py").write_text((copy / "clavain" / "cli.py").read_text() + "\n")
     assert plugin.fingerprint(copy)["digest"] == by_glob(copy)
     assert not cache.exists()
@@ -79,5 +91,5 @@ def test_a_file_changed_just_now_is_read_again_and_nothing_kept(copy):
 def test_a_plugin_folder_where_nothing_can_be_kept_is_fingerprinted_all_the_same(copy):
     """Where the digest cannot be kept (here its file's name is taken by a folder; in Claude Code's sandbox the
     plugin folder is read-only), it is computed every time, without an error."""
-    copy.joinpath(*plugin.CACHE).mkdir(parents=True)
+    copy.joinpath(*plugin.KEPT).mkdir(parents=True)
     assert plugin.fingerprint(copy)["digest"] == by_glob(copy) == plugin.fingerprint(copy)["digest"]

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import re   # loaded with pathlib anyway
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -294,8 +295,6 @@ def _check_plan(s: Session) -> None:
 # ------------------------------------------------------------------------------------------ starting a run
 
 def _slug(text: str) -> str:
-    import re
-
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:32].strip("-") or "plan"
 
 
