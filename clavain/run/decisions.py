@@ -231,13 +231,15 @@ def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         waiting = closed >= 1 and not unapproved.isdisjoint(batches[closed - 1].tasks)
         if waiting:
             current = closed
+        kept_text, kept_digest = s.folder.plan_record(plan)
         s.record("replanned", {"action": "replan", "evidence": ev, "level": s.level(), "plan_sha256": digest,
-                               "plan_json_sha256": s.folder.keep_plan(plan),
+                               "plan_json_sha256": kept_digest,
                                "has_must_haves": has_must_haves(plan), "checklist": plan.must_haves.checklist,
                                "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
                                "tasks": [task_record(t) for t in tasks], "batch": current,
                                "approved_batches": list(range(1, current)),
                                "state": "awaiting_approval" if waiting else "running"})
+        s.folder.keep_plan(kept_text)
         text = (f"plan re-read: {len(tasks)} tasks in {len(batches)} batches; kept {len(kept)} finished "
                 f"task(s) whose text did not change{': ' + ', '.join(kept) if kept else ''}\n\n")
         if waiting:

@@ -421,7 +421,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     with folder.lock():
         folder.tasks_dir.mkdir(parents=True, exist_ok=True)
         folder.batches_dir.mkdir(parents=True, exist_ok=True)
-        kept = folder.keep_plan(plan)
+        kept_text, kept = folder.plan_record(plan)
         state, _ = folder.record(None, "run_started", {
             "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
@@ -430,6 +430,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
             "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
             "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept,
             **({"alongside": beside} if beside else {})})
+        folder.keep_plan(kept_text)
     from clavain.run.witness import attest
 
     attest(env, project, run_id, _, state.state, state.batch)

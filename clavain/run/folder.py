@@ -143,12 +143,17 @@ class RunFolder:
         atomic_write(self.active, text)
         return True
 
-    def keep_plan(self, plan) -> str:
-        """Write ``plan.json``, the plan as the run read it, and return the digest the journal pins it by: later
-        commands take the plan from there instead of reading it again with the reader (and pydantic)."""
+    @staticmethod
+    def plan_record(plan) -> tuple[str, str]:
+        """``(text, digest)`` of ``plan.json`` for ``plan``: the journal pins the digest (``run_started``,
+        ``replanned``), then ``keep_plan`` writes the text. Later commands take the plan from there instead of
+        reading it again with the reader (and pydantic); until the file is written, or if it was killed before
+        that, they read the plan again."""
         text = plan.model_dump_json()
+        return text, sha256_hex(text.encode("utf-8"))
+
+    def keep_plan(self, text: str) -> None:
         atomic_write(self.plan_json, text + "\n")
-        return sha256_hex(text.encode("utf-8"))
 
     def kept_plan(self, digest: "Optional[str]"):
         """The plan ``keep_plan`` wrote, when ``plan.json`` still has that ``digest``; else None."""
