@@ -6,12 +6,14 @@ Prints, for each size, the best of N in-process parses (wall clock and CPU time)
 ``make_batches``), its ratio to the 10-task plan and per-task cost (linear cost keeps the per-task
 figure flat), then one whole ``plan validate`` of the 1,000-task plan in a fresh process, as a ratio to
 a bare ``python -I -c pass`` of the same interpreter measured in the same run.
-Targets: 1,000 tasks parse in under 0.25 s in one process; cost linear in size.
+Targets: 1,000 tasks parse in under 0.25 s in one process; cost linear in size (issue 10: 10,000 tasks in at
+most 11x the time of 1,000).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 SIZES = (10, 100, 1_000, 10_000)
 TARGET_1000 = 0.25
+TARGET_LINEAR = 11.0
 
 
 def generate(tasks: int) -> str:
@@ -91,8 +94,11 @@ def main() -> int:
     linear = results[10_000] / results[1_000]
     verdict = "OK" if results[1_000] < TARGET_1000 else "OVER TARGET"
     print(f"1,000 tasks: {results[1_000]:.4f} s CPU = {results[1_000] / bare:.1f}x bare start (target < {TARGET_1000} s: {verdict}); "
-          f"10,000 / 1,000 = {linear:.1f}x (linear is 10x)")
-    return 0 if results[1_000] < TARGET_1000 else 1
+          f"10,000 / 1,000 = {linear:.1f}x (linear is 10x; target <= {TARGET_LINEAR:g}x: "
+          f"{'OK' if linear <= TARGET_LINEAR else 'OVER TARGET'})")
+    print(f"load average after: {os.getloadavg()[0]:.2f} (1 min) on {os.cpu_count()} CPUs: CPU seconds are steadier than "
+          "wall seconds on a busy machine, and the parse times above are CPU seconds")
+    return 0 if results[1_000] < TARGET_1000 and linear <= TARGET_LINEAR else 1
 
 
 if __name__ == "__main__":

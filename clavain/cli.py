@@ -15,10 +15,7 @@ Set ``CLAVAIN_DEBUG=1`` to see a traceback for an internal error.
 
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
-from typing import Optional, Sequence
 
 from clavain.core.errors import BadInput, ClavainError, EnvironmentProblem, Refused
 
@@ -32,13 +29,6 @@ EXIT_CODES: tuple[tuple[type, int], ...] = (
     (BadInput, EXIT_BAD_INPUT),
     (EnvironmentProblem, EXIT_ENVIRONMENT),
 )
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of exiting, so usage errors follow the exit-code table."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise BadInput(f"{self.prog}: {message}", next_command=f"{self.prog} --help")
-
 
 # Top-level command -> the module that registers it. Only that module is imported and registered when the
 # command is known, so a light command does not pay for building every other parser.
@@ -62,9 +52,18 @@ def unknown_command(name: str) -> str:
             f"{provided[-1]} (clavain-cli --help), and no other clavain-cli on PATH takes it")
 
 
-def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
+def build_parser(command: "str | None" = None):
     """The argument parser; with a known ``command``, only that command's module is registered."""
+    import argparse
+    from importlib import import_module
+
     from clavain import __version__
+
+    class _Parser(argparse.ArgumentParser):
+        """argparse that raises instead of exiting, so usage errors follow the exit-code table."""
+
+        def error(self, message: str) -> None:  # type: ignore[override]
+            raise BadInput(f"{self.prog}: {message}", next_command=f"{self.prog} --help")
 
     if command in COMMAND_MODULES:
         names = [COMMAND_MODULES[command]]
@@ -75,11 +74,31 @@ def build_parser(command: Optional[str] = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"clavain-cli {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in names:
-        importlib.import_module(f"clavain.commands.{name}").register(sub)
+        import_module(f"clavain.commands.{name}").register(sub)
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None, *, ctx=None) -> int:
+def fast_args(argv: list):
+    """The parsed arguments of a well-formed command of the commands a run calls most, read without building
+    any parser (``clavain.commands.args``); None when argparse must read ``argv``."""
+    name = COMMAND_MODULES.get(argv[0]) if argv else None
+    if name not in ("gate", "run"):
+        return None
+    module = __import__(f"clavain.commands.{name}", fromlist=["COMMANDS"])
+    for depth in (1, 2):
+        command = module.COMMANDS.get(tuple(argv[:depth]))
+        if command is not None:
+            from clavain.commands.args import Values, parse
+
+            values = parse(command, argv[depth:])
+            if values is None:
+                return None
+            return Values(command=argv[0], **({"run_command": argv[1]} if depth == 2 else {}),
+                          handler=command.handler, **values)
+    return None
+
+
+def main(argv=None, *, ctx=None) -> int:
     """Run one command. Returns the exit code; never raises and never prints a traceback (but see CLAVAIN_DEBUG)."""
     from clavain.commands import Context
 
@@ -88,13 +107,19 @@ def main(argv: Optional[Sequence[str]] = None, *, ctx=None) -> int:
     try:
         if argv and argv[0] not in COMMAND_MODULES and not argv[0].startswith("-"):
             raise BadInput(unknown_command(argv[0]))
-        parser = build_parser(argv[0] if argv else None)
-        args = parser.parse_args(argv)
-        handler = getattr(args, "handler", None)
-        if handler is None:
-            parser.print_help(ctx.stdout)
-            return EXIT_BAD_INPUT if not argv else EXIT_OK
-        result = handler(args, ctx)
+        if argv == ["--version"]:
+            from clavain import __version__
+
+            ctx.out(f"clavain-cli {__version__}")
+            return EXIT_OK
+        args = fast_args(argv)
+        if args is None:
+            parser = build_parser(argv[0] if argv else None)
+            args = parser.parse_args(argv)
+            if getattr(args, "handler", None) is None:
+                parser.print_help(ctx.stdout)
+                return EXIT_BAD_INPUT if not argv else EXIT_OK
+        result = args.handler(args, ctx)
         return EXIT_OK if result is None else int(result)
     except ClavainError as exc:
         ctx.err(exc.render())

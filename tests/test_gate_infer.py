@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clavain.plan.bead import BEAD_ID, is_placeholder
+from clavain.plan import bead as beads
+from clavain.plan.bead import is_placeholder
 from clavain.gate.gates import infer_bead
 from conftest import run_bin, run_cli
 from gate_support import write_plan
@@ -86,8 +89,36 @@ def test_infer_bead_through_the_real_cli_imports_no_yaml_for_a_simple_plan(proje
     r = run_bin(["infer-bead", "plan.md"], cwd=project, env={"PYTHONPROFILEIMPORTTIME": "1"})
     assert r.code == 0 and r.out == "my-proj-abc1\n"
     imported = {line.split("|")[-1].strip() for line in r.err.splitlines() if line.startswith("import time:")}
-    assert "clavain.gate.beads" in imported
+    assert "clavain.plan.bead" in imported
     assert not imported & {"yaml", "pydantic", "jinja2", "markdown_it", "sqlite3"}
+
+
+# The patterns ``clavain.plan.bead`` reads by hand (without ``re``), as regular expressions: the specification.
+BEAD_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)+(?:\.[0-9]+)*")
+PLACEHOLDER_PART = re.compile(r"[Xx]{2,}|[Xx]*[?#.]+")
+BEAD_LINE = re.compile(r"^\s*(?:[-*+>]\s+)?(?:\*\*Bead:\*\*|\*\*Bead\*\*:|Bead:)(.*)$")
+FM_KEY = re.compile(r"^([A-Za-z_][\w.-]*)\s*:(?:\s+(.*))?$")
+FM_QUOTED = re.compile(r"""^(?:"((?:[^"\\]|\\.)*)"|'((?:[^']|'')*)')\s*(?:#.*)?$""")
+
+# text made of the characters the patterns care about, Unicode spaces and word characters included
+PIECES = st.lists(st.sampled_from(list("aZx_X9-.?#*+>:`'\" \t\\") + ["\x1c", "\u00a0", "\u2028", "\u00e9", "\u0663",
+                                                                        "\r", "**Bead:**", "**Bead**:", "Bead:"]),
+                  max_size=12).map("".join)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(PIECES)
+def test_the_hand_readings_agree_with_the_patterns_they_replace(text):
+    assert beads.is_bead_id(text) == bool(BEAD_ID.fullmatch(text))
+    for part in text.split("-"):
+        assert beads._is_placeholder_part(part) == bool(PLACEHOLDER_PART.fullmatch(part))
+    line = BEAD_LINE.match(text)
+    assert beads.bead_line_value(text) == (line.group(1) if line else None)
+    key = FM_KEY.match(text)
+    assert beads.frontmatter_key(text) == ((key.group(1), key.group(2)) if key else None)
+    quoted = FM_QUOTED.match(text)
+    expected = None if quoted is None else quoted.group(1) if quoted.group(1) is not None else quoted.group(2)
+    assert beads.quoted_value(text) == expected
 
 
 @settings(max_examples=200, deadline=None)

@@ -81,9 +81,9 @@ def test_stdin_output_is_capped_at_5_mib(project, size, code):
 
 def test_output_is_read_before_the_run_is_locked(project):
     """A refused output never waits for the run's lock: another process holding it does not matter."""
-    from filelock import FileLock
+    from clavain.core.lockfile import FileLock
 
     in_task_1(project)
-    with FileLock(str(run_dir(project) / "lock")):
+    with FileLock(run_dir(project) / "lock", timeout=5):
         r = run_bin(["run", "task-done", "1", "--output", "/dev/zero"], cwd=project, env=SKIP_GATE, timeout=20)
     assert r.code == 2 and "not a regular file" in r.err, (r.out, r.err)

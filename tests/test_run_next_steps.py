@@ -98,3 +98,21 @@ def test_a_state_without_the_newer_fields_digests_as_before_they_existed():
         ("verdicts_seen", 1), ("plugin", {"version": "0.1.0"}), ("feedback", [{"note": "x"}]))]
     for other in (*changed_tasks, *changed):
         assert state_digest(state) != state_digest(other)
+
+
+def test_one_git_process_tells_the_top_the_git_folder_and_head_in_every_kind_of_folder(tmp_path, git_project):
+    """``snapshot.repo``: a repository with commits, one without any yet, and a folder outside git."""
+    import subprocess
+
+    from clavain.run import snapshot
+
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=git_project, capture_output=True, text=True).stdout.strip()
+    assert snapshot.repo(git_project) == (git_project.resolve(), (git_project / ".git").resolve(), head)
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=fresh, check=True)
+    assert snapshot.repo(fresh) == (fresh.resolve(), (fresh / ".git").resolve(), None)
+    assert snapshot.take(fresh) is not None   # a tree of the files, before any commit
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    assert snapshot.repo(outside) is None and snapshot.take(outside) is None

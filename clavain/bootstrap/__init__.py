@@ -4,8 +4,8 @@ Owns: ``envdir`` (the environment's folder and state), ``build`` (venv, pip with
 ``main`` (the entry points for the SessionStart hook, bin/clavain-cli and a user's terminal).
 May import: the standard library only (no other part: it runs under whatever ``python3`` is on PATH).
 
-Standard library only, and runnable by any ``python3`` (it runs before pydantic, PyYAML, Jinja2 and
-filelock exist). ``hooks/clavain-env`` (a SessionStart hook of its own) and ``bin/clavain-cli`` call it
+Standard library only, and runnable by any ``python3`` (it runs before pydantic, PyYAML and Jinja2
+exist). ``hooks/clavain-env`` (a SessionStart hook of its own) and ``bin/clavain-cli`` call it
 only when the shell's quick check (``hooks/env.sh``) finds no ready environment.
 
     <data>/venv/                    the environment (a venv with requirements.lock installed)

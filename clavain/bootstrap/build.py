@@ -16,7 +16,7 @@ import time
 
 from clavain.bootstrap.envdir import SUPPORTED, EnvDir
 
-IMPORTS = "import pydantic, yaml, jinja2, filelock"
+IMPORTS = "import pydantic, yaml, jinja2"
 # pip's words for a package index it cannot reach (requests/urllib3 errors, proxies, DNS, TLS)
 OFFLINE_SIGNS = ("NewConnectionError", "Failed to establish a new connection", "Temporary failure in name resolution",
                  "Name or service not known", "nodename nor servname", "Network is unreachable", "ConnectTimeout",
@@ -84,15 +84,23 @@ def _run(argv: list[str], log, what: str) -> str:
     return proc.stdout
 
 
+# the templates compiled into Jinja2's bytecode cache beside them (clavain.run.report), as Python's bytecode is, and
+# the plugin's fingerprint kept with its files' stat (clavain.run.plugin), which sandboxed commands only read
+WARM = ("import sys; sys.path.insert(0, sys.argv[1]); from clavain.run.report import warm_templates; "
+        "from clavain.run.plugin import fingerprint; "
+        "print(len(warm_templates()), 'templates compiled; fingerprint', fingerprint()['digest'][:12])")
+
+
 def compile_plugin(python: str, where: EnvDir, log) -> None:
-    """Bytecode for the plugin's own modules, for the environment's Python (errors are logged, not fatal:
-    a read-only plugin folder only costs start-up time)."""
-    argv = [python, "-m", "compileall", "-q", os.path.join(where.root, "clavain")]
-    log.write(f"$ {' '.join(argv)}\n")
-    proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          text=True, timeout=STEP_TIMEOUT)
-    log.write(proc.stdout)
-    log.flush()
+    """Bytecode for the plugin's own modules and its templates, for the environment's Python (errors are logged,
+    not fatal: a read-only plugin folder only costs start-up time)."""
+    for argv in ([python, "-m", "compileall", "-q", os.path.join(where.root, "clavain")],
+                 [python, "-c", WARM, where.root]):
+        log.write(f"$ {' '.join(argv)}\n")
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=STEP_TIMEOUT)
+        log.write(proc.stdout)
+        log.flush()
 
 
 def build(where: EnvDir, env, built_by: str, log) -> float:

@@ -36,7 +36,7 @@ def failure_line(where: EnvDir, problem: str) -> str:
 
 
 def started_line(where: EnvDir) -> str:
-    return (f"clavain: building the plugin's Python environment (pydantic, PyYAML, Jinja2, filelock) in the "
+    return (f"clavain: building the plugin's Python environment (pydantic, PyYAML, Jinja2) in the "
             f"background; {USUALLY}, and clavain-cli waits for it. Log: {where.log}")
 
 

@@ -12,49 +12,13 @@ against the plan file. Warnings go to stderr; refusals name the way out.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Optional
-
-
-def register(sub) -> None:
-    """Add this module's subcommands to the top-level subparsers."""
-    p = sub.add_parser("infer-bead", help="print the bead id a plan belongs to (or an empty line)")
-    p.add_argument("plan")
-    p.set_defaults(handler=infer_bead)
-
-    p = sub.add_parser("enforce-gate", help="exit 0 if the phase transition may happen, 1 if the gate blocks it")
-    p.add_argument("bead", help="bead id, or '' for none (the plan is judged alone)")
-    p.add_argument("target_phase")
-    p.add_argument("artifact", nargs="?", default=None, help="the plan file (required for executing)")
-    p.set_defaults(handler=enforce_gate)
-
-    p = sub.add_parser("advance-phase", help="record a phase (refused whenever enforce-gate would block)")
-    p.add_argument("bead", help="bead id, or '' for none (the phase is recorded against the plan file)")
-    p.add_argument("phase")
-    p.add_argument("reason", nargs="?", default="")
-    p.add_argument("artifact", nargs="?", default=None)
-    p.set_defaults(handler=advance_phase)
-
-    p = sub.add_parser("phase", help="print the current phase of a bead or plan; --graph prints the transitions")
-    p.add_argument("bead", nargs="?", default=None)
-    p.add_argument("artifact", nargs="?", default=None)
-    p.add_argument("--graph", action="store_true", help="print the phase transition table")
-    p.set_defaults(handler=phase)
-
-
-def _artifact(ctx, value: Optional[str]) -> Optional[Path]:
-    return ctx.resolve(value) if value else None
-
-
-def _warn(ctx, warnings: list[str]) -> None:
-    for warning in warnings:
-        ctx.err(f"warning: {warning}")
+from clavain.commands.args import Arg, Command
 
 
 def infer_bead(args, ctx) -> None:
-    from clavain.gate.gates import infer_bead as infer
+    from clavain.plan.bead import infer_bead as infer
 
-    bead, warnings = infer(ctx.resolve(args.plan), ctx.env)
+    bead, warnings = infer(ctx.resolve_text(args.plan), ctx.env)
     _warn(ctx, warnings)
     ctx.out(bead)
 
@@ -62,14 +26,14 @@ def infer_bead(args, ctx) -> None:
 def enforce_gate(args, ctx) -> None:
     from clavain.gate.gates import enforce_gate as enforce
 
-    result = enforce(ctx.project, args.bead, args.target_phase, _artifact(ctx, args.artifact), ctx.env)
+    result = enforce(ctx.project_dir, args.bead, args.target_phase, _artifact(ctx, args.artifact), ctx.env)
     _warn(ctx, result.warnings)
 
 
 def advance_phase(args, ctx) -> None:
     from clavain.gate.gates import advance_phase as advance
 
-    result = advance(ctx.project, args.bead, args.phase, args.reason, _artifact(ctx, args.artifact), ctx.env)
+    result = advance(ctx.project_dir, args.bead, args.phase, args.reason, _artifact(ctx, args.artifact), ctx.env)
     _warn(ctx, result.warnings)
     ctx.out(f"{result.gate.subject}: {result.previous or '(none)'} -> {result.phase}")
 
@@ -86,6 +50,36 @@ def phase(args, ctx) -> None:
     if args.bead is None:
         raise BadInput("phase needs a bead id (or '' and a plan file), or --graph",
                        next_command="clavain-cli phase <bead> [plan.md]")
-    found, warnings = current_phase(ctx.project, args.bead, _artifact(ctx, args.artifact), ctx.env)
+    found, warnings = current_phase(ctx.project_dir, args.bead, _artifact(ctx, args.artifact), ctx.env)
     _warn(ctx, warnings)
     ctx.out(found)
+
+
+# The commands, by the words that name them (``clavain.cli`` reads these without argparse when it can).
+COMMANDS = {(c.name,): c for c in (
+    Command("infer-bead", infer_bead, "print the bead id a plan belongs to (or an empty line)", Arg("plan")),
+    Command("enforce-gate", enforce_gate, "exit 0 if the phase transition may happen, 1 if the gate blocks it",
+            Arg("bead", "bead id, or '' for none (the plan is judged alone)"), Arg("target_phase"),
+            Arg("artifact", "the plan file (required for executing)", nargs="?")),
+    Command("advance-phase", advance_phase, "record a phase (refused whenever enforce-gate would block)",
+            Arg("bead", "bead id, or '' for none (the phase is recorded against the plan file)"), Arg("phase"),
+            Arg("reason", nargs="?", default=""), Arg("artifact", nargs="?")),
+    Command("phase", phase, "print the current phase of a bead or plan; --graph prints the transitions",
+            Arg("bead", nargs="?"), Arg("artifact", nargs="?"),
+            Arg("--graph", "print the phase transition table", flag=True)),
+)}
+
+
+def register(sub) -> None:
+    """Add this module's subcommands to the top-level subparsers."""
+    for command in COMMANDS.values():
+        command.add_to(sub)
+
+
+def _artifact(ctx, value: "str | None") -> "str | None":
+    return ctx.resolve_text(value) if value else None
+
+
+def _warn(ctx, warnings: list[str]) -> None:
+    for warning in warnings:
+        ctx.err(f"warning: {warning}")

@@ -25,4 +25,4 @@ def register(sub) -> None:
 def _run(args, ctx) -> int:
     from clavain.guard.hooks import main
 
-    return main([args.event], ctx.stdin, ctx.stdout, ctx.stderr, ctx.env, str(ctx.cwd))
+    return main([args.event], ctx.stdin, ctx.stdout, ctx.stderr, ctx.env, ctx.cwd_dir)

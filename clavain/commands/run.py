@@ -3,76 +3,7 @@ same as one JSON object) and raises on refusal; the work is done in ``clavain.ru
 
 from __future__ import annotations
 
-import argparse
-import json
-
-COMMANDS = ("open", "start", "status", "next", "diff", "task-start", "task-done", "task-fail", "verify", "checkpoint",
-            "pause", "approve", "revise", "retry", "skip", "resume", "abort", "replan", "allow-external", "must-haves",
-            "finish")
-
-
-def register(sub) -> None:
-    """Add ``run`` and its subcommands to the top-level subparsers."""
-    run = sub.add_parser("run", help="execute a plan in batches with checkpoints only the user can pass")
-    inner = run.add_subparsers(dest="run_command", metavar="RUN_COMMAND", parser_class=type(run))
-    run.set_defaults(handler=lambda args, ctx: _usage(run, ctx))
-
-    def add(name: str, handler, help_text: str) -> argparse.ArgumentParser:
-        p = inner.add_parser(name, help=help_text)
-        p.add_argument("--run", dest="run_id", metavar="ID", help="the run to act on (default: the one active run)")
-        p.add_argument("--json", action="store_true", help="print one JSON object")
-        p.set_defaults(handler=handler)
-        return p
-
-    p = add("open", _open, "the first step: resume the plan's unfinished run or start one (gate included); "
-                           "with no plan, resume the active run or list the plans to choose from")
-    p.add_argument("plan", nargs="*", help="the plan file (none: the active run, or a list of plans)")
-    _start_options(p)
-    p = add("start", _start, "gate, pin the plan, create the run and print the first brief")
-    p.add_argument("plan")
-    _start_options(p)
-    p = add("status", _status, "where the run stands (verifies the journal)")
-    p.add_argument("--todos", action="store_true", help="print the tasks as a JSON list for the task-list tools")
-    add("next", _simple("next_brief"), "the current batch's brief")
-    for name, help_text in (("task-start", "start task N (in order)"), ("retry", "retry the failed task N (user's word)")):
-        p = add(name, _task(name), help_text)
-        p.add_argument("task")
-    p = add("task-done", _task_done, "record task N done with its output file ('-' for stdin)")
-    p.add_argument("task")
-    p.add_argument("--output", required=True)
-    p = add("task-fail", _with_reason("task_fail"), "record that task N failed (halts the run)")
-    p.add_argument("task")
-    p.add_argument("--reason", required=True)
-    p = add("skip", _with_reason("skip"), "skip the failed task N (user's word)")
-    p.add_argument("task")
-    p.add_argument("--reason", required=True)
-    p = add("verify", _verify, "run task N's <verify> entries")
-    p.add_argument("task")
-    p.add_argument("--timeout", type=_positive_seconds, default=300.0, help="seconds per entry (default 300)")
-    add("checkpoint", _simple("checkpoint"), "close the batch and write its report")
-    p = add("approve", _approve, "pass the checkpoint (needs the user's reply)")
-    p.add_argument("--note")
-    p = add("revise", _revise, "reopen tasks of the batch with the user's note (needs the user's reply)")
-    p.add_argument("tasks", nargs="+", metavar="TASK")
-    p.add_argument("--note", required=True, help="what the user asked to change")
-    p = add("pause", _pause, "stop and wait for the user's answer to a question (read-only until then)")
-    p.add_argument("--reason", required=True, help="the question for the user")
-    add("resume", _simple("resume"), "go on after the user answered (needs the user's reply)")
-    p = add("diff", _diff, "show what changed: the current batch, or task N (read-only)")
-    p.add_argument("task", nargs="?")
-    for name, fn, help_text in (("abort", "abort", "stop the run (user's word)"),
-                                ("replan", "replan", "re-read a changed plan (user's word)"),
-                                ("allow-external", "allow_external", "allow external dispatch (user's word)"),
-                                ("must-haves", "must_haves", "check the plan's Must-Haves"),
-                                ("finish", "finish", "write the final report")):
-        add(name, _simple(fn), help_text)
-
-
-def _start_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--batch-size", type=int, help="tasks per batch (default 3)")
-    p.add_argument("--dispatch", choices=("local", "external"), help="who does the tasks (default local)")
-    p.add_argument("--alongside", action="store_true",
-                   help="start beside another running run (only after the user has said to run both)")
+from clavain.commands.args import Arg, Command
 
 
 def _positive_seconds(text: str) -> float:
@@ -84,6 +15,8 @@ def _positive_seconds(text: str) -> float:
     except ValueError:
         value = math.nan
     if not (math.isfinite(value) and value > 0):
+        import argparse
+
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0 (e.g. 300)")
     return value
 
@@ -95,6 +28,8 @@ def _usage(parser, ctx) -> int:
 
 def _emit(args, ctx, outcome) -> None:
     if args.json:
+        import json
+
         ctx.out(json.dumps(outcome.as_json(), ensure_ascii=False))
         return
     ctx.out(outcome.text.rstrip("\n"))
@@ -176,6 +111,8 @@ def _status(args, ctx):
 
     outcome = status(ctx.project, args.run_id, ctx.env)
     if args.todos:
+        import json
+
         ctx.out(json.dumps(outcome.data["todos"], ensure_ascii=False, indent=1))
         return
     _emit(args, ctx, outcome)
@@ -218,3 +155,66 @@ def _approve(args, ctx):
     from clavain.run.decisions import approve
 
     _emit(args, ctx, approve(ctx.project, args.run_id, ctx.env, note=args.note))
+
+
+# ------------------------------------------------------------------------------------------ the commands
+
+_COMMON = (Arg("--run", "the run to act on (default: the one active run)", dest="run_id", metavar="ID"),
+           Arg("--json", "print one JSON object", flag=True))
+_START = (Arg("--batch-size", "tasks per batch (default 3)", type=int),
+          Arg("--dispatch", "who does the tasks (default local)", choices=("local", "external")),
+          Arg("--alongside", "start beside another running run (only after the user has said to run both)",
+              flag=True))
+
+
+def _command(name: str, handler, help_text: str, *args: Arg) -> Command:
+    return Command(name, handler, help_text, *_COMMON, *args)
+
+
+def _commands() -> tuple[Command, ...]:
+    return (
+        _command("open", _open, "the first step: resume the plan's unfinished run or start one (gate included); "
+                                "with no plan, resume the active run or list the plans to choose from",
+                 Arg("plan", "the plan file (none: the active run, or a list of plans)", nargs="*"), *_START),
+        _command("start", _start, "gate, pin the plan, create the run and print the first brief", Arg("plan"),
+                 *_START),
+        _command("status", _status, "where the run stands (verifies the journal)",
+                 Arg("--todos", "print the tasks as a JSON list for the task-list tools", flag=True)),
+        _command("next", _simple("next_brief"), "the current batch's brief"),
+        _command("task-start", _task("task-start"), "start task N (in order)", Arg("task")),
+        _command("retry", _task("retry"), "retry the failed task N (user's word)", Arg("task")),
+        _command("task-done", _task_done, "record task N done with its output file ('-' for stdin)", Arg("task"),
+                 Arg("--output", required=True)),
+        _command("task-fail", _with_reason("task_fail"), "record that task N failed (halts the run)", Arg("task"),
+                 Arg("--reason", required=True)),
+        _command("skip", _with_reason("skip"), "skip the failed task N (user's word)", Arg("task"),
+                 Arg("--reason", required=True)),
+        _command("verify", _verify, "run task N's <verify> entries", Arg("task"),
+                 Arg("--timeout", "seconds per entry (default 300)", type=_positive_seconds, default=300.0)),
+        _command("checkpoint", _simple("checkpoint"), "close the batch and write its report"),
+        _command("approve", _approve, "pass the checkpoint (needs the user's reply)", Arg("--note")),
+        _command("revise", _revise, "reopen tasks of the batch with the user's note (needs the user's reply)",
+                 Arg("tasks", nargs="+", metavar="TASK"), Arg("--note", "what the user asked to change", required=True)),
+        _command("pause", _pause, "stop and wait for the user's answer to a question (read-only until then)",
+                 Arg("--reason", "the question for the user", required=True)),
+        _command("resume", _simple("resume"), "go on after the user answered (needs the user's reply)"),
+        _command("diff", _diff, "show what changed: the current batch, or task N (read-only)", Arg("task", nargs="?")),
+        _command("abort", _simple("abort"), "stop the run (user's word)"),
+        _command("replan", _simple("replan"), "re-read a changed plan (user's word)"),
+        _command("allow-external", _simple("allow_external"), "allow external dispatch (user's word)"),
+        _command("must-haves", _simple("must_haves"), "check the plan's Must-Haves"),
+        _command("finish", _simple("finish"), "write the final report"),
+    )
+
+
+# The commands, by the words that name them (``clavain.cli`` reads these without argparse when it can).
+COMMANDS = {("run", c.name): c for c in _commands()}
+
+
+def register(sub) -> None:
+    """Add ``run`` and its subcommands to the top-level subparsers."""
+    run = sub.add_parser("run", help="execute a plan in batches with checkpoints only the user can pass")
+    inner = run.add_subparsers(dest="run_command", metavar="RUN_COMMAND", parser_class=type(run))
+    run.set_defaults(handler=lambda args, ctx: _usage(run, ctx))
+    for command in COMMANDS.values():
+        command.add_to(inner)

@@ -81,6 +81,10 @@ def check_entry(raw: bytes, *, expect_seq: int, expect_prev: str) -> tuple[dict 
         entry = loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None, "line is not valid JSON"
+    return _checked(entry, expect_seq, expect_prev)
+
+
+def _checked(entry, expect_seq: int, expect_prev: str) -> tuple[dict | None, str]:
     if not isinstance(entry, dict):
         return None, "line is not a JSON object"
     if set(entry) != ENTRY_KEYS:
@@ -101,11 +105,16 @@ def check_entry(raw: bytes, *, expect_seq: int, expect_prev: str) -> tuple[dict 
 
 
 def check_alone(raw: bytes) -> dict | None:
-    """The entry on one line when it is valid on its own (its hash matches its content), else None."""
-    seq, prev = line_head(raw)
+    """The entry on one line when it is valid on its own (its hash matches its content), else None. The line is
+    parsed once (a run's first entry holds the whole plan)."""
+    try:
+        probe = loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    seq, prev = _head(probe)
     if seq is None or prev is None:
         return None
-    entry, _ = check_entry(raw, expect_seq=seq, expect_prev=prev)
+    entry, _ = _checked(probe, seq, prev)
     return entry
 
 
@@ -115,6 +124,10 @@ def line_head(raw: bytes) -> tuple[int | None, str | None]:
         probe = loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None, None
+    return _head(probe)
+
+
+def _head(probe) -> tuple[int | None, str | None]:
     if not isinstance(probe, dict):
         return None, None
     seq, prev = probe.get("seq"), probe.get("prev")
@@ -126,14 +139,19 @@ def tail(fh) -> tuple[bytes | None, int, bytes | None]:
     """``(last complete line or None, offset where a torn tail starts, torn bytes or None)`` of an open binary
     file. Reads backwards from the end in small chunks: O(length of the last two lines)."""
     end = fh.seek(0, os.SEEK_END)
-    buf = b""
-    pos = end
-    # two newlines in hand: the one ending the last complete line and the one before it
-    while pos > 0 and buf.count(b"\n") < 2:
-        step = min(_CHUNK, pos)
+    pos, step, newlines, chunks = end, _CHUNK, 0, []
+    # two newlines in hand: the one ending the last complete line and the one before it. Each chunk is twice the
+    # one before and only its own newlines are counted: linear in the last line's length (a run's first entry
+    # holds the whole plan, megabytes for a long one)
+    while pos > 0 and newlines < 2:
+        step = min(step, pos)
         pos -= step
         fh.seek(pos)
-        buf = fh.read(step) + buf
+        chunk = fh.read(step)
+        chunks.append(chunk)
+        newlines += chunk.count(b"\n")
+        step *= 2
+    buf = b"".join(reversed(chunks))
     if not buf:
         return None, end, None
     torn = None

@@ -1,10 +1,9 @@
-"""Durable file writes, and the crash points that tests kill the process at. Standard library only (hooks
-import this)."""
+"""Durable file writes, and the crash points that tests kill the process at. Standard library only, and ``os``
+rather than ``pathlib`` (hooks and the gate's fast path import this; paths may be text or ``Path``)."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 CRASH_ENV = "CLAVAIN_CRASH_AT"
 CRASHED = 137   # the exit status a shell shows for a process killed by SIGKILL (128 + 9)
@@ -23,7 +22,7 @@ def crash_point(name: str, fd: int = -1, data: bytes = b"") -> None:
         os._exit(CRASHED)
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync_dir(directory) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -42,19 +41,20 @@ def _umask() -> int:
     return current
 
 
-def atomic_write(path: Path, data: str | bytes, *, point: str = "") -> None:
+def atomic_write(path, data: str | bytes, *, point: str = "") -> None:
     """Replace ``path`` atomically: write a temporary file beside it, fsync, rename, fsync the folder.
 
     An existing file keeps its permission bits; a new one gets 0666 less the umask, as ``open`` would.
     ``point``: the crash point between the temporary file's fsync and the rename (``crash_point``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    os.makedirs(folder or ".", exist_ok=True)
     raw = data.encode("utf-8") if isinstance(data, str) else data
     try:
         mode = os.stat(path).st_mode & 0o7777
     except OSError:
         mode = 0o666 & ~_umask()
-    tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -70,16 +70,16 @@ def atomic_write(path: Path, data: str | bytes, *, point: str = "") -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(path.parent)
+    _fsync_dir(folder or ".")
 
 
-def append_line(path: Path, line: str, *, point: str = "") -> None:
+def append_line(path, line: str, *, point: str = "") -> None:
     """Append one line (a newline is added) and fsync before returning.
 
     If the file ends in a torn line (a writer died mid-line), the new line starts on a line of its own, so
     the torn fragment never swallows it. ``point``: the crash point that tears this line (``crash_point``)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
     try:
         size = os.fstat(fd).st_size

@@ -13,8 +13,11 @@ so a hung `bd` costs one timeout, not one per call.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Mapping, Optional, Sequence
+
+TYPE_CHECKING = False   # not ``typing``'s: the gate's fast path runs without typing and pathlib
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Mapping, Optional, Sequence
 
 
 class BeadsFailure(Exception):

@@ -14,13 +14,15 @@ the gate path imports PyYAML only when the file changed since the last command.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, Optional
-
 from clavain.core.errors import BadInput
-from clavain.core.paths import config_path
+from clavain.core.paths import config_file, config_path
+from clavain.core.records import record   # not typing.NamedTuple: the gate's fast path runs without typing
 
+TYPE_CHECKING = False   # not ``typing``'s (see above)
 if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Optional
+
     from clavain.gate.store import Store
 
 TIERS = ("hard", "soft", "none")
@@ -28,10 +30,7 @@ DEFAULT_REVIEW_GLOB = "docs/research/flux-drive/**/findings.json"
 CACHE_KIND = "gate-config-v1"  # bump when GateConfig changes shape
 
 
-class GateConfig(NamedTuple):
-    default_tier: str = "soft"
-    review_glob: str = DEFAULT_REVIEW_GLOB
-    bd_timeout: float = 5.0
+GateConfig = record("GateConfig", "default_tier review_glob bd_timeout", defaults=("soft", DEFAULT_REVIEW_GLOB, 5.0))
 
 
 def _line_of(text: str, key: str) -> Optional[int]:
@@ -73,7 +72,7 @@ def parse_gate_config(text: str, path: Path) -> GateConfig:
         raise BadInput(f"gate.default_tier is {tier!r}; use one of {', '.join(TIERS)}", path=path,
                        line=_line_of(text, "default_tier"), next_command=f"fix {path}")
     glob = gate.get("review_glob", GateConfig._field_defaults["review_glob"])
-    if not isinstance(glob, str) or not glob or glob.startswith("/") or ".." in Path(glob).parts:
+    if not isinstance(glob, str) or not glob or glob.startswith("/") or ".." in glob.split("/"):
         raise BadInput(f"gate.review_glob is {glob!r}; use a glob relative to the project", path=path,
                        line=_line_of(text, "review_glob"), next_command=f"fix {path}")
     timeout = gate.get("bd_timeout", GateConfig._field_defaults["bd_timeout"])
@@ -83,37 +82,35 @@ def parse_gate_config(text: str, path: Path) -> GateConfig:
     return GateConfig(default_tier=tier, review_glob=glob, bd_timeout=float(timeout))
 
 
-def load_gate_config(project: Path, store: Optional["Store"] = None) -> GateConfig:
+def load_gate_config(project, store: Optional["Store"] = None) -> GateConfig:
     """The project's gate settings (defaults when there is no config file)."""
-    path = config_path(project)
+    path = config_file(project)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except FileNotFoundError:
         return GateConfig()
     except OSError as exc:
         raise BadInput(f"config cannot be read: {exc.strerror}", path=path, next_command=f"check {path}") from None
+    from clavain.core.chain import canonical, loads   # json's C parts, without the json package
     from clavain.core.digest import sha256_hex
-
-    import json
 
     key = sha256_hex(raw)
     if store is not None:
         cached = store.cache_get(CACHE_KIND, key)
         if cached is not None:
-            return GateConfig(**json.loads(cached))
+            return GateConfig(**loads(cached))
     config = parse_gate_config(raw.decode("utf-8", errors="replace"), path)
     if store is not None:
-        store.cache_put(CACHE_KIND, key, json.dumps(config._asdict()))
+        store.cache_put(CACHE_KIND, key, canonical(config._asdict()))
     return config
 
 
 APPROVAL_EVIDENCE = ("transcript", "prompt-record")
 
 
-class RunConfig(NamedTuple):
-    """The settings a run pins when it starts."""
-
-    approval_evidence: str = "transcript"
+RunConfig = record("RunConfig", "approval_evidence", defaults=("transcript",),
+                   doc="The settings a run pins when it starts.")
 
 
 def load_run_config(project: Path) -> RunConfig:

@@ -11,20 +11,28 @@ Environment: ``CLAVAIN_BEAD_ID`` (the bead, ahead of the plan's own), ``CLAVAIN_
 ``CLAVAIN_GATE_FAIL_CLOSED=true|1`` (block when the tier cannot be determined because `bd` failed).
 
 Standard library only on the common path: PyYAML is imported when a config file or a frontmatter
-needs it, the plan reader (pydantic) only the first time a plan's digest is seen.
+needs it, the plan reader (pydantic) only the first time a plan's digest is seen. Nor ``pathlib``, ``typing``
+or ``re`` (each costs about half a bare interpreter start, and a gate call should cost little more than one):
+paths are text, made absolute with ``os.path``; ``Path`` arguments are taken too.
 """
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Mapping, NamedTuple, Optional
 
 from clavain.gate.beads import Beads, BeadsFailure
-from clavain.plan.bead import BEAD_ID, bead_ids_in, is_placeholder
+from clavain.plan.bead import infer_bead, is_bead_id, is_placeholder, read_plan_text
 from clavain.core.errors import BadInput, Refused
+from clavain.core.records import record
 
+__all__ = ["PHASES", "TRANSITIONS", "GateResult", "PlanRead", "AdvanceResult", "infer_bead", "read_plan_text",
+           "enforce_gate", "advance_phase", "current_phase", "render_graph", "check_phase", "transition_kind",
+           "allowed_from", "env_flag"]
+
+TYPE_CHECKING = False   # not ``typing``'s (see above)
 if TYPE_CHECKING:
+    from typing import Callable, Iterator, Mapping, Optional
+
     from clavain.gate.config import GateConfig
     from clavain.gate.store import Decision, Store
 
@@ -57,7 +65,7 @@ TRANSITIONS: tuple[tuple[Optional[str], str, str], ...] = (
     ("executing", "executing", "resume"),
 )
 
-PRIORITY_TIERS: Mapping[int, str] = {0: "hard", 1: "hard", 2: "soft", 3: "soft", 4: "none"}
+PRIORITY_TIERS: "Mapping[int, str]" = {0: "hard", 1: "hard", 2: "soft", 3: "soft", 4: "none"}
 SKIP_HINT = "CLAVAIN_SKIP_GATE='<reason>'"
 PLAN_CACHE = "plan-reads-ok"
 
@@ -96,86 +104,19 @@ def env_flag(env: Mapping[str, str], name: str) -> bool:
     return env.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
-# -- infer-bead ------------------------------------------------------------------------------------
-
-def read_plan_text(plan_path: Path, retry: str = "clavain-cli infer-bead <plan.md>") -> str:
-    """The plan's text; BadInput naming the path and ``retry`` when it cannot be read."""
-    try:
-        return Path(plan_path).read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise BadInput("plan file not found", path=plan_path,
-                       next_command=f"check the path, then: {retry}") from None
-    except IsADirectoryError:
-        raise BadInput("plan path is a folder, not a file", path=plan_path, next_command=retry) from None
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"plan is not UTF-8 text (byte {exc.start})", path=plan_path,
-                       next_command="save the plan as UTF-8") from None
-    except OSError as exc:
-        raise BadInput(f"plan cannot be read: {exc.strerror}", path=plan_path,
-                       next_command="check the file's permissions") from None
-
-
-def infer_bead(plan_path: Path, env: Mapping[str, str], text: Optional[str] = None) -> tuple[str, list[str]]:
-    """The bead a plan belongs to ("" when none) and warnings. Looks at ``CLAVAIN_BEAD_ID``, then the
-    plan's frontmatter ``bead:``, then ``**Bead:**`` / ``Bead:`` lines; several different ids warn and the
-    first wins. A missing plan raises BadInput. ``text``: the plan's text when the caller has read it."""
-    if text is None:
-        text = read_plan_text(plan_path)
-    found, warnings = bead_ids_in(text, Path(plan_path))
-    forced = env.get("CLAVAIN_BEAD_ID", "").strip()
-    if forced and not is_placeholder(forced):
-        if BEAD_ID.fullmatch(forced):
-            found.insert(0, (forced, "CLAVAIN_BEAD_ID"))
-        else:
-            warnings.append(f"CLAVAIN_BEAD_ID={forced!r} is not a bead id; ignored")
-    distinct: list[str] = []
-    for bead, _ in found:
-        if bead not in distinct:
-            distinct.append(bead)
-    if len(distinct) > 1:
-        named = ", ".join(f"{bead} ({where})" for bead, where in found)
-        warnings.append(f"several bead ids: {named}; using {distinct[0]}")
-    return (distinct[0] if distinct else ""), warnings
-
-
 # -- results ---------------------------------------------------------------------------------------
 
-class GateResult(NamedTuple):
-    """A gate that passed. ``outcome``: pass, warn (soft tier let a bad transition through), skip
-    (CLAVAIN_SKIP_GATE passed a block) or bypass (CLAVAIN_DISABLE_GATES).
+GateResult = record("GateResult", "bead kind subject current target tier tier_source outcome warnings transition "
+                                  "bypassed skip_reason", defaults=(None, False, None), doc="""A gate that passed.
+``kind``: 'bead' or 'plan', what the phase is recorded against; ``subject``: the bead id, or the plan path relative
+to the project. ``outcome``: pass, warn (soft tier let a bad transition through), skip (CLAVAIN_SKIP_GATE passed a
+block) or bypass (CLAVAIN_DISABLE_GATES).""")
 
-    (NamedTuple rather than a dataclass: building a dataclass at import costs the fast path.)"""
+PlanRead = record("PlanRead", "text digest", doc="""A plan the caller has already read and parsed without error: its
+text and ``plan_digest``. Handed to ``enforce_gate`` and ``advance_phase``, it spares them reading and parsing the
+plan again.""")
 
-    bead: str
-    kind: str                       # 'bead' or 'plan': what the phase is recorded against
-    subject: str                    # the bead id, or the plan path relative to the project
-    current: Optional[str]
-    target: str
-    tier: str
-    tier_source: str
-    outcome: str
-    warnings: list[str]
-    transition: Optional[str] = None
-    bypassed: bool = False
-    skip_reason: Optional[str] = None
-
-
-class PlanRead(NamedTuple):
-    """A plan the caller has already read and parsed without error: its text and ``plan_digest``. Handed to
-    ``enforce_gate`` and ``advance_phase``, it spares them reading and parsing the plan again."""
-
-    text: str
-    digest: str
-
-
-class AdvanceResult(NamedTuple):
-    gate: GateResult
-    previous: Optional[str]
-    phase: str
-    history_id: int
-    phaseline_written: bool
-    bd_recorded: bool
-    warnings: list[str]
+AdvanceResult = record("AdvanceResult", "gate previous phase history_id phaseline_written bd_recorded warnings")
 
 
 # -- one gate session ------------------------------------------------------------------------------
@@ -183,8 +124,8 @@ class AdvanceResult(NamedTuple):
 class _Session:
     """What one gate command works with: the subject, the open store, the config, `bd` if present."""
 
-    def __init__(self, project: Path, bead: str, kind: str, subject: str, artifact: Optional[Path],
-                 env: Mapping[str, str], store: "Store", config: "GateConfig", beads: Optional[Beads],
+    def __init__(self, project: str, bead: str, kind: str, subject: str, artifact: "Optional[str]",
+                 env: "Mapping[str, str]", store: "Store", config: "GateConfig", beads: "Optional[Beads]",
                  warnings: list[str]) -> None:
         self.project, self.bead, self.kind, self.subject, self.artifact = project, bead, kind, subject, artifact
         self.env, self.store, self.config, self.beads, self.warnings = env, store, config, beads, warnings
@@ -192,15 +133,16 @@ class _Session:
     def display(self) -> str:
         return f"bead {self.bead}" if self.bead else f"plan {self.subject}"
 
-    def artifact_rel(self) -> Optional[str]:
+    def artifact_rel(self) -> "Optional[str]":
         return None if self.artifact is None else _relative(self.project, self.artifact)
 
 
-def _relative(project: Path, path: Path) -> str:
-    try:
-        return path.relative_to(project).as_posix()
-    except ValueError:
-        return path.as_posix()
+def _relative(project: str, path: str) -> str:
+    """``path`` relative to ``project`` when inside it, else as it is (both absolute; nothing resolved)."""
+    if path == project:
+        return "."
+    prefix = project.rstrip("/") + "/"
+    return path[len(prefix):] if path.startswith(prefix) else path
 
 
 def _normalise_bead(bead: str, warnings: list[str]) -> str:
@@ -210,18 +152,19 @@ def _normalise_bead(bead: str, warnings: list[str]) -> str:
     if is_placeholder(bead):
         warnings.append(f"bead {bead!r} is a placeholder; treating it as no bead")
         return ""
-    if not BEAD_ID.fullmatch(bead):
+    if not is_bead_id(bead):
         raise BadInput(f"{bead!r} is not a bead id (expected something like my-proj-abc1)",
                        next_command="clavain-cli infer-bead <plan.md>")
     return bead
 
 
-def _subject(project: Path, bead: str, artifact: Optional[Path], usage: str,
-             warnings: list[str]) -> tuple[str, Optional[Path], str, str]:
+def _subject(project: str, bead: str, artifact, usage: str,
+             warnings: list[str]) -> "tuple[str, Optional[str], str, str]":
     """(bead, absolute artifact, kind, subject): the phase is kept against the bead, or without one
     against the plan's path relative to the project."""
     bead = _normalise_bead(bead, warnings)
-    path = None if artifact is None or str(artifact) == "" else Path(os.path.abspath(project / artifact))
+    path = None if artifact is None or os.fspath(artifact) == "" else \
+        os.path.abspath(os.path.join(project, os.fspath(artifact)))
     if not bead and path is None:
         raise BadInput("a bead id or a plan file is needed to know whose phase this is", next_command=usage)
     return (bead, path, "bead", bead) if bead else (bead, path, "plan", _relative(project, path))
@@ -230,10 +173,9 @@ def _subject(project: Path, bead: str, artifact: Optional[Path], usage: str,
 class _open_session:
     """Context manager: validate the subject, open the store, read the config, find `bd`."""
 
-    def __init__(self, project: Path, bead: str, artifact: Optional[Path], env: Mapping[str, str],
-                 command: str) -> None:
-        self.args = (Path(project).resolve(), bead, artifact, env, command)
-        self.session: Optional[_Session] = None
+    def __init__(self, project, bead: str, artifact, env: "Mapping[str, str]", command: str) -> None:
+        self.args = (os.path.realpath(os.fspath(project)), bead, artifact, env, command)
+        self.session: "Optional[_Session]" = None
 
     def __enter__(self) -> _Session:
         from clavain.gate.config import load_gate_config
@@ -262,7 +204,7 @@ class _open_session:
 
 def _reader_fingerprint() -> str:
     """Changes whenever any module of the plan reader changes, so a cached plan verdict follows the reader."""
-    package = Path(__file__).parent.parent / "plan"
+    package = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plan")
     parts = []
     for entry in sorted(os.scandir(package), key=lambda e: e.name):
         if entry.name.endswith(".py"):
@@ -271,12 +213,18 @@ def _reader_fingerprint() -> str:
     return "|".join(parts)
 
 
-def _manifest_candidates(plan: Path) -> tuple[Path, Path]:
-    stem = plan.name[:-3] if plan.name.endswith(".md") else plan.name
-    return plan.with_name(stem + ".exec.yaml"), plan.with_name(plan.name + ".exec.yaml")
+def _manifest_candidates(plan: str) -> tuple[str, str]:
+    folder, name = os.path.split(plan)
+    stem = name[:-3] if name.endswith(".md") else name
+    return os.path.join(folder, stem + ".exec.yaml"), os.path.join(folder, name + ".exec.yaml")
 
 
-def _check_plan(s: _Session, target: str, read: Optional[PlanRead]) -> tuple[str, str]:
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
+def _check_plan(s: _Session, target: str, read: "Optional[PlanRead]") -> tuple[str, str]:
     """Raise BadInput unless the plan exists and reads; return (text, digest). A plan the caller has read
     (``read``) is taken as it is."""
     from clavain.core.digest import plan_digest, sha256_hex
@@ -291,7 +239,7 @@ def _check_plan(s: _Session, target: str, read: Optional[PlanRead]) -> tuple[str
     parts = [str(s.artifact).encode(), digest.encode(), _reader_fingerprint().encode()]
     for manifest in _manifest_candidates(s.artifact):  # the reader also reads <plan>.exec.yaml beside it
         try:
-            parts.append(manifest.read_bytes())
+            parts.append(_read_bytes(manifest))
         except OSError:
             parts.append(b"absent")
     key = sha256_hex(b"\0".join(parts))
@@ -303,35 +251,40 @@ def _check_plan(s: _Session, target: str, read: Optional[PlanRead]) -> tuple[str
     return text, digest
 
 
-def _review_artifacts(s: _Session) -> Iterator[Path]:
+def _review_artifacts(s: _Session) -> "Iterator[str]":
+    """The review files ``gate.review_glob`` names (``pathlib``'s glob, loaded only when its folder exists)."""
     glob = s.config.review_glob
     fixed = []
-    for part in Path(glob).parts:
+    for part in glob.split("/"):
+        if part in ("", "."):
+            continue
         if any(ch in part for ch in "*?["):
             break
         fixed.append(part)
-    if not (s.project.joinpath(*fixed)).exists():
+    if not os.path.exists(os.path.join(s.project, *fixed)):
         return iter(())
-    return s.project.glob(glob)
+    from pathlib import Path
+
+    return (str(found) for found in Path(s.project).glob(glob))
 
 
-def _stale_review(s: _Session, digest: str) -> Optional[str]:
+def _stale_review(s: _Session, digest: str) -> "Optional[str]":
     """A warning when the newest review naming the plan or bead is older than the plan's last change."""
     import time
 
-    names = {s.artifact.name, _relative(s.project, s.artifact)} | ({s.bead} if s.bead else set())
-    newest: Optional[tuple[float, Path]] = None
+    names = {os.path.basename(s.artifact), _relative(s.project, s.artifact)} | ({s.bead} if s.bead else set())
+    newest: "Optional[tuple[float, str]]" = None
     for review in _review_artifacts(s):
         try:
-            text = review.read_text(encoding="utf-8", errors="replace")
-            mtime = review.stat().st_mtime
+            text = _read_bytes(review).decode("utf-8", errors="replace")
+            mtime = os.stat(review).st_mtime
         except OSError:
             continue
         if any(name in text for name in names) and (newest is None or mtime > newest[0]):
             newest = (mtime, review)
     if newest is None:
         return None
-    changed = s.store.plan_changed_at(str(s.artifact), digest) or s.artifact.stat().st_mtime
+    changed = s.store.plan_changed_at(s.artifact, digest) or os.stat(s.artifact).st_mtime
     if newest[0] >= changed:
         return None
 
@@ -344,7 +297,7 @@ def _stale_review(s: _Session, digest: str) -> Optional[str]:
 
 # -- current phase and tier --------------------------------------------------------------------------
 
-def _current_phase(s: _Session, text: Optional[str]) -> tuple[Optional[str], Optional[str]]:
+def _current_phase(s: _Session, text: "Optional[str]") -> "tuple[Optional[str], Optional[str]]":
     """(current phase, the store's phase). The store leads; then bd; then the plan's Phase line.
     A desync between bd and the plan's Phase line is reported."""
     from clavain.gate.phaseline import read_phase
@@ -356,9 +309,9 @@ def _current_phase(s: _Session, text: Optional[str]) -> tuple[Optional[str], Opt
             bd_phase = s.beads.phase(s.bead)
         except BeadsFailure as exc:
             s.warnings.append(f"bd: {exc}")
-    if text is None and s.artifact is not None and s.artifact.suffix in (".md", ".markdown"):
+    if text is None and s.artifact is not None and os.path.splitext(s.artifact)[1] in (".md", ".markdown"):
         try:
-            text = s.artifact.read_bytes().decode("utf-8")
+            text = _read_bytes(s.artifact).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             text = None
     header = read_phase(text) if text is not None else None
@@ -368,7 +321,7 @@ def _current_phase(s: _Session, text: Optional[str]) -> tuple[Optional[str], Opt
     return stored or bd_phase or header, stored
 
 
-def _tier(s: _Session) -> tuple[str, str, Optional[str]]:
+def _tier(s: _Session) -> "tuple[str, str, Optional[str]]":
     """(tier, where it came from, the failure that kept it from being known)."""
     failure = None
     if s.beads is not None:
@@ -385,7 +338,7 @@ def _tier(s: _Session) -> tuple[str, str, Optional[str]]:
 
 # -- the decision --------------------------------------------------------------------------------------
 
-def _refusal(s: _Session, current: Optional[str], target: str, why: str) -> Refused:
+def _refusal(s: _Session, current: "Optional[str]", target: str, why: str) -> Refused:
     """The way out of a block is the user's: the model shows the message and stops (commands/execute-plan.md)."""
     artifact = s.artifact_rel() or "<plan.md>"
     options = allowed_from(current)
@@ -400,8 +353,8 @@ def _refusal(s: _Session, current: Optional[str], target: str, why: str) -> Refu
                                 f"Ways out, for the user: {review}; {override}")
 
 
-def _judge(s: _Session, current: Optional[str], target: str, tier: str, tier_source: str,
-           failure: Optional[str]) -> tuple[str, Optional[str], Optional[Refused]]:
+def _judge(s: _Session, current: "Optional[str]", target: str, tier: str, tier_source: str,
+           failure: "Optional[str]") -> "tuple[str, Optional[str], Optional[Refused]]":
     """(outcome, transition kind, refusal or None). Outcome is pass, warn or block."""
     kind = transition_kind(current, target)
     if failure and env_flag(s.env, "CLAVAIN_GATE_FAIL_CLOSED"):
@@ -420,7 +373,7 @@ def _judge(s: _Session, current: Optional[str], target: str, tier: str, tier_sou
 
 
 def _enforce(s: _Session, target: str, command: str,
-             read: Optional[PlanRead] = None) -> tuple[GateResult, "Decision", Callable[[Optional[str]], None]]:
+             read: "Optional[PlanRead]" = None) -> "tuple[GateResult, Decision, Callable[[Optional[str]], None]]":
     """Run the gate. A block is recorded and raised; a pass returns (result, its decision for the caller
     to record, a re-judge function that advance-phase runs inside its write transaction)."""
     from clavain.gate.store import Decision
@@ -466,7 +419,7 @@ def _enforce(s: _Session, target: str, command: str,
     result = GateResult(s.bead, s.kind, s.subject, current, target, tier, tier_source, outcome, s.warnings, kind,
                         skip_reason=skipped)
 
-    def rejudge(now: Optional[str]) -> None:
+    def rejudge(now: "Optional[str]") -> None:
         # Another process moved the phase between the gate and the write: judge the move again.
         if now != stored:
             late = _judge(s, now, target, tier, tier_source, failure)[2]
@@ -478,8 +431,8 @@ def _enforce(s: _Session, target: str, command: str,
 
 # -- public entry points ----------------------------------------------------------------------------
 
-def enforce_gate(project: Path, bead: str, target: str, artifact: Optional[Path],
-                 env: Mapping[str, str], read: Optional[PlanRead] = None) -> GateResult:
+def enforce_gate(project, bead: str, target: str, artifact, env: "Mapping[str, str]",
+                 read: "Optional[PlanRead]" = None) -> GateResult:
     """Pass (return the result, with warnings) or raise Refused (blocked) / BadInput (unknown phase,
     missing or malformed plan for ``executing``). The decision is recorded in the store. ``read``: the
     plan as the caller read and parsed it (see ``PlanRead``)."""
@@ -490,8 +443,8 @@ def enforce_gate(project: Path, bead: str, target: str, artifact: Optional[Path]
         return result
 
 
-def advance_phase(project: Path, bead: str, phase: str, reason: str, artifact: Optional[Path],
-                  env: Mapping[str, str], read: Optional[PlanRead] = None) -> AdvanceResult:
+def advance_phase(project, bead: str, phase: str, reason: str, artifact, env: "Mapping[str, str]",
+                  read: "Optional[PlanRead]" = None) -> AdvanceResult:
     """Record ``phase`` for the bead (or the plan): in the store first, then the plan's Phase line, then
     `bd`. Refuses whatever ``enforce_gate`` would block; a failing `bd` is reported, never costs the record.
     ``read``: the plan as the caller read and parsed it (see ``PlanRead``)."""
@@ -520,7 +473,7 @@ def _write_phase_line(s: _Session, phase: str, at: str) -> bool:
     if not has_phase_line(s.artifact):
         s.warnings.append(f"{s.artifact_rel()} is not a markdown file; no Phase line written")
         return False
-    if not s.artifact.is_file():
+    if not os.path.isfile(s.artifact):
         s.warnings.append(f"{s.artifact_rel()} not found; no Phase line written")
         return False
     try:
@@ -528,7 +481,7 @@ def _write_phase_line(s: _Session, phase: str, at: str) -> bool:
     except (OSError, UnicodeDecodeError) as exc:
         s.warnings.append(f"{s.artifact_rel()}: Phase line not written ({exc}); the store holds {phase}")
         return False
-    s.store.note_plan_content(str(s.artifact), plan_digest(text), changed_at)
+    s.store.note_plan_content(s.artifact, plan_digest(text), changed_at)
     return True
 
 
@@ -544,13 +497,13 @@ def _write_bd_phase(s: _Session, phase: str, reason: str) -> bool:
     return True
 
 
-def current_phase(project: Path, bead: str, artifact: Optional[Path], env: Mapping[str, str]) -> tuple[str, list[str]]:
+def current_phase(project, bead: str, artifact, env: "Mapping[str, str]") -> tuple[str, list[str]]:
     """The recorded phase ("" when none): the store, then `bd`, then the plan's Phase line. Creates nothing."""
     from clavain.gate.config import load_gate_config
     from clavain.gate.phaseline import read_phase
     from clavain.gate.store import Store
 
-    project = Path(project).resolve()
+    project = os.path.realpath(os.fspath(project))
     warnings: list[str] = []
     bead, path, kind, subject = _subject(project, bead, artifact, "clavain-cli phase <bead> [plan.md]", warnings)
     store = Store.open(project, create=False)
@@ -570,6 +523,6 @@ def current_phase(project: Path, bead: str, artifact: Optional[Path], env: Mappi
                 return found, warnings
         except BeadsFailure as exc:
             warnings.append(f"bd: {exc}")
-    if path is not None and path.is_file():
+    if path is not None and os.path.isfile(path):
         return read_phase(read_plan_text(path, "clavain-cli phase <bead> [plan.md]")) or "", warnings
     return "", warnings

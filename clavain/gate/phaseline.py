@@ -9,8 +9,10 @@ change of the plan. Lines inside code fences are never touched.
 from __future__ import annotations
 
 import os
-from pathlib import Path
-from typing import Optional
+
+TYPE_CHECKING = False   # not ``typing``'s: the gate's fast path runs without typing and pathlib
+if TYPE_CHECKING:
+    from typing import Optional
 
 from clavain.core.digest import PHASE_PREFIX
 from clavain.plan.lines import body_start, split_lines, structural_lines
@@ -66,20 +68,20 @@ def with_phase(text: str, phase: str, at: str) -> str:
     return "".join(lines)
 
 
-def has_phase_line(path: Path) -> bool:
+def has_phase_line(path) -> bool:
     """Whether advance-phase writes a Phase line into this file: markdown files only."""
-    return Path(path).suffix in (".md", ".markdown")
+    return os.path.splitext(os.fspath(path))[1] in (".md", ".markdown")
 
 
-def write_phase(path: Path, phase: str, at: str) -> tuple[float, str]:
+def write_phase(path, phase: str, at: str) -> tuple[float, str]:
     """Rewrite the plan at ``path`` with its Phase line set, atomically, keeping its file mode.
 
     Returns the file's modification time before the write (the time of its last change) and its text."""
     from clavain.core.files import atomic_write
 
-    path = Path(path)
-    info = path.stat()
-    text = path.read_bytes().decode("utf-8")
+    info = os.stat(path)
+    with open(path, "rb") as handle:
+        text = handle.read().decode("utf-8")
     atomic_write(path, with_phase(text, phase, at))
     os.chmod(path, info.st_mode & 0o7777)
     return info.st_mtime, text

@@ -9,13 +9,20 @@ forward on open; the database runs in WAL mode with a busy timeout, and every wr
 from __future__ import annotations
 
 import os
-import sqlite3
 import time
-from pathlib import Path
-from typing import Callable, NamedTuple, Optional
+
+try:  # the C module alone: sqlite3/dbapi2.py loads datetime for adapters this store never uses (~0.2 bare starts)
+    import _sqlite3 as sqlite3
+except ImportError:  # pragma: no cover - an interpreter that builds sqlite3 differently
+    import sqlite3
 
 from clavain.core.errors import EnvironmentProblem
-from clavain.core.paths import db_path
+from clavain.core.paths import db_file
+from clavain.core.records import record
+
+TYPE_CHECKING = False   # not ``typing``'s: the gate's fast path runs without typing and pathlib
+if TYPE_CHECKING:
+    from typing import Callable, Optional
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -78,32 +85,13 @@ def utc_now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-class HistoryRow(NamedTuple):
-    id: int
-    kind: str
-    subject: str
-    from_phase: Optional[str]
-    phase: str
-    reason: str
-    artifact: Optional[str]
-    at: str
+HistoryRow = record("HistoryRow", "id kind subject from_phase phase reason artifact at")
+
+Decision = record("Decision", "command kind subject from_phase target tier tier_source outcome reason skip_reason "
+                              "artifact", defaults=("", None, None))
 
 
-class Decision(NamedTuple):
-    command: str
-    kind: str
-    subject: str
-    from_phase: Optional[str]
-    target: str
-    tier: str
-    tier_source: str
-    outcome: str
-    reason: str = ""
-    skip_reason: Optional[str] = None
-    artifact: Optional[str] = None
-
-
-def _corrupt(path: Path, exc: Exception) -> EnvironmentProblem:
+def _corrupt(path: str, exc: Exception) -> EnvironmentProblem:
     return EnvironmentProblem(
         f"the embedded store cannot be used: {exc}", path=path,
         next_command=f"mv '{path}' '{path}.broken' (a new store is created on the next command)")
@@ -112,26 +100,27 @@ def _corrupt(path: Path, exc: Exception) -> EnvironmentProblem:
 class Store:
     """One open connection to a project's store. Use as a context manager, or call ``close``."""
 
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str) -> None:
         self.conn = conn
         self.path = path
 
     # -- opening -----------------------------------------------------------------------------------
     @classmethod
-    def open(cls, project: Path, *, create: bool = True) -> Optional["Store"]:
+    def open(cls, project, *, create: bool = True) -> "Optional[Store]":
         """Open (and create or migrate) the store of ``project``. With ``create=False`` a missing
         store gives ``None`` instead of a new file."""
-        path = db_path(project)
-        if not path.exists():
+        path = db_file(project)
+        if not os.path.exists(path):
             if not create:
                 return None
+            folder = os.path.dirname(path)
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                os.makedirs(folder, exist_ok=True)
             except OSError as exc:
-                raise EnvironmentProblem(f"cannot create the store's folder: {exc.strerror}", path=path.parent,
-                                         next_command=f"check the permissions of {path.parent.parent}") from None
+                raise EnvironmentProblem(f"cannot create the store's folder: {exc.strerror}", path=folder,
+                                         next_command=f"check the permissions of {os.path.dirname(folder)}") from None
         try:
-            conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         except sqlite3.Error as exc:
             raise _corrupt(path, exc) from exc
         store = cls(conn, path)
@@ -192,14 +181,14 @@ class Store:
         return _Transaction(self.conn)
 
     # -- phases ------------------------------------------------------------------------------------
-    def current_phase(self, kind: str, subject: str) -> Optional[str]:
+    def current_phase(self, kind: str, subject: str) -> "Optional[str]":
         row = self.conn.execute("SELECT phase FROM phase_current WHERE kind = ? AND subject = ?",
                                 (kind, subject)).fetchone()
         return row[0] if row else None
 
-    def record_phase(self, kind: str, subject: str, phase: str, reason: str, artifact: Optional[str],
-                     check: Callable[[Optional[str]], None] = lambda current: None,
-                     decision: Optional["Decision"] = None, known_from: Optional[str] = None) -> HistoryRow:
+    def record_phase(self, kind: str, subject: str, phase: str, reason: str, artifact: "Optional[str]",
+                     check: "Callable[[Optional[str]], None]" = lambda current: None,
+                     decision: "Optional[Decision]" = None, known_from: "Optional[str]" = None) -> HistoryRow:
         """Set the current phase and append a history row (and the gate decision that let it through),
         in one transaction.
 
@@ -241,7 +230,7 @@ class Store:
              d.outcome, d.reason, d.skip_reason, d.artifact))
         return cursor.lastrowid
 
-    def decisions(self, kind: Optional[str] = None, subject: Optional[str] = None) -> list[Decision]:
+    def decisions(self, kind: "Optional[str]" = None, subject: "Optional[str]" = None) -> list[Decision]:
         sql = ("SELECT command, kind, subject, from_phase, target, tier, tier_source, outcome, reason, "
                "skip_reason, artifact FROM gate_decision")
         params: tuple = ()
@@ -251,7 +240,7 @@ class Store:
         return [Decision(*row) for row in self.conn.execute(sql + " ORDER BY id", params).fetchall()]
 
     # -- caches ------------------------------------------------------------------------------------
-    def cache_get(self, kind: str, key: str) -> Optional[str]:
+    def cache_get(self, kind: str, key: str) -> "Optional[str]":
         row = self.conn.execute("SELECT value FROM cache WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return row[0] if row else None
 
@@ -261,7 +250,7 @@ class Store:
                               (kind, key, value, utc_now()))
 
     # -- plan content times (a Phase line rewrite is not a change of the plan) ---------------------
-    def plan_changed_at(self, path: str, digest: str) -> Optional[float]:
+    def plan_changed_at(self, path: str, digest: str) -> "Optional[float]":
         row = self.conn.execute("SELECT digest, changed_at FROM plan_content WHERE path = ?", (path,)).fetchone()
         return row[1] if row and row[0] == digest else None
 

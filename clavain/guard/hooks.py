@@ -60,18 +60,10 @@ UNRECORDED = ("Approving, retrying or skipping on this reply will be refused; pl
 
 
 def find_project(start: str) -> str:
-    """``clavain.core.paths.find_project`` without pathlib: nearest folder holding ``.clavain/``, else ``.git``."""
-    start = os.path.realpath(start)
-    folders = [start]
-    while os.path.dirname(folders[-1]) != folders[-1]:
-        folders.append(os.path.dirname(folders[-1]))
-    for folder in folders:
-        if os.path.isdir(os.path.join(folder, STATE_DIRNAME)):
-            return folder
-    for folder in folders:
-        if os.path.exists(os.path.join(folder, ".git")):
-            return folder
-    return start
+    """``clavain.core.paths.find_project_dir``: nearest folder holding ``.clavain/``, else ``.git`` (without pathlib)."""
+    from clavain.core.paths import find_project_dir
+
+    return find_project_dir(start)
 
 
 def projects(payload: dict, env, cwd: str) -> list[str]:

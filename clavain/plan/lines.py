@@ -20,19 +20,22 @@ reports the fence's line, so no task is lost in silence.
 
 from __future__ import annotations
 
-from typing import Iterator, NamedTuple, Optional
+TYPE_CHECKING = False   # not ``typing``'s: importing ``typing`` costs about a bare interpreter start
+if TYPE_CHECKING:
+    from typing import Iterator, Optional
+
+from clavain.core.records import record
+
+Marker = record("Marker", "char length info", doc="""A fence marker: ``char`` "`" or "~", ``length`` how many of
+them, ``info`` what follows them on the line ("" for a bare line).""")
 
 
-class Marker(NamedTuple):
-    char: str       # "`" or "~"
-    length: int     # how many of them
-    info: str       # what follows them on the line ("" for a bare line)
+class FenceRead(record("FenceRead", "close strict nested")):
+    """Where a fence ends: ``close``, the index of the line that closes it as read (None: never closed);
+    ``strict``, where the CommonMark rule closes it (None: never); ``nested``, the index of the first line inside
+    it that opens a nested fence (before ``strict``)."""
 
-
-class FenceRead(NamedTuple):
-    close: Optional[int]    # index of the line that closes the fence as read; None: never closed
-    strict: Optional[int]   # where the CommonMark rule closes it (None: never)
-    nested: Optional[int]   # index of the first line inside it that opens a nested fence (before ``strict``)
+    __slots__ = ()
 
     @property
     def misnested(self) -> bool:
@@ -82,16 +85,13 @@ def read_fence(lines: list[str], start: int, marker: Marker) -> FenceRead:
     return FenceRead(strict, strict, nested)
 
 
-class Rescue(NamedTuple):
-    line: int               # index of the fence's opening line where the readings part
-    read: FenceRead         # that fence as ``read_fence`` reads it
-    tasks: list[int]        # indexes of the task lines only the nested reading shows (none: it closes a fence)
+Rescue = record("Rescue", "line read tasks", doc="""A fence read the nested way: ``line``, the index of its
+opening line where the readings part; ``read``, that fence as ``read_fence`` reads it; ``tasks``, the indexes of the
+task lines only the nested reading shows (none: it closes a fence).""")
 
-
-class FenceMask(NamedTuple):
-    hidden: list[bool]              # True: inside a fence (or a fence line itself)
-    rescues: list[Rescue]           # where the nested reading was used
-    unclosed: Optional[int]         # index of a fence that is never closed (it hides the rest), or None
+FenceMask = record("FenceMask", "hidden rescues unclosed", doc="""Which lines code fences hide: ``hidden`` (True:
+inside a fence, or a fence line itself), ``rescues`` (where the nested reading was used) and ``unclosed`` (the
+index of a fence that is never closed, which hides the rest, or None).""")
 
 
 def is_task_line(line: str) -> bool:

@@ -2,19 +2,26 @@
 
 Produced by ``clavain.plan.read_plan`` (the reader) and ``clavain.batching.make_batches``; read by the
 gate, the run and the reports. Pure data: no I/O here.
+
+Plain models (``clavain.core.model``): the reader validates what it reads from the plan, its frontmatter and its
+manifest with pydantic models built from these declarations (``clavain.plan.schema``); a run keeps the plan it
+read, and its later commands use it without importing pydantic (``clavain.run.folder``, ``plan.json``).
 """
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from clavain.core.model import Field, Model
 
-from pydantic import BaseModel, ConfigDict, Field
+TYPE_CHECKING = False   # not ``typing``'s
+if TYPE_CHECKING:
+    from typing import Optional
 
-PlanFormat = Literal["superpowers", "speckit", "gsd", "manifest", "numbered"]
+# The values of the annotations below that name a set of words (``clavain.plan.schema`` makes them Literal types).
+LITERALS = {"PlanFormat": ("superpowers", "speckit", "gsd", "manifest", "numbered")}
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(Model):
+    """A model of a plan (unknown fields are refused, as pydantic's ``extra="forbid"``)."""
 
 
 class VerifyEntry(Strict):
@@ -68,8 +75,6 @@ class KeyLink(Strict):
     via: Optional[str] = None
     pattern: Optional[str] = None
     line: Optional[int] = None
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class MustHaves(Strict):

@@ -30,8 +30,8 @@ from pathlib import Path
 
 from clavain.core.errors import BadInput
 from clavain.plan.source import Source, is_constraints, load_source
+from clavain.plan.textfile import MAX_BYTES, read_text  # noqa: F401  (read_text is the reader's too)
 
-MAX_BYTES = 16 * 1024 * 1024
 
 _CHECKPOINT_LINE = re.compile(r"\s*<!--\s*checkpoint\b.*-->\s*$", re.IGNORECASE)
 _OBJECTIVE = re.compile(r"^<objective>\s*\n?(.*?)</objective>", re.MULTILINE | re.DOTALL)
@@ -57,39 +57,6 @@ def read_plan(path: Path, text: str | None = None):
     if manifest is None:
         return parse_plan_text(text, str(path))
     return parse_plan_text(text, str(path), manifest_text=read_text(manifest), manifest_path=str(manifest))
-
-
-def read_text(path: Path) -> str:
-    """The file as text, or ``BadInput`` saying why it is not a readable text plan."""
-    shown = str(path)
-    try:
-        if not path.exists():
-            raise BadInput("no such file", path=shown,
-                           next_command=f"check the path (ls {path.parent}), then: clavain-cli plan validate <plan.md>")
-        if path.is_dir():
-            raise BadInput("is a folder, not a plan file", path=shown,
-                           next_command=f"name the plan's markdown file: clavain-cli plan validate {path}/<plan>.md")
-        if not path.is_file():
-            raise BadInput("is not a regular file (a device, pipe or socket), not a plan", path=shown,
-                           next_command="name the plan's markdown file: clavain-cli plan validate <plan>.md")
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise BadInput(f"file is {size:,} bytes; a plan must be under {MAX_BYTES:,}", path=shown, line=1,
-                           next_command="split the plan into smaller plans")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise BadInput(f"cannot read the file: {exc.strerror or exc}", path=shown,
-                       next_command=f"check its permissions (ls -l {path})") from None
-    if b"\x00" in data:
-        raise BadInput("the file holds NUL bytes: it is binary, not a markdown plan", path=shown,
-                       line=data.count(b"\n", 0, data.index(b"\x00")) + 1,
-                       next_command="name the plan's markdown file: clavain-cli plan validate <plan.md>")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"not UTF-8 text (byte 0x{data[exc.start]:02x}); save the plan as UTF-8", path=shown,
-                       line=data.count(b"\n", 0, exc.start) + 1,
-                       next_command=f"convert it (iconv -t UTF-8 {path}), then: clavain-cli plan validate {path}") from None
 
 
 def parse_plan_text(text: str, path: str, *, manifest_text: str | None = None, manifest_path: str | None = None):
@@ -181,6 +148,7 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
 
     from clavain.core.digest import plan_digest
     from clavain.plan.model import Plan, Task
+    from clavain.plan.schema import validate
 
     must_haves = _must_haves(source)
     models = []
@@ -188,7 +156,7 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
         fields = {k: task[k] for k in _TASK_FIELDS if k in task}
         fields["depends"] = list(dict.fromkeys(dep for dep, _, _ in task["depends"]))
         try:
-            models.append(Task.model_validate(fields))
+            models.append(validate(Task, fields))
         except ValidationError as exc:
             raise source.error(f"task {task['id']} is malformed: " + validation_summary(exc), task["line"]) from None
     return Plan(path=source.path, title=_title(source), bead=_bead(source), format=fmt,
@@ -203,6 +171,7 @@ def _must_haves(source: Source):
 
     from clavain.plan.model import Artifact, KeyLink, MustHaves
     from clavain.plan.musthaves import from_frontmatter, from_markdown
+    from clavain.plan.schema import validate
 
     read = [from_markdown(source), from_frontmatter(source)]
     kept: dict = {"truths": [], "artifacts": [], "key_links": [], "checklist": []}
@@ -212,7 +181,7 @@ def _must_haves(source: Source):
         for key, model in (("artifacts", Artifact), ("key_links", KeyLink)):
             for item in part[key]:
                 try:
-                    kept[key].append(model.model_validate(item))
+                    kept[key].append(validate(model, item))
                 except ValidationError as exc:
                     source.warn(item.get("line") or 1, f"must-have {key[:-1].replace('_', ' ')} "
                                                        f"{item.get('path') or item.get('from')!r} is malformed "

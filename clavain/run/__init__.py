@@ -3,7 +3,6 @@ decisions, evidence, verify, Must-Haves, reports and their templates.
 
 Owns: ``engine`` (choosing, opening and starting a run), ``state``, ``folder`` (the run folder on disk),
 ``journal``, ``rules``, ``steps``, ``decisions``, ``retire``, ``evidence``, ``verify``, ``musthaves``,
-``gitinfo``, ``report`` and ``templates/``.
-May import: the gate, plans, the core, the standard library, pydantic, Jinja2 and filelock. Never the guard or
-the CLI.
+``snapshot``, ``report`` and ``templates/``.
+May import: the gate, plans, the core, the standard library, pydantic and Jinja2. Never the guard or the CLI.
 """

@@ -9,11 +9,14 @@ while the run waited are shown to the user once, and only their next reply goes 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Mapping, Optional
 
 from clavain.core.errors import BadInput
 from clavain.run.engine import Outcome, Session, has_must_haves, session, task_record, task_states
 from clavain.run.rules import CLI, FINISHED, check_finish, check_halted_on, find_task, refuse
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 
 def _user_word(s: Session, since: float, action: str, show: str, decision: str,
@@ -228,12 +231,15 @@ def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         waiting = closed >= 1 and not unapproved.isdisjoint(batches[closed - 1].tasks)
         if waiting:
             current = closed
+        kept_text, kept_digest = s.folder.plan_record(plan)
         s.record("replanned", {"action": "replan", "evidence": ev, "level": s.level(), "plan_sha256": digest,
+                               "plan_json_sha256": kept_digest,
                                "has_must_haves": has_must_haves(plan), "checklist": plan.must_haves.checklist,
                                "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
                                "tasks": [task_record(t) for t in tasks], "batch": current,
                                "approved_batches": list(range(1, current)),
                                "state": "awaiting_approval" if waiting else "running"})
+        s.folder.keep_plan(kept_text)
         text = (f"plan re-read: {len(tasks)} tasks in {len(batches)} batches; kept {len(kept)} finished "
                 f"task(s) whose text did not change{': ' + ', '.join(kept) if kept else ''}\n\n")
         if waiting:

@@ -8,14 +8,10 @@
 
 from __future__ import annotations
 
-import json
-import re
-import secrets
+import re   # loaded with pathlib anyway
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping, Optional
 
 from clavain.core import paths
 from clavain.core.digest import plan_digest
@@ -24,17 +20,19 @@ from clavain.run.rules import CLI, next_command
 from clavain.run.state import RunState, TaskState
 from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper, repair_interrupted_starts
 
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module (plain classes below, not
+if TYPE_CHECKING:       # dataclasses, for the same reason: each import costs a part of a bare interpreter start)
+    from typing import Iterator, Mapping, Optional
+
 PROGRESS_STATES = ("running", "awaiting_approval", "halted", "paused")
 EXTERNAL_FLAG = Path(".claude") / "clodex-toggle.flag"
 
 
-@dataclass
 class Outcome:
     """What a command prints: ``text`` for people and models, ``data`` (plus ``next``) with ``--json``."""
 
-    state: RunState
-    text: str
-    data: dict = field(default_factory=dict)
+    def __init__(self, state: RunState, text: str, data: "Optional[dict]" = None) -> None:
+        self.state, self.text, self.data = state, text, {} if data is None else data
 
     @property
     def next(self) -> str:
@@ -45,14 +43,17 @@ class Outcome:
                 "batches": len(self.state.batches), **self.data, "next": self.next}
 
 
-@dataclass
 class Session:
-    folder: RunFolder
-    state: RunState
-    env: Mapping[str, str]
-    notes: list[str] = field(default_factory=list)
-    _plan_text: Optional[str] = None   # the plan as this command read it: read once, parsed at most once
-    _protection: object = None
+    """One command's hold on a run: its folder, the state as loaded (and as each ``record`` leaves it), the
+    environment, and the notes loading made."""
+
+    def __init__(self, folder: RunFolder, state: RunState, env: "Mapping[str, str]",
+                 notes: "Optional[list[str]]" = None) -> None:
+        self.folder, self.state, self.env = folder, state, env
+        self.notes: list[str] = [] if notes is None else notes
+        self._plan_text: "Optional[str]" = None   # the plan as this command read it: read once, parsed at most once
+        self._protection: object = None
+        self._repo: "Optional[tuple]" = None   # (work tree top, git folder) once known; (): no repository
 
     @property
     def project(self) -> Path:
@@ -79,7 +80,24 @@ class Session:
         """The project as it stands now (``clavain.run.snapshot``), or None outside git."""
         from clavain.run.snapshot import take
 
-        return take(self.project)
+        if self._repo is None:
+            self.head()
+        return take(self.project, self._repo) if self._repo else None
+
+    def head(self) -> Optional[str]:
+        """The commit HEAD points at now (None outside git or before the first commit); notes the work tree's top
+        and git folder for the snapshots this command takes (one git process for all three)."""
+        from clavain.run.snapshot import repo
+
+        found = repo(self.project)
+        self._repo = found[:2] if found else ()
+        return found[2] if found else None
+
+    def top(self) -> Optional[Path]:
+        """The repository's top folder (None outside git), asked of git once per command."""
+        if self._repo is None:
+            self.head()
+        return self._repo[0] if self._repo else None
 
     def protection(self):
         """The protection level in force for this command (``clavain.core.sandbox.protection_level``)."""
@@ -113,13 +131,17 @@ class Session:
     def plan_text(self) -> str:
         """The plan's text, read once per command (``BadInput`` when it cannot be read as a plan)."""
         if self._plan_text is None:
-            from clavain.plan.reader import read_text
+            from clavain.plan.textfile import read_text
 
             self._plan_text = read_text(self.plan_path())
         return self._plan_text
 
     def read_plan(self):
-        """The plan parsed from ``plan_text``: the same text the pinned digest was checked against."""
+        """The plan parsed from ``plan_text``: the same text the pinned digest was checked against. The run keeps
+        the plan it read (``RunFolder.keep_plan``): while the plan's text is the one kept, that is the plan."""
+        kept = self.folder.kept_plan(self.state.plan_json_sha256)
+        if kept is not None and kept.sha256 == plan_digest(self.plan_text()):
+            return kept
         from clavain.plan.reader import read_plan
 
         return read_plan(self.plan_path(), text=self.plan_text())
@@ -129,11 +151,13 @@ class Session:
 
 def active_runs(project: Path) -> list[dict]:
     """The summaries of unfinished runs (``.clavain/execute-plan/active/*.json``), oldest first."""
+    from clavain.core.chain import loads   # json's C parser, without the json package
+
     out = []
     folder = paths.active_dir(project)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            out.append(json.loads(path.read_text(encoding="utf-8")))
+            out.append(loads(path.read_text(encoding="utf-8")))
         except (OSError, ValueError):
             out.append({"run_id": path.stem, "plan": "?", "state": "?"})
     return out
@@ -167,7 +191,7 @@ def select_run(project: Path, run_id: Optional[str]) -> RunFolder:
 def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, full: bool = False,
             check_plan: bool = True) -> Iterator[Session]:
     """Open a run under its lock, with tampering and plan changes already turned into halts."""
-    from filelock import Timeout
+    from clavain.core.lockfile import LockTimeout
 
     folder = select_run(project, run_id)
     try:
@@ -192,7 +216,7 @@ def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, ful
             if folder.write_active(s.state, only_if_changed=True):  # an edited or deleted summary is put right
                 s.notes.append(f"the run's summary {folder.rel(folder.active)} did not match its journal; rewritten")
             yield s
-    except Timeout:
+    except LockTimeout:
         raise EnvironmentProblem(f"run {folder.run_id} is locked by another clavain-cli process",
                                  path=folder.dir / "lock", next_command=f"{CLI} status (retry in a moment)") from None
 
@@ -320,6 +344,7 @@ def task_states(plan, batches) -> list[TaskState]:
     where = {tid: b.index for b in batches for tid in b.tasks}
     return [TaskState(id=t.id, title=t.title, line=t.line, text_sha256=t.text_sha256, batch=where[t.id],
                       checked_in_plan=t.done, verify_count=len(t.verify), ask_user=t.ask_user,
+                      verify_entries=[v.model_dump() for v in t.verify],
                       **({"status": "skipped", "reason": CHECKED_OFF} if t.done and t.ask_user is None else {}))
             for t in plan.tasks]
 
@@ -340,10 +365,10 @@ def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size:
 
 
 def _start_lock(project: Path):
-    from filelock import FileLock
+    from clavain.core.lockfile import FileLock
 
     paths.state_dir(project).mkdir(parents=True, exist_ok=True)
-    return FileLock(str(paths.state_dir(project) / "start.lock"), timeout=LOCK_TIMEOUT)
+    return FileLock(paths.state_dir(project) / "start.lock", timeout=LOCK_TIMEOUT)
 
 
 def repair_starts(project: Path) -> list[str]:
@@ -393,19 +418,24 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     protection = protection_level(project, env)
     flag = (project / EXTERNAL_FLAG).exists()
     requested = dispatch == "external" and not flag
+    import secrets
+
     run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{_slug(Path(rel).stem)}-{secrets.token_hex(2)}"
     folder = RunFolder(project, run_id)
     tasks = task_states(plan, batches)
     with folder.lock():
         folder.tasks_dir.mkdir(parents=True, exist_ok=True)
         folder.batches_dir.mkdir(parents=True, exist_ok=True)
+        kept_text, kept = folder.plan_record(plan)
         state, _ = folder.record(None, "run_started", {
             "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
             "tasks": [task_record(t) for t in tasks], "warnings": warnings,
             "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
-            "plugin": fingerprint(), "level": protection.level, **({"alongside": beside} if beside else {})})
+            "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept,
+            **({"alongside": beside} if beside else {})})
+        folder.keep_plan(kept_text)
     from clavain.run.witness import attest
 
     attest(env, project, run_id, _, state.state, state.batch)

@@ -9,17 +9,21 @@ Anything else that does not match is tampering, and ``load`` reports it as such.
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from clavain.core import paths
+from clavain.core.chain import loads
+from clavain.core.digest import sha256_hex
 from clavain.core.errors import EnvironmentProblem
 from clavain.core.files import atomic_write, crash_point
+from clavain.core.model import dumps
 from clavain.run.journal import Journal, JournalTampered, utc_stamp
 from clavain.run.state import RunFile, RunState, apply, state_digest
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Optional
 
 LOCK_TIMEOUT = 60.0
 
@@ -42,24 +46,23 @@ class RunLost(EnvironmentProblem):
         self.folder = folder
 
 
-@dataclass
 class Tamper:
-    """Why the state on disk cannot be trusted: the first bad journal entry, or run.json vs the journal."""
+    """Why the state on disk cannot be trusted: the first bad journal entry, or run.json vs the journal.
+    ``tail_bad``: the last line is bad, so the bad lines must be moved aside before anything is recorded.
+    (Plain classes here: ``dataclasses`` costs a third of a bare interpreter start to import.)"""
 
-    reason: str
-    seq: Optional[int] = None
-    line: Optional[int] = None
-    where: str = ""
-    tail_bad: bool = False   # the last line is bad: the bad lines must be moved aside before anything is recorded
+    def __init__(self, reason: str, seq: "Optional[int]" = None, line: "Optional[int]" = None, where: str = "",
+                 tail_bad: bool = False) -> None:
+        self.reason, self.seq, self.line, self.where, self.tail_bad = reason, seq, line, where, tail_bad
 
 
-@dataclass
 class Loaded:
-    state: RunState
-    seq: int
-    hash: str
-    notes: list[str] = field(default_factory=list)   # "rebuilt from the journal", crash repair ...
-    tamper: Optional[Tamper] = None
+    """The state a command works from, the journal entry it folds up to, and what loading it found: ``notes``
+    ("rebuilt from the journal", crash repair ...) and ``tamper``."""
+
+    def __init__(self, state: RunState, seq: int, hash: str, notes: "Optional[list[str]]" = None,
+                 tamper: "Optional[Tamper]" = None) -> None:
+        self.state, self.seq, self.hash, self.notes, self.tamper = state, seq, hash, notes or [], tamper
 
 
 class RunFolder:
@@ -70,6 +73,7 @@ class RunFolder:
         self.run_id = run_id
         self.dir = paths.run_dir(self.project, run_id)
         self.run_json = self.dir / "run.json"
+        self.plan_json = self.dir / "plan.json"
         self.journal = Journal(self.dir / "journal.jsonl")
         self.tasks_dir = self.dir / "tasks"
         self.batches_dir = self.dir / "batches"
@@ -83,10 +87,10 @@ class RunFolder:
         return Path(path).relative_to(self.project).as_posix()
 
     def lock(self):
-        from filelock import FileLock
+        from clavain.core.lockfile import FileLock
 
         self.dir.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(self.dir / "lock"), timeout=LOCK_TIMEOUT)
+        return FileLock(self.dir / "lock", timeout=LOCK_TIMEOUT)
 
     # -- writing ---------------------------------------------------------------------------------------------
     def record(self, state: Optional[RunState], event: str, data: dict) -> tuple[RunState, dict]:
@@ -94,17 +98,22 @@ class RunFolder:
         now = time.time()
         data = {**data, "at": now, "time": utc_stamp(now)}
         new = apply(state, event, data)
-        data["state_sha256"] = digest = state_digest(new)
+        body = new.model_dump_json()
+        data["state_sha256"] = digest = sha256_hex(body.encode("utf-8"))   # ``state_digest(new)``, dumped once
         data["after"] = {"state": new.state, "batch": new.batch}   # what the hooks read from the journal's head
         entry = self.journal.append(event, data)
         crash_point("journal-appended")
-        self.save(new, entry["seq"], entry["hash"], digest)
+        self.save(new, entry["seq"], entry["hash"], digest, body)
         return new, entry
 
-    def save(self, state: RunState, seq: int, entry_hash: str, digest: Optional[str] = None) -> None:
-        body = RunFile(journal_seq=seq, journal_hash=entry_hash, state_sha256=digest or state_digest(state),
-                       state=state)
-        atomic_write(self.run_json, body.model_dump_json(indent=1) + "\n", point="mid-run-json")
+    def save(self, state: RunState, seq: int, entry_hash: str, digest: "Optional[str]" = None,
+             body: "Optional[str]" = None) -> None:
+        """``run.json``: the ``RunFile`` of ``state`` as compact JSON (``body``: the state's JSON when the caller
+        has it). The state's part is exactly the text its digest is taken of."""
+        body = state.model_dump_json() if body is None else body
+        head = dumps({"journal_seq": seq, "journal_hash": entry_hash,
+                      "state_sha256": digest or sha256_hex(body.encode("utf-8"))})
+        atomic_write(self.run_json, f'{head[:-1]},"state":{body}}}\n', point="mid-run-json")
         crash_point("run-json-written")
         self.write_active(state)
         crash_point("active-written")
@@ -124,7 +133,7 @@ class RunFolder:
         summary = {"run_id": state.run_id, "plan": state.plan,
                    "state": state.state, "batch": state.batch, "batches": len(state.batches),
                    "dispatch": state.dispatch, "next": next_command(state), "updated": state.updated}
-        text = json.dumps(summary, indent=1) + "\n"
+        text = dumps(summary) + "\n"
         if only_if_changed:
             try:
                 if self.active.read_text(encoding="utf-8") == text:
@@ -134,24 +143,60 @@ class RunFolder:
         atomic_write(self.active, text)
         return True
 
+    @staticmethod
+    def plan_record(plan) -> tuple[str, str]:
+        """``(text, digest)`` of ``plan.json`` for ``plan``: the journal pins the digest (``run_started``,
+        ``replanned``), then ``keep_plan`` writes the text. Later commands take the plan from there instead of
+        reading it again with the reader (and pydantic); until the file is written, or if it was killed before
+        that, they read the plan again."""
+        text = plan.model_dump_json()
+        return text, sha256_hex(text.encode("utf-8"))
+
+    def keep_plan(self, text: str) -> None:
+        atomic_write(self.plan_json, text + "\n")
+
+    def kept_plan(self, digest: "Optional[str]"):
+        """The plan ``keep_plan`` wrote, when ``plan.json`` still has that ``digest``; else None."""
+        if not digest:
+            return None
+        try:
+            text = self.plan_json.read_text(encoding="utf-8").rstrip("\n")
+        except OSError:
+            return None
+        if sha256_hex(text.encode("utf-8")) != digest:
+            return None
+        from clavain.plan.model import Plan
+
+        return Plan.trusted(loads(text))
+
     # -- reading ---------------------------------------------------------------------------------------------
     @staticmethod
-    def _consistent(rf: RunFile, last: Optional[dict]) -> bool:
+    def _consistent(rf: RunFile, last: "Optional[dict]") -> bool:
         """run.json folds exactly the journal up to its last entry: same entry, same state digest (O(1))."""
         return last is not None and (rf.journal_seq, rf.journal_hash) == (last["seq"], last["hash"]) \
-            and state_digest(rf.state) == rf.state_sha256 == last["data"].get("state_sha256")
+            and rf.state_sha256 == last["data"].get("state_sha256") \
+            and (rf.__dict__.get("_state_digest") == rf.state_sha256 or _leads_to(rf.state, rf.state_sha256))
 
-    def _read_run_json(self) -> tuple[Optional[RunFile], str]:
-        from pydantic import ValidationError
-
+    def _read_run_json(self, expected: "Optional[str]" = None) -> "tuple[Optional[RunFile], str]":
+        """run.json. Its state is taken as it stands when its digest is ``expected`` (the journal's last entry
+        records it): then it is byte for byte a state this code wrote from checked data, and nothing needs
+        checking again. Anything else is validated field by field by pydantic (``clavain.plan.schema``)."""
         try:
             raw = self.run_json.read_text(encoding="utf-8")
         except FileNotFoundError:
             return None, "run.json is missing"
         except OSError as exc:
             return None, f"run.json cannot be read ({exc.strerror})"
+        if expected:
+            trusted = _trusted_run_file(raw, expected)
+            if trusted is not None:
+                return trusted, ""
+        from pydantic import ValidationError
+
+        from clavain.plan.schema import validate_json
+
         try:
-            return RunFile.model_validate_json(raw), ""
+            return validate_json(RunFile, raw), ""
         except ValidationError as exc:
             return None, f"run.json is corrupt ({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']})"
 
@@ -163,11 +208,11 @@ class RunFolder:
         the run."""
         if (self.dir / RETIRED).exists():  # retired by run abort: whatever is left is evidence, never state
             raise RunLost(self, None)
-        rf, why = self._read_run_json()
         try:
             last = self.journal.last()
         except JournalTampered as exc:  # the last line itself is bad: nothing can be appended after it
-            return self._from_journal(notes=[], chain=exc, fallback=rf, tail_bad=True)
+            return self._from_journal(notes=[], chain=exc, fallback=self._read_run_json()[0], tail_bad=True)
+        rf, why = self._read_run_json(None if last is None else last["data"].get("state_sha256"))
         head = (0, "") if last is None else (last["seq"], last["hash"])
         chain: Optional[list[dict]] = None
         if full:
@@ -188,9 +233,9 @@ class RunFolder:
                 f"run.json does not match journal entry {head[0]} (the state file was edited by hand)",
                 seq=head[0], where=self.rel(self.run_json)))
         if last and rf.journal_seq == head[0] - 1 and last["prev"] == rf.journal_hash \
-                and state_digest(rf.state) == rf.state_sha256:
+                and _leads_to(rf.state, rf.state_sha256):
             new = apply(rf.state, last["event"], last["data"])
-            if state_digest(new) == last["data"].get("state_sha256"):
+            if _leads_to(new, last["data"].get("state_sha256")):
                 self.save(new, *head, last["data"]["state_sha256"])
                 return Loaded(new, *head, notes=[f"completed the interrupted step '{last['event']}' "
                                                   f"(journal entry {head[0]})"])
@@ -230,7 +275,7 @@ class RunFolder:
         for entry in entries:
             try:
                 folded = apply(state, entry["event"], entry["data"])
-                good = state_digest(folded) == entry["data"].get("state_sha256")
+                good = _leads_to(folded, entry["data"].get("state_sha256"))
             except (ValueError, KeyError, TypeError):
                 good = False
             if not good:  # chained correctly, but not what the engine wrote: forged with recomputed hashes
@@ -304,3 +349,45 @@ def _only_a_torn_start(run: RunFolder) -> bool:
             continue
         return False
     return True
+
+
+def _trusted_run_file(raw: str, expected: str) -> "Optional[RunFile]":
+    """The ``RunFile`` in ``raw`` when its state's digest is ``expected`` and its head has the right shape; else
+    None (the caller validates it)."""
+    # the state's text as ``save`` writes it, digested as it stands (no JSON written again to take the digest)
+    at = raw.find(',"state":')
+    body = raw[at + len(',"state":'):-2] if at > 0 and raw.endswith("}\n") else ""
+    if not body or sha256_hex(body.encode("utf-8")) != expected:
+        return None
+    try:
+        data = loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or list(data) != ["journal_seq", "journal_hash", "state_sha256", "state"] \
+            or not isinstance(data["state"], dict) or data["state_sha256"] != expected \
+            or type(data["journal_seq"]) is not int or not isinstance(data["journal_hash"], str):
+        return None
+    head = dumps({"journal_seq": data["journal_seq"], "journal_hash": data["journal_hash"], "state_sha256": expected})
+    if raw[:at] != head[:-1]:   # the digested text is the state's own value, exactly where save put it
+        return None
+    digest = expected
+    rf = RunFile.trusted(data)
+    rf._state_digest = digest
+    return rf
+
+
+def _leads_to(state: RunState, recorded: "Optional[str]") -> bool:
+    """Whether ``state`` is the state a journal entry (or run.json) records by its digest. A digest an earlier
+    version took of pydantic's own JSON counts too (``clavain.plan.schema``): the two JSON writers agree on every
+    value a state holds in practice, not on every float (pydantic writes 1e-05 as 0.00001)."""
+    if not recorded:
+        return False
+    if state_digest(state) == recorded:
+        return True
+    from clavain.plan.schema import pydantic_json
+
+    try:
+        return sha256_hex(pydantic_json(state).encode("utf-8")) == recorded
+    except ValueError:
+        return False
+

@@ -20,16 +20,18 @@ hash. Keeping the model from writing into ``.clavain/`` at all is the hooks' job
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator, Optional
 
-from clavain.core.chain import check_alone, check_entry, entry_hash, tail
+from clavain.core.chain import check_alone, check_entry, entry_hash, loads, tail
 from clavain.core.files import append_line, atomic_write
+from clavain.core.model import dumps   # json's C encoder, without the json package (a run command loads this)
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Iterator, Optional
 
 try:  # POSIX only; elsewhere the run's file lock is the only guard
     import fcntl
@@ -50,7 +52,15 @@ class JournalTampered(Exception):
 
 def utc_stamp(epoch: float) -> str:
     """ISO-8601 UTC with microseconds and a ``Z``: ``2026-11-25T22:01:02.123456Z``."""
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    from math import modf
+
+    fraction, whole = modf(epoch)            # as ``datetime.fromtimestamp(epoch, timezone.utc)`` rounds it: the
+    micro = round(fraction * 1e6)            # microseconds half to even (without importing datetime)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    elif micro < 0:
+        whole, micro = whole - 1, micro + 1_000_000
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole)) + f".{micro:06d}Z"
 
 
 class Journal:
@@ -61,10 +71,18 @@ class Journal:
         self.path = Path(path)
         self.torn: Optional[bytes] = None      # torn final line seen by the last head/verify/append
         self.repaired: Optional[bytes] = None  # torn final line that the last append cut off
+        self._seen: Optional[tuple] = None     # (the file's stat, what _tail_entry read from it)
 
     # -- reading the tail ---------------------------------------------------------------------------------
     def _tail_entry(self, fh) -> tuple[Optional[dict], int, Optional[bytes]]:
-        """``(entry, torn_at, torn)``: the last complete entry (None when empty), checked on its own (O(1))."""
+        """``(entry, torn_at, torn)``: the last complete entry (None when empty), checked on its own (O(1) in the
+        journal's length; O(its own length), and a run's first entry holds the whole plan, so what was read is
+        reused while the file's stat says it has not changed: ``last()`` then ``append()`` read it once)."""
+        info = os.fstat(fh.fileno())
+        key = (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+        if self._seen is not None and self._seen[0] == key:
+            self.torn = self._seen[1][2]
+            return self._seen[1]
         last, torn_at, torn = tail(fh)
         self.torn = torn
         if last is None:
@@ -72,6 +90,7 @@ class Journal:
         entry = check_alone(last)
         if entry is None:
             self._raise_first_bad()
+        self._seen = (key, (entry, torn_at, torn))
         return entry, torn_at, torn
 
     def _raise_first_bad(self) -> None:
@@ -118,7 +137,7 @@ class Journal:
         """Append one entry (fsync'd before returning) and return it as written."""
         if not isinstance(event, str) or not event:
             raise ValueError("event must be a non-empty string")
-        plain = json.loads(json.dumps(data, allow_nan=False))  # exactly what a reader will see
+        plain = loads(dumps(data))  # exactly what a reader will see (no NaN, keys as text, tuples as lists)
         if not isinstance(plain, dict):
             raise ValueError("data must be a JSON object")
         with self._locked() as fh:
@@ -134,7 +153,7 @@ class Journal:
             entry = {"seq": seq + 1, "time": utc_stamp(now), "epoch": now, "event": event, "data": plain,
                      "prev": prev}
             entry["hash"] = entry_hash(entry)
-            append_line(self.path, json.dumps(entry, ensure_ascii=False, separators=(",", ":")), point="mid-append")
+            append_line(self.path, dumps(entry), point="mid-append")
         return entry
 
     def quarantine_from(self, line: int) -> Path:

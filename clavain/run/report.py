@@ -2,17 +2,28 @@
 
 Jinja2 with ``StrictUndefined`` (a missing value is a bug, not an empty string) and autoescape off (the
 output is markdown). Reports are written into the run folder; the functions return their paths.
+
+One Jinja2 environment per process, and each template compiled once per plugin folder: Jinja2's own bytecode
+cache keeps the compiled templates in ``templates/__pycache__/``, beside the plugin's Python bytecode and as
+trusted as it: the environment's build writes it (``warm_templates``), commands only read it, and the plugin's
+fingerprint covers it (``clavain.run.plugin``). Compiling a template costs about as much as a bare interpreter
+start.
 """
 
 from __future__ import annotations
 
+import os
+from functools import lru_cache
 from pathlib import Path
-from typing import Optional
 
 from clavain.core.files import atomic_write
 from clavain.run.rules import CLI, FINISHED, next_command
 from clavain.run.state import RunState
 from clavain.run.folder import FINAL_REPORT, RunFolder
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Optional
 
 BAR_WIDTH = 10
 STATUS_ALL_TASKS = 40   # ``run status`` lists every task up to this many; beyond, see ``status_rows``
@@ -23,11 +34,30 @@ STATE_WORDS = {"running": "running", "awaiting_approval": "awaiting your approva
                "paused": "paused for your answer", "finished": "finished", "aborted": "aborted"}
 
 
-def _env():
-    from jinja2 import Environment, PackageLoader, StrictUndefined
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
-    env = Environment(loader=PackageLoader("clavain.run", "templates"), undefined=StrictUndefined,
-                      autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+
+@lru_cache(maxsize=None)
+def _env(write: bool = False):
+    """The environment (``write``: the one ``warm_templates`` fills the bytecode cache with)."""
+    from jinja2 import Environment, FileSystemBytecodeCache, FileSystemLoader, StrictUndefined
+
+    class CompiledOnce(FileSystemBytecodeCache):
+        """Jinja2's bytecode cache in the plugin's folder: read by every command, written only by the build (code
+        that appeared during a run would be a change of the plugin's files)."""
+
+        def dump_bytecode(self, bucket) -> None:
+            if not write:
+                return
+            try:
+                os.makedirs(self.directory, exist_ok=True)
+                super().dump_bytecode(bucket)
+            except OSError:
+                pass
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      autoescape=False, keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                      bytecode_cache=CompiledOnce(os.path.join(TEMPLATES, "__pycache__")))
     env.filters["short"] = _short
     env.filters["fenced"] = _fenced
     env.filters["quoted"] = _quoted
@@ -58,6 +88,14 @@ def _stamp(epoch: float) -> str:
 
 def render(name: str, **context) -> str:
     return _env().get_template(name).render(**context)
+
+
+def warm_templates() -> list[str]:
+    """Compile every template into the bytecode cache (the environment's build runs this); returns their names."""
+    names = sorted(name for name in os.listdir(TEMPLATES) if name.endswith(".j2"))
+    for name in names:
+        _env(write=True).get_template(name)
+    return names
 
 
 def progress_line(s: RunState) -> str:

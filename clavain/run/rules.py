@@ -6,12 +6,15 @@ the hooks' allowlist reads. The checks here add what the table cannot say (task 
 
 from __future__ import annotations
 
-from typing import Optional
 
 from clavain.core import states
 from clavain.core.errors import BadInput, Refused
 from clavain.core.paths import OWN_STATE as STATE_DIR
 from clavain.run.state import RunState, TaskState
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Optional
 
 CLI = "clavain-cli run"
 FINISHED = ("done", "skipped")

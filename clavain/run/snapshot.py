@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
-from typing import Optional, Sequence
 
 from clavain.core.paths import owned_paths, state_dir
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
 
 TIMEOUT = 60.0
 _TICK = re.compile(r"^(\s*[-*+]\s+)\[[ xX]\]", re.MULTILINE)
@@ -51,13 +52,27 @@ def _git(cwd: Path, *args: str, env: Optional[dict] = None) -> Optional[bytes]:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def _repo(project: Path) -> Optional[tuple[Path, Path]]:
-    """``(work tree top, the repository's git folder)`` when ``project`` is inside a git work tree."""
-    out = _git(project, "rev-parse", "--is-inside-work-tree", "--show-toplevel", "--absolute-git-dir")
-    if out is None:
+def repo(project: Path) -> "Optional[tuple[Path, Path, Optional[str]]]":
+    """``(work tree top, the repository's git folder, the commit HEAD points at or None before the first commit)``
+    when ``project`` is inside a git work tree, else None: one git process for what a run command asks of the
+    repository (``task-start`` records HEAD and takes a snapshot)."""
+    try:
+        proc = subprocess.run(["git", *_HARDENED, "rev-parse", "--is-inside-work-tree", "--show-toplevel",
+                               "--absolute-git-dir", "HEAD"], cwd=project, capture_output=True, timeout=TIMEOUT,
+                              env=_env(), stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
         return None
-    lines = out.decode("utf-8", "surrogateescape").splitlines()
-    return (Path(lines[1]), Path(lines[2])) if len(lines) == 3 and lines[0] == "true" else None
+    lines = proc.stdout.decode("utf-8", "surrogateescape").splitlines()
+    if len(lines) < 3 or lines[0] != "true":
+        return None
+    head = lines[3] if proc.returncode == 0 and len(lines) == 4 and lines[3] != "HEAD" else None
+    return Path(lines[1]), Path(lines[2]), head
+
+
+def _repo(project: Path) -> "Optional[tuple[Path, Path]]":
+    """``(work tree top, the repository's git folder)`` when ``project`` is inside a git work tree."""
+    found = repo(project)
+    return found[:2] if found else None
 
 
 def top(project: Path) -> Optional[Path]:
@@ -90,24 +105,19 @@ def _store_env(project: Path, work_tree: Path, git_dir: Path, store: Path, index
     return env
 
 
-def take(project: Path) -> Optional[str]:
-    """A tree id naming the project's files as they stand now, or None outside git."""
+def take(project: Path, found: "Optional[tuple[Path, Path]]" = None) -> Optional[str]:
+    """A tree id naming the project's files as they stand now, or None outside git (``found``: the work tree's top
+    and git folder, when the caller has them from ``repo``)."""
     project = Path(project)
-    found = _repo(project)
+    found = found or _repo(project)
     store = _store(project) if found else None
     if found is None or store is None:
         return None
     work_tree, git_dir = found
-    try:   # a temporary copy of the store's index: its stat cache spares reading unchanged files again
-        fd, index = tempfile.mkstemp(prefix="index-", suffix=".tmp", dir=store)
-    except OSError:
+    index = _copy_of_index(store)   # its stat cache spares reading unchanged files again
+    if index is None:
         return None
-    os.close(fd)
     try:
-        try:
-            shutil.copyfile(store / "index", index)
-        except OSError:
-            os.unlink(index)   # the first snapshot: git starts a new index
         env = _store_env(project, work_tree, git_dir, store, index)
         own = [path.relative_to(work_tree).as_posix() for path, _ in owned_paths(project)
                if _inside(path, work_tree)] + [(state_dir(project) / STORE).relative_to(work_tree).as_posix()]
@@ -126,6 +136,35 @@ def take(project: Path) -> Optional[str]:
             os.unlink(index)
         except OSError:
             pass
+
+
+def _copy_of_index(store: Path) -> Optional[str]:
+    """A temporary copy of the store's index, beside it (as ``tempfile.mkstemp`` and ``shutil.copyfile`` would make
+    it, without importing them for it: every run command takes a snapshot); the name of a file yet to be made when
+    there is no index to copy (the first snapshot: git starts a new index); None when the store cannot be written."""
+    try:
+        with open(store / "index", "rb") as handle:
+            data: Optional[bytes] = handle.read()
+    except OSError:
+        data = None
+    for _ in range(3):
+        path = str(store / f"index-{os.urandom(6).hex()}.tmp")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                if data is not None:
+                    handle.write(data)
+                    return path
+        except OSError:
+            pass
+        os.unlink(path)
+        return path
+    return None
 
 
 def _inside(path: Path, folder: Path) -> bool:

@@ -3,30 +3,40 @@
 The journal is the source of truth: every transition is an event ``(name, data)`` and ``apply`` folds it
 into a ``RunState``. ``run.json`` is that fold written down (with the journal head it was folded up to),
 so the state can always be rebuilt by replaying the journal from the start. Pure: no I/O here.
+
+The models are plain ones (``clavain.core.model``): every ``clavain-cli run`` command reads and writes the state,
+and pydantic's import alone costs more than the rest of a per-task command. ``clavain.plan.schema`` builds the
+pydantic models from these same declarations and validates with them whatever is read from disk without a
+matching digest.
 """
 
 from __future__ import annotations
 
-import hashlib
-from typing import Callable, Literal, Optional
+from clavain.core.digest import sha256_hex
+from clavain.core.model import Field, Model
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+TYPE_CHECKING = False   # not ``typing``'s: the run's hot path runs without typing
+if TYPE_CHECKING:
+    from typing import Callable, Literal, Optional
 
-TaskStatus = Literal["pending", "running", "done", "failed", "skipped"]
-RunPhase = Literal["running", "awaiting_approval", "halted", "paused", "finished", "aborted"]
-HaltKind = Literal["task_failed", "verify_failed", "plan_changed", "tampered", "plugin_changed"]
+# The values of the annotations below that name a set of words (``clavain.plan.schema`` makes them Literal types).
+LITERALS = {
+    "TaskStatus": ("pending", "running", "done", "failed", "skipped"),
+    "RunPhase": ("running", "awaiting_approval", "halted", "paused", "finished", "aborted"),
+    "HaltKind": ("task_failed", "verify_failed", "plan_changed", "tampered", "plugin_changed"),
+}
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Strict(Model):
+    """A model of the run's state (unknown fields are refused, as pydantic's ``extra="forbid"``)."""
 
 
 def later(default=None, **kwargs):
     """A field added after runs were first recorded: left out of the state (and of its digest) while it holds
     its default, so a run recorded by an earlier version keeps its digests after an update."""
     if "default_factory" in kwargs:
-        return Field(exclude_if=lambda value: not value, **kwargs)
-    return Field(default=default, exclude_if=lambda value: value == default, **kwargs)
+        return Field(default_factory=kwargs["default_factory"], omit_default=True)
+    return Field(default, omit_default=True)
 
 
 class EvidenceRecord(Strict):
@@ -64,6 +74,17 @@ class VerifyRecord(Strict):
     reason: str = ""
 
 
+class PinnedVerify(Strict):
+    """A task's ``<verify>`` entry as the run pinned it with the plan (``clavain.plan.model.VerifyEntry``'s
+    fields): ``run verify`` runs these without reading the plan again."""
+
+    run: str
+    expect_exit: Optional[int] = 0
+    expect_contains: Optional[str] = None
+    expect_prose: Optional[str] = None
+    line: int
+
+
 class TaskState(Strict):
     id: str
     title: str
@@ -84,6 +105,7 @@ class TaskState(Strict):
     reason: Optional[str] = None             # why it failed or was skipped
     snapshot_start: Optional[str] = later()  # the project when the task started (``clavain.run.snapshot``)
     snapshot_done: Optional[str] = later()   # ... and when it was recorded done
+    verify_entries: list[PinnedVerify] = later(default_factory=list)  # the plan's <verify> entries, pinned with it
 
 
 class Halt(Strict):
@@ -133,20 +155,15 @@ class RunState(Strict):
     level: Optional[str] = later()           # the protection level last recorded (start, checkpoint, halt, decision)
     feedback: list[dict] = later(default_factory=list)  # revise: the user's notes, per task
     checklist: list[str] = later(default_factory=list)  # Must-Haves no machine can check: the reports ask the user
+    plan_json_sha256: Optional[str] = later()  # the plan as the run read it (``plan.json`` of the run folder)
     started_epoch: float
     created: str
     updated: str
-    _index: Optional[tuple[list, dict[str, int]]] = PrivateAttr(default=None)
-
     def position(self, task_id: str) -> int:
-        """Where the task sits in ``tasks`` (O(1) after the first call on this list).
-
-        Reads the private slot directly: pydantic's attribute hook for private names costs ~3 µs a call,
-        which a loop over a 1,000-task batch would pay a thousand times."""
-        private = self.__pydantic_private__
-        index = private["_index"]
+        """Where the task sits in ``tasks`` (O(1) after the first call on this list)."""
+        index = self.__dict__.get("_index")
         if index is None or index[0] is not self.tasks:
-            index = private["_index"] = (self.tasks, {t.id: i for i, t in enumerate(self.tasks)})
+            index = self._index = (self.tasks, {t.id: i for i, t in enumerate(self.tasks)})
         return index[1][task_id]
 
     def task(self, task_id: str) -> TaskState:
@@ -185,8 +202,7 @@ def state_digest(state: RunState) -> str:
 
     Fields added later (``later``) count only when set, so runs recorded before they existed keep their
     digests."""
-    body = state.model_dump_json()
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return sha256_hex(state.model_dump_json().encode("utf-8"))
 
 
 # ---------------------------------------------------------------- the fold
@@ -202,7 +218,7 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
                     groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
                     updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []),
                     approval_evidence=d.get("approval_evidence", "transcript"), plugin=d.get("plugin"),
-                    level=d.get("level"))
+                    level=d.get("level"), plan_json_sha256=d.get("plan_json_sha256"))
 
 
 def _task_started(s: RunState, d: dict) -> None:
@@ -310,6 +326,7 @@ def _replanned(s: RunState, d: dict) -> None:
     s.batch, s.state, s.halt = d["batch"], d.get("state", "running"), None
     s.has_must_haves = d.get("has_must_haves", s.has_must_haves)
     s.checklist = d.get("checklist", s.checklist)
+    s.plan_json_sha256 = d.get("plan_json_sha256")
     if s.state == "awaiting_approval":  # back at the checkpoint it was waiting at, which needs its own reply
         s.checkpoint_epoch = d["at"]
     s.approved_batches = [k for k in d["approved_batches"]]

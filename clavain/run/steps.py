@@ -6,19 +6,21 @@ changes anything; what it changes is one journal event.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import stat
 from pathlib import Path
-from typing import Mapping, Optional
 
-from clavain.run import gitinfo
+from clavain.core.digest import sha256_hex
 from clavain.core.errors import BadInput, Refused
 from clavain.core.files import atomic_write, crash_point
 from clavain.run.engine import Outcome, Session, session
 from clavain.run.rules import (CLI, check_checkpoint, check_task_done, check_task_fail, check_task_start,
                                check_verify, find_task, refuse)
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 DEFAULT_VERIFY_TIMEOUT = 300.0
 MAX_OUTPUT_BYTES = 5 * 2**20   # a task's output is a summary; larger files are named in it, not stored
@@ -33,7 +35,7 @@ def task_start(project: Path, run_id: Optional[str], task_id: str, env: Mapping[
         task = find_task(s.state, task_id)
         if check_task_start(s.state, task):
             return Outcome(s.state, f"task {task.id} is already started")
-        s.record("task_started", {"task": task.id, "head": gitinfo.head(project), "snapshot": s.snapshot()})
+        s.record("task_started", {"task": task.id, "head": s.head(), "snapshot": s.snapshot()})
         what = f"; then {CLI} verify {task.id}" if task.verify_count else ""
         return Outcome(s.state, f"task {task.id} started: {task.title}\nwhen it is done, write its output to a "
                                 f"file{what}; then {CLI} task-done {task.id} --output FILE",
@@ -45,7 +47,7 @@ def task_done(project: Path, run_id: Optional[str], task_id: str, output: str, e
     raw = read_output(output, stdin_text, cwd or project, task_id)  # before the lock: a slow read holds nothing
     with session(project, run_id, env) as s:
         task = find_task(s.state, task_id)
-        digest = hashlib.sha256(raw).hexdigest()
+        digest = sha256_hex(raw)
         if task.status == "done" and task.output_sha256 == digest:
             return Outcome(s.state, f"task {task.id} is already recorded as done with this output")
         check_task_done(s.state, task)
@@ -69,7 +71,7 @@ def task_changes(s: Session, before: Optional[str], after: Optional[str]) -> Opt
     plugin's state left out); None outside git."""
     from clavain.run import snapshot
 
-    top = snapshot.top(s.project) if before and after else None
+    top = s.top() if before and after else None
     if top is None:
         return None
     try:
@@ -144,7 +146,8 @@ def verify(project: Path, run_id: Optional[str], task_id: str, env: Mapping[str,
     with session(project, run_id, env) as s:
         task = find_task(s.state, task_id)
         check_verify(s.state, task)
-        entries = s.read_plan().task(task.id).verify
+        # pinned with the plan when the run started (a run recorded before they were read the plan again)
+        entries = task.verify_entries or s.read_plan().task(task.id).verify
         results = run_verify(entries, cwd=project, log_dir=s.folder.tasks_dir, task_id=task.id,
                              timeout=timeout, env=dict(env))
         records = [_record(s, r) for r in results]

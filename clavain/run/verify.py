@@ -14,33 +14,34 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Optional
 
 from clavain.core.errors import EnvironmentProblem
-from clavain.plan.model import VerifyEntry
+
+TYPE_CHECKING = False   # not ``typing``'s (nor the plan's pydantic model): ``run verify`` runs without them
+if TYPE_CHECKING:
+    from typing import Iterable, Mapping, Optional
+
+    from clavain.plan.model import VerifyEntry   # or the run's ``PinnedVerify``: the same fields
 
 TAIL_LINES = 20
 TAIL_CHARS = 4000
 KILL_GRACE = 2.0
 
 
-@dataclass
 class VerifyResult:
-    entry: VerifyEntry
-    exit_code: Optional[int]        # None when it timed out; negative: killed by that signal
-    passed: bool
-    timed_out: bool
-    output_tail: str                # last lines of stdout+stderr
-    log_path: Path
-    duration: float                 # seconds
-    reason: str                     # "" when passed; else why it failed
-    judge: str = ""                 # the plan's expectation in words: the user and the model judge the output
+    """One entry run: ``exit_code`` (None when it timed out; negative: killed by that signal), ``output_tail``
+    (the last lines of stdout+stderr), ``duration`` in seconds, ``reason`` ("" when passed; else why it failed)
+    and ``judge`` (the plan's expectation in words: the user and the model judge the output)."""
+
+    def __init__(self, entry: "VerifyEntry", exit_code: "Optional[int]", passed: bool, timed_out: bool,
+                 output_tail: str, log_path: Path, duration: float, reason: str, judge: str = "") -> None:
+        self.entry, self.exit_code, self.passed, self.timed_out = entry, exit_code, passed, timed_out
+        self.output_tail, self.log_path, self.duration, self.reason, self.judge = \
+            output_tail, log_path, duration, reason, judge
 
     def to_dict(self) -> dict:
         return {"run": self.entry.run, "line": self.entry.line, "expect_exit": self.entry.expect_exit,
@@ -60,8 +61,11 @@ def log_name(task_id: str, n: int) -> str:
     return f"verify-{re.sub(r'[^A-Za-z0-9._-]', '_', task_id)}-{n}.log"
 
 
-def _find_bash(env: Mapping[str, str]) -> str:
-    bash = shutil.which("bash", path=env.get("PATH", ""))
+def _find_bash(env: "Mapping[str, str]") -> str:
+    """``shutil.which("bash")`` on the environment's PATH (without importing shutil)."""
+    bash = next((candidate for folder in env.get("PATH", "").split(os.pathsep)
+                 for candidate in (os.path.join(folder or ".", "bash"),)
+                 if os.path.isfile(candidate) and os.access(candidate, os.X_OK)), None)
     if bash is None:
         raise EnvironmentProblem(f"bash not found on PATH ({env.get('PATH', '')!r}); verify entries run with bash -c",
                                  next_command="install bash or fix PATH, then: clavain-cli run verify <task>")

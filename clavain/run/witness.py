@@ -13,10 +13,13 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import Mapping, Optional
 
 from clavain.core import witness
 from clavain.core.files import crash_point
+
+TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
+if TYPE_CHECKING:
+    from typing import Mapping, Optional
 
 
 CLI_CALL = "cli-"   # pending calls announced by clavain-cli itself (outside the sandbox) start so

@@ -1,0 +1,106 @@
+"""Speed, held by what each hot command imports (timings stay out of the suite: they are the bench scripts').
+
+Each command runs through the real ``bin/clavain-cli`` with ``PYTHONPROFILEIMPORTTIME``; the modules it imports
+beyond what a bare start of the same interpreter imports must include none of the expensive ones. The costs, in
+bare interpreter starts, from ``python -X importtime`` and instruction counts on CPython 3.11: ``typing`` ~1,
+``pydantic`` ~8, ``jinja2`` ~5, ``filelock`` ~7 (it loads asyncio), ``yaml`` ~2, ``argparse`` ~1 with its
+parsers, ``json`` and ``pathlib`` ~0.7 (both load ``re``), ``re`` ~0.6, ``sqlite3`` ~0.5.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import sysconfig
+
+import pytest
+
+from conftest import ROOT
+from gate_support import write_plan
+
+HEAVY = {"typing", "pydantic", "pydantic_core", "jinja2", "filelock", "yaml", "argparse", "json", "pathlib", "re",
+         "enum", "dataclasses", "inspect", "asyncio", "markdown_it", "shutil", "tempfile", "subprocess"}
+# The command runs as bin/clavain-cli runs it, but with ``-S`` and the environment's packages appended by hand:
+# no ``.pth`` file runs, so what an editable install's finder imports at start-up (pathlib, re ...) is not
+# mistaken for nothing, and the command's own imports are all that remain beyond a bare start.
+RUN = ("import sys; sys.path[0] = sys.argv.pop(1); sys.path.append(sys.argv.pop(1)); "
+       "from clavain.cli import entry; entry()")
+
+
+def imported(argv: list[str], cwd, env: dict | None = None) -> set[str]:
+    """The modules the command imports beyond those of a bare start of the same interpreter."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith("CLAVAIN_")}
+    full.update({"PYTHONPROFILEIMPORTTIME": "1", **(env or {})})
+    packages = sysconfig.get_paths()["purelib"]
+    proc = subprocess.run([sys.executable, "-S", "-c", RUN, str(ROOT), packages, *argv], cwd=cwd, env=full,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    bare = subprocess.run([sys.executable, "-S", "-c", "pass"], env=full, capture_output=True, text=True, timeout=60)
+    return _names(proc.stderr) - _names(bare.stderr)
+
+
+def _names(stderr: str) -> set[str]:
+    return {line.split("|")[-1].strip() for line in stderr.splitlines() if line.startswith("import time:")}
+
+
+@pytest.fixture
+def gated(project):
+    """A project with a plan whose gate has run once (the first enforce-gate reads the plan with the reader)."""
+    write_plan(project, text="---\nbead: demo-abc1\ntitle: \"Plan\"\n---\n# Plan\n\n**Bead:** `demo-abc1`\n\n"
+                             "### Task 1: One\n\nDo it.\n")
+    imported(["enforce-gate", "demo-abc1", "executing", "plan.md"], project)
+    return project
+
+
+GATE = {
+    ("--version",): set(),
+    ("infer-bead", "plan.md"): {"sqlite3", "collections"},
+    ("enforce-gate", "demo-abc1", "executing", "plan.md"): set(),
+    ("advance-phase", "demo-abc1", "executing", "Executing: plan.md", "plan.md"): set(),
+    ("phase", "demo-abc1"): set(),
+}
+
+
+@pytest.mark.parametrize("argv", list(GATE), ids=" ".join)
+def test_the_gate_commands_import_nothing_expensive(gated, argv):
+    extra = imported(list(argv), gated)
+    assert "clavain.cli" in extra
+    assert not extra & (HEAVY | GATE[argv]), sorted(extra & (HEAVY | GATE[argv]))
+
+
+def test_the_check_sees_an_expensive_import(gated):
+    """Not vacuous: ``plan validate`` reads the plan with the full reader, which loads pydantic."""
+    assert {"pydantic", "re"} <= imported(["plan", "validate", "plan.md"], gated)
+
+
+# What each run command may not import. The per-task commands render nothing (pathlib, re and subprocess, for git,
+# they do need); next, status and checkpoint render with Jinja2 (which brings typing, inspect and json along); none
+# reads the plan with the reader (pydantic, PyYAML).
+PER_TASK = HEAVY - {"pathlib", "re", "enum", "subprocess"}
+RENDERING = {"pydantic", "pydantic_core", "yaml", "argparse", "filelock", "dataclasses", "asyncio", "markdown_it"}
+DECIDING = {"pydantic", "pydantic_core", "yaml", "argparse", "filelock", "asyncio", "markdown_it"}
+
+
+def test_the_run_commands_import_what_they_need_and_nothing_expensive(project):
+    from test_run_support import ok, say, write_plan
+
+    write_plan(project)
+    ok(project, "start", "plan.md")
+    (project / "a.txt").write_text("hello\n")
+    (project / "out.md").write_text("done\n")
+    ok(project, "task-start", "1")
+    ok(project, "verify", "1")
+    ok(project, "task-done", "1", "--output", "out.md")
+    steps = [(["task-start", "2"], PER_TASK), (["verify", "2"], PER_TASK),
+             (["task-done", "2", "--output", "out.md"], PER_TASK), (["next"], RENDERING), (["status"], RENDERING)]
+    for argv, forbidden in steps:
+        extra = imported(["run", *argv], project)
+        assert "clavain.run.engine" in extra and not extra & forbidden, (argv, sorted(extra & forbidden))
+    ok(project, "task-start", "3")
+    ok(project, "task-done", "3", "--output", "out.md")
+    extra = imported(["run", "checkpoint"], project)
+    assert "jinja2" in extra and not extra & RENDERING, sorted(extra & RENDERING)
+    say(project, "approve batch 1")
+    extra = imported(["run", "approve"], project)
+    assert "clavain.run.evidence" in extra and not extra & DECIDING, sorted(extra & DECIDING)
