@@ -44,3 +44,18 @@ def test_a_protected_write_is_seen_wherever_it_stands(prefix, write, suffix):
 def test_pre_tool_use_answers_any_payload_without_raising(payload):
     code, out, err = pre_tool_use(payload, [], {"HOME": "/home/u"})
     assert code in (0, 2) and out == ""
+
+
+@settings(max_examples=300, deadline=None)
+@given(LINES)
+def test_a_line_settled_without_the_scan_is_one_the_scan_reads_the_same(line):
+    """The hook's fast path (``_plain``: a plain reading command or an external agent by name) says only what
+    the scan would: the one program it runs, and no write the hook could see."""
+    from clavain.guard.hooks import _plain
+
+    for candidate in (line, "cat " + line, "grep -n " + line, "codex " + line, "tail " + line):
+        plain = _plain(candidate)
+        if plain is None:
+            continue
+        full = scan(candidate, PLACES)
+        assert full.runs == plain.runs and not full.protected and not full.hook_call, candidate

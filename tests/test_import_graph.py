@@ -9,6 +9,7 @@ parsers, ``json`` and ``pathlib`` ~0.7 (both load ``re``), ``re`` ~0.6, ``sqlite
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -104,3 +105,33 @@ def test_the_run_commands_import_what_they_need_and_nothing_expensive(project):
     say(project, "approve batch 1")
     extra = imported(["run", "approve"], project)
     assert "clavain.run.evidence" in extra and not extra & DECIDING, sorted(extra & DECIDING)
+
+
+# The hooks: a plain reading command or an external agent called by name is settled without the Bash scan (no
+# ``re``, no ``shlex``), with a run active or waiting; a line the plain reading cannot settle still gets the scan.
+HOOK_LINES = [
+    ("tail -n 2 ~/.claude/projects/p/s.jsonl", "running", False, 0),
+    ("cat .clavain/execute-plan/active/r1.json", "awaiting_approval", False, 0),
+    ("grep -n clavain settings.json", "running", False, 0),
+    ("codex exec 'task 3'", "running", False, 2),
+    ("codex exec 'task 3'", "awaiting_approval", False, 2),
+    ("echo x > .clavain/execute-plan/x", "running", True, 2),
+    ("cat ~/.claude/x | codex exec -", "running", True, 2),
+    ("c=cod; ${c}ex exec 'task 3'", "running", True, 2),
+]
+
+
+@pytest.mark.parametrize("command,state,scans,code", HOOK_LINES, ids=[row[0] for row in HOOK_LINES])
+def test_the_hook_reads_a_plain_line_without_the_bash_scan(project, command, state, scans, code):
+    from test_hooks import ENTRY, make_run, tool_call
+
+    make_run(project, state=state)
+    # the entry's own Python line (it starts with -I, which ignores PYTHONPROFILEIMPORTTIME), with -X importtime
+    code_text = ENTRY.read_text().split("-c '", 1)[1].split("' \"$root\"", 1)[0]
+    proc = subprocess.run([sys.executable, "-S", "-I", "-X", "importtime", "-c", code_text, str(ROOT), "pre-tool-use"],
+                          input=json.dumps(tool_call(project, "Bash", command=command)), cwd=project,
+                          env={"PATH": os.environ["PATH"], "HOME": str(project)}, capture_output=True, text=True,
+                          timeout=30)
+    assert proc.returncode == code, proc.stderr[-2000:]
+    extra = _names(proc.stderr)
+    assert ("clavain.guard.bashscan" in extra) is scans and ("shlex" in extra) is scans, sorted(extra)

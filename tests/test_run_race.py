@@ -42,7 +42,7 @@ import functools
 import clavain.cli
 from clavain.cli import main
 from clavain.commands import Context
-import clavain.run.decisions, clavain.run.steps, clavain.run.report, clavain.run.evidence, filelock  # warm
+import clavain.run.decisions, clavain.run.steps, clavain.run.report, clavain.run.evidence, clavain.core.lockfile  # warm
 clavain.cli.build_parser = functools.lru_cache(clavain.cli.build_parser)  # a warm CLI: argparse built once
 print("ready", flush=True)
 for line in sys.stdin:

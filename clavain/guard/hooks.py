@@ -42,7 +42,7 @@ import os
 
 from clavain.core.chain import loads
 from clavain.core.layout import STATE_DIRNAME
-from clavain.core.states import HALTED, PAUSED, READ_TOOLS, RUNNING, WAITING_APPROVAL
+from clavain.core.states import HALTED, PAUSED, READ_COMMANDS, READ_TOOLS, RUNNING, WAITING_APPROVAL
 from clavain.guard import allow
 from clavain.guard.places import CLAUDE_OWN, CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, STATE, WITNESS, Places
 from clavain.guard.runs import Run, active_runs
@@ -146,8 +146,7 @@ def _protected_message(what: str, place: str) -> str:
 def _external_agent(scan) -> str:
     if scan is None:
         return ""
-    return next((name for name in scan.runs
-                 if name in EXTERNAL_AGENTS or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS), "")
+    return next((name for name in scan.runs if _agent_name(name)), "")
 
 
 def _external_tool(tool) -> str:
@@ -158,12 +157,38 @@ def _external_tool(tool) -> str:
     return next((agent for agent in EXTERNAL_AGENTS for part in parts if agent.split(".")[0] in part), "")
 
 
+def _agent_name(name: str) -> bool:
+    return name in EXTERNAL_AGENTS or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS
+
+
+class _Plain:
+    """What the Bash scan would say of a plain line (``clavain.guard.allow.words``) that runs a reading command
+    or an external agent by name: it runs that one program and writes nothing the hook can see. Settled without
+    the scan (and its ``re`` and ``shlex``), the common case of every Bash call."""
+
+    def __init__(self, program: str) -> None:
+        self.runs = [program]
+
+
+def _plain(command: str):
+    found = allow.words(command.strip())
+    if not found:
+        return None
+    program = found[0].rsplit("/", 1)[-1]
+    if found[0] in READ_COMMANDS or "/" not in found[0] and _agent_name(program):
+        return _Plain(program)
+    return None
+
+
 def _bash_guard(command: str, places: Places, runs: list[Run]):
     """The always-rules for one Bash line: ``(block or None, scan or None)``."""
     active = bool(runs)
     named = places.might_name_protected(command)
     if not (named or active and any(name.split(".")[0] in command for name in EXTERNAL_AGENTS)):
         return None, None
+    plain = _plain(command)
+    if plain is not None:
+        return None, plain
     from clavain.guard.bashscan import scan as scan_bash
 
     scan = scan_bash(command, places)
@@ -215,7 +240,7 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
                       f"If the scope changed, stop and ask the user (clavain-cli run pause --reason '...').\n"
                       f"next: {run.next}")
     agent = _external_agent(scan) or _external_tool(tool)
-    if not agent and tool == "Bash" and command:
+    if not agent and tool == "Bash" and ("$'" in command or "$" in command and "=" in command):
         from clavain.guard.bashscan import expanded
 
         spelled = expanded(command)
