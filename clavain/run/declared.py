@@ -13,8 +13,10 @@ project; ``prefix`` (the project's folder inside the repository) joins the two. 
 from __future__ import annotations
 
 import re
-from fnmatch import fnmatchcase
-from typing import Iterable, Mapping
+
+TYPE_CHECKING = False   # not ``typing``'s: task-done loads this module
+if TYPE_CHECKING:
+    from typing import Iterable, Mapping
 
 _CHANGES = re.compile(r"(create|modify|delete|remove|test|tests|touch|rewrite|update|edit|add|write|rename|move|"
                       r"change|replace|implement|extend|refactor)\b", re.IGNORECASE)
@@ -45,8 +47,11 @@ def touches(declared: str, changed: str, prefix: str = "") -> bool:
     for path in {changed, changed[len(prefix) + 1:] if prefix and changed.startswith(prefix + "/") else changed}:
         if path == want or path.startswith(want.rstrip("/") + "/") or path.endswith("/" + want):
             return True
-        if any(ch in want for ch in "*?[") and (fnmatchcase(path, want) or fnmatchcase(path, "*/" + want)):
-            return True
+        if any(ch in want for ch in "*?["):
+            from fnmatch import fnmatchcase
+
+            if fnmatchcase(path, want) or fnmatchcase(path, "*/" + want):
+                return True
     return False
 
 

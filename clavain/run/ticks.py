@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Sequence
 
 from clavain.core.files import atomic_write
+
+TYPE_CHECKING = False   # not ``typing``'s: task-done loads this module
+if TYPE_CHECKING:
+    from typing import Sequence
 
 _OPEN = re.compile(rb"^(\s*[-*+]\s+)\[ \]")
 _TICKED = re.compile(rb"^(\s*[-*+]\s+)\[[xX]\]")
