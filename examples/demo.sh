@@ -31,6 +31,7 @@ say "clavain-cli run task-done 1 --output out-1.md"
 
 # Task 2: the greeting.
 "$cli" run task-start 2 >/dev/null
+mkdir -p tests && printf 'from greet import greet\n\n\ndef test_greet():\n    assert greet("Ada") == "Hello, Ada!"\n' > tests/test_greet.py
 printf 'def greet(name):\n    return f"Hello, {name}!"\n' > greet/__init__.py
 "$cli" run verify 2 | tail -n 1
 echo "greet(name) returns 'Hello, <name>!'." | "$cli" run task-done 2 --output - | tail -n 1

@@ -90,9 +90,11 @@ def the_model_at_the_checkpoint(project: Path, go: Path) -> list[tuple[str, obje
         ("skill", [tool("Skill", skill="clavain:executing-plans")]),
         ("task-start 1", bash("clavain-cli run task-start 1")),
         ("codex while running", bash("codex exec 'write notes/one.md'")),
+        ("note 1", [tool("Write", file_path=str(project / "notes" / "one.md"), content="one\n")]),
         ("write 1", [tool("Write", file_path=str(out / "task-1.md"), content="Task 1: wrote notes/one.md\n")]),
         ("task-done 1", bash("clavain-cli run task-done 1 --output out/task-1.md")),
         ("task-start 2", bash("clavain-cli run task-start 2")),
+        ("note 2", [tool("Write", file_path=str(project / "notes" / "two.md"), content="two\n")]),
         ("write 2", [tool("Write", file_path=str(out / "task-2.md"), content="Task 2: wrote notes/two.md\n")]),
         ("task-done 2", bash("clavain-cli run task-done 2 --output out/task-2.md")),
         # a job started while the batch runs, that writes after the checkpoint
@@ -155,8 +157,8 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     ok("skill", "executing-plans")
     assert "Executing a plan with clavain-cli" in json.dumps(fake.main_requests()[2]["messages"]), "skill not loaded"
     refused("codex while running", "`codex` dispatches an external agent")
-    for label in ("task-start 1", "write 1", "task-done 1", "task-start 2", "write 2", "task-done 2",
-                  "background writer"):
+    for label in ("task-start 1", "note 1", "write 1", "task-done 1", "task-start 2", "note 2", "write 2",
+                  "task-done 2", "background writer"):
         ok(label)
     ok("checkpoint", "batch 1 closed")
 
@@ -203,14 +205,17 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
     fix = "revise task 2: it must name notes/two.md and say why. late.md is fine."
     _, got3 = play([("revise", bash("clavain-cli run revise 2 --note 'it must name notes/two.md and say why'")),
                     ("task-start 2", bash("clavain-cli run task-start 2")),
+                    ("note 2", [tool("Write", file_path=str(project / "notes" / "two.md"),
+                                     content="two: notes/two.md, as the user asked\n")]),
                     ("write 2", [tool("Write", file_path=str(project / "out" / "task-2.md"),
                                       content="Task 2: wrote notes/two.md, as the user asked\n")]),
                     ("task-done 2", bash("clavain-cli run task-done 2 --output out/task-2.md")),
                     ("checkpoint", bash("clavain-cli run checkpoint")),
                     ("end", [text(f"Task 2 is revised. {CLOSING}")])],
                    project, home, fix, "Bash(clavain-cli run:*)", "--continue")
-    for label in ("revise", "task-start 2", "write 2", "task-done 2", "checkpoint"):
+    for label in ("revise", "task-start 2", "note 2", "write 2", "task-done 2", "checkpoint"):
         ok(label, results=got3)
+    ok("checkpoint", "batches/batch-1-2.md", got3)   # the first checkpoint's report stays as it was written
     assert journal().count("revised") == 1 and journal().count("checkpoint") == 2
 
     # session 4, a new session the next morning: its SessionStart hook names the waiting run; the user's
@@ -221,9 +226,8 @@ def test_execute_plan_end_to_end_checkpoint_holds_and_only_the_user_passes_it(gi
                        project, home, "approve batch 1 — looks good now", "Bash(clavain-cli run:*)")
     context = json.dumps(fake4.main_requests()[0]["messages"])
     assert f"clavain: run {run.name} of plan plan.md is awaiting_approval, batch 1 of 2" in context
-    ok("approve", "batch 1 approved by the user (transcript", got4)
-    report = (run / "batches" / "batch-1.md").read_text()
-    assert "approve batch 1 — looks good now" in report and "transcript" in report
+    ok("approve", 'batch 1 approved by the user (transcript: "approve batch 1 — looks good now")', got4)
+    assert "Waiting for the user's review" in (run / "batches" / "batch-1-2.md").read_text()  # never rewritten
     assert (summary()["state"], summary()["batch"]) == ("running", 2)
     decisions = json.loads((run / "run.json").read_text())["state"]["decisions"]
     assert [(d["action"], d["evidence"]["source"]) for d in decisions] == [("revise", "transcript"),
@@ -331,13 +335,16 @@ def waiting_run(project: Path) -> str:
     """plan.md's run at its first checkpoint, reached through the CLI as an earlier session would have."""
     (project / "plan.md").write_text(PLAN)
     (project / "out").mkdir()
-    steps = [["open", "plan.md", "--batch-size", "2"]]
-    for n in ("1", "2"):
+    (project / "notes").mkdir()
+    assert run_cli(["run", "open", "plan.md", "--batch-size", "2"], cwd=project).code == 0
+    for n, name in (("1", "one"), ("2", "two")):
+        assert run_cli(["run", "task-start", n], cwd=project).code == 0
+        (project / "notes" / f"{name}.md").write_text(f"{name}\n")     # the task's work
         (project / "out" / f"task-{n}.md").write_text(f"Task {n}: wrote a note\n")
-        steps += [["task-start", n], ["task-done", n, "--output", f"out/task-{n}.md"]]
-    for argv in [*steps, ["checkpoint"]]:
-        r = run_cli(["run", *argv], cwd=project)
-        assert r.code == 0, (argv, r.out, r.err)
+        r = run_cli(["run", "task-done", n, "--output", f"out/task-{n}.md"], cwd=project)
+        assert r.code == 0, (r.out, r.err)
+    r = run_cli(["run", "checkpoint"], cwd=project)
+    assert r.code == 0, (r.out, r.err)
     (run,) = (project / ".clavain" / "execute-plan" / "runs").iterdir()
     return run.name
 

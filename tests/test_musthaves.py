@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from clavain.plan.model import Artifact, KeyLink, MustHaves
-from clavain.run.musthaves import check_artifact, check_key_link, check_must_haves
+from clavain.run.musthaves import check_artifact, check_key_link, check_must_haves, summary
 
 FILES = {
     "src/pkg/__init__.py": "from .core import Engine as Engine\n",
@@ -162,7 +162,7 @@ KEY_LINKS = [
     (link("src/pkg/service.py", "pkg.core", pattern="build_snippet("), True, True, True, "not a valid regex"),
     (link("src/pkg/service.py", "pkg.core", via="keeps snippets short"), True, True, None, "imports"),
     (link("Main thread (searchConfig)", "Worker code", via="postMessage when starting"), None, None, None,
-     "listed for the model to check"),
+     "listed for the user to check"),
     (link("index.html", "Worker code (the constant)", via="postMessage when starting"), None, None, None,
      "nothing checkable"),
     (link("web/missing.ts", "web/lib/delivery.ts"), False, None, None, "web/missing.ts not found"),
@@ -206,6 +206,8 @@ def test_report(tree):
     assert not check_must_haves(must, tree).ok
 
 
-def test_empty_must_haves_are_ok(tree):
-    report = check_must_haves(MustHaves(), tree)
-    assert report.ok and report.to_dict() == {"ok": True, "artifacts": [], "key_links": [], "truths": []}
+def test_no_must_haves_check_nothing_and_never_read_all_found(tree):
+    report = check_must_haves(MustHaves(), tree).to_dict()
+    assert report == {"ok": True, "artifacts": [], "key_links": [], "truths": [], "checked": 0, "found": 0,
+                      "missing": 0, "not_checkable": 0}
+    assert summary(report)["headline"] == "the plan states none; nothing was checked"

@@ -53,7 +53,8 @@ def test_small_plan_end_to_end(project):
     fin = js(project, "finish")
     assert fin["state"] == "finished"
     final = (rd / "batches" / "final.md").read_text()
-    assert "skipped: the user skipped it" in final and "retry task 2: fix a.txt first" in final
+    assert "## Skipped\n- task 3: No verify here (the user skipped it)" in final
+    assert "Tasks: 3 done · 1 skipped · 0 failed (of 4)" in final and "retry task 2: fix a.txt first" in final
     assert not (project / ".clavain" / "execute-plan" / "active").exists() or not list((project / ".clavain" / "execute-plan" / "active").iterdir())
 
     status = js(project, "status", "--run", rd.name)
@@ -138,8 +139,8 @@ def test_must_haves_are_checked_and_go_into_the_final_report(project):
     assert first["ok"] is False  # greet/__main__.py does not exist yet
     (project / "greet" / "__main__.py").write_text("import sys\nfrom greet import greet\nprint(greet(sys.argv[1]))\n")
     out = ok(project, "must-haves").out
-    assert "Must-Haves: all found" in out and "ok · artifact: greet/__init__.py" in out
-    assert "check yourself · truth: Running `python3 -m greet Ada`" in out
+    assert "Must-Haves: all found (2 checked); 1 not checkable" in out and "found · artifact: greet/__init__.py" in out
+    assert "not checkable · truth: Running `python3 -m greet Ada`" in out
     for k, batch in enumerate((("1", "2"), ("3", "4")), start=1):  # the plan's own checkpoint splits them
         for task in batch:
             do_task(project, task, verify=task != "4")
@@ -148,4 +149,4 @@ def test_must_haves_are_checked_and_go_into_the_final_report(project):
         ok(project, "approve")
     ok(project, "finish")
     final = (run_dir(project) / "batches" / "final.md").read_text()
-    assert "## Must-Haves: all found" in final and "greet/__main__.py -> greet" in final
+    assert "## Must-Haves: all found (2 checked)" in final and "greet/__main__.py -> greet" in final

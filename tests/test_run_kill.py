@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from collections import Counter
 from pathlib import Path
 
@@ -78,6 +79,10 @@ SCRIPT = [
     (None, ["task-start", "4"]),
     (None, ["task-done", "4", "--output", "out.md"]),
     (None, ["checkpoint"]),
+    ("rollback task 4", ["rollback", "4"]),
+    (None, ["task-start", "4"]),
+    (None, ["task-done", "4", "--output", "out.md"]),
+    (None, ["checkpoint"]),
     ("approve batch 2", ["approve"]),
     (None, ["finish"]),
 ]
@@ -85,12 +90,17 @@ SCRIPT = [
 # Every command records one journal entry (``RunFolder.record``, then the witness record): these points are
 # on every command's path. Some write more.
 RECORD = ["mid-append", "journal-appended", "mid-run-json", "run-json-written", "active-written", "witness-written"]
-MORE = {"task-done": ["output-stored"], "checkpoint": ["mid-report"], "approve": ["mid-report"],
-        "task-fail": ["mid-report"], "finish": ["mid-report"]}
-BEFORE_THE_ENTRY = ("output-stored", "mid-append")   # the command's entry is not in the journal yet
+# The project is a git repository whose run commits each task and ticks the plan (``run.commit: task``,
+# ``run.tick_plan: true``), so the commit, the tick and the rollback are killed too.
+MORE = {"task-done": ["task-commit", "output-stored", "plan-tick"], "checkpoint": ["mid-report"],
+        "task-fail": ["mid-report"], "finish": ["mid-report"], "rollback": ["rollback"]}
+SETTINGS = "run: {commit: task, tick_plan: true}\n"
+# the command's entry is not in the journal yet
+BEFORE_THE_ENTRY = ("task-commit", "output-stored", "mid-append", "rollback")
 # A command repeated after its step was recorded: the exit it gives (0: it says the step is already done;
 # 1: refused, the run has moved on). ``verify`` is left out: run again, it checks again, and records that.
-REPEATED = {"task-start": 0, "task-done": 0, "checkpoint": 0, "approve": 1, "task-fail": 1, "retry": 1, "finish": 1}
+REPEATED = {"task-start": 0, "task-done": 0, "checkpoint": 0, "approve": 1, "task-fail": 1, "retry": 1, "finish": 1,
+            "rollback": 1}
 
 
 def points_in_the_code() -> set[str]:
@@ -116,8 +126,10 @@ class Harness:
         self.state_home.mkdir()
         (self.project / "plan.md").write_text(PLAN)
         (self.project / ".clavain").mkdir()
-        (self.project / ".clavain" / "config.yaml").write_text(OPT_IN)
+        (self.project / ".clavain" / "config.yaml").write_text(OPT_IN + SETTINGS)
         (self.project / "out.md").write_text("what the task produced\n")
+        for argv in (["init", "-q", "-b", "main"], ["config", "user.name", "t"], ["config", "user.email", "t@e"]):
+            subprocess.run(["git", *argv], cwd=self.project, check=True)
         self.env = {**SKIP_GATE, "XDG_STATE_HOME": str(self.state_home), "HOME": str(root),
                     "CLAUDE_PLUGIN_ROOT": str(ROOT), "CLAUDE_PROJECT_DIR": str(self.project)}
         self.calls = 0
@@ -210,6 +222,10 @@ def landed(h: Harness, point: str, before: list[tuple[str, str]], argv: list[str
             assert journal.torn and not raw.endswith(b"\n"), "mid-append left no torn line"
         if point == "output-stored":
             assert (folder / "tasks" / f"task-{argv[1]}.md").exists(), "output-stored: the output is not stored"
+        if point == "task-commit":
+            subject = subprocess.run(["git", "log", "-1", "--format=%s"], cwd=h.project, capture_output=True,
+                                     text=True).stdout
+            assert subject.startswith(f"task {argv[1]}: "), "task-commit: the task's commit is not made"
         return
     assert len(entries) == len(before) + 1, f"{point}: the journal does not hold the command's entry"
     head = entries[-1]
@@ -237,6 +253,9 @@ def landed(h: Harness, point: str, before: list[tuple[str, str]], argv: list[str
         assert attested == head["seq"], f"{point}: the witness record does not hold the entry"
     elif point == "mid-report":
         assert list(folder.glob("**/.*.md.*.tmp")), "mid-report left no temporary report"
+    elif point == "plan-tick":
+        assert "- [ ] **Step 1" in (h.project / "plan.md").read_text().split(f"### Task {argv[1]}:")[1], \
+            "plan-tick: the plan is ticked already"
 
 
 def in_step(h: Harness, expected: list[tuple[str, str]], what: str) -> None:
@@ -267,6 +286,8 @@ def test_a_kill_at_every_write_step_loses_nothing_and_doubles_nothing(tmp_path):
             h.say(reply)
         h.save(saved_before)
         assert h.bash(argv) == 0, f"the clean {argv} failed"
+        if command == "task-start":   # the task's work, which its commit holds
+            (h.project / f"work-{argv[1]}.txt").write_text(f"task {argv[1]}, attempt {h.calls}\n")
         expected = h.events()
         h.save(saved_after)
         for point in RECORD + MORE.get(command, []):

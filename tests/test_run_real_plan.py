@@ -37,6 +37,8 @@ def test_real_plan_from_start_to_finish(git_project):
     real_plan(project)
     start = must(project, "start", "plan.md", "--json")
     assert start["tasks"] == 8 and start["batches"] == 3
+    shown = json.loads(run_bin(["plan", "show", "plan.md", "--json"], cwd=project).out)
+    files = {t["id"]: t["files"] for t in shown["tasks"]}
     failed_once = skipped = False
     steps = 0
     while True:
@@ -82,6 +84,10 @@ def test_real_plan_from_start_to_finish(git_project):
                 must(project, "task-fail", task, "--reason", "the doc it edits does not exist here")
                 continue
             (project / f"work-{task}.txt").write_text(f"work of task {task}\n")
+            for name in files[task]:   # the task's own work: the files the plan says it changes
+                (project / name).parent.mkdir(parents=True, exist_ok=True)
+                with open(project / name, "a") as fh:
+                    fh.write(f"changed by task {task}\n")
             must(project, "task-done", task, "--output", "-", stdin=f"task {task}: wrote work-{task}.txt\n")
         else:
             raise AssertionError(nxt)
@@ -90,10 +96,10 @@ def test_real_plan_from_start_to_finish(git_project):
     assert sorted(p.name for p in (rd / "batches").iterdir()) == [
         "batch-1.md", "batch-2.md", "batch-3.md", "final.md", "halt-1.md", "halt-2.md"]
     final = (rd / "batches" / "final.md").read_text()
-    assert final.count("| done |") == 7 and "skipped: the user chose to skip" in final
-    assert "approve batch 2: looks fine, continue" in (rd / "batches" / "batch-2.md").read_text()
+    assert final.count("| done |") == 7 and "Tasks: 7 done · 1 skipped · 0 failed (of 8)" in final
+    assert "(the user chose to skip)" in final and "approve batch 2: looks fine, continue" in final
     halt = (rd / "batches" / "halt-1.md").read_text()
     assert "test -s done-1.txt" in halt and "exit code: 1" in halt
     task3 = json.loads((rd / "run.json").read_text())["state"]["tasks"][2]
-    assert "work-3.txt" in task3["files_changed"] and "work-4.txt" not in task3["files_changed"]
+    assert task3["files_changed"] == ["skills/finishing-a-development-branch/SKILL.md", "work-3.txt"]
     assert len(task3["head_at_start"]) == 40

@@ -79,7 +79,8 @@ CASES = [
     (started, ["task-start", "3"], "belongs to batch 2", "next: clavain-cli run task-start 1"),
     (at_checkpoint, ["task-start", "3"], "waiting for the user's approval", "next: clavain-cli run approve"),
     (started, ["task-done", "1", "--output", "plan.md"], "not started", "next: clavain-cli run task-start 1"),
-    (in_task_1, ["task-done", "1", "--output", "plan.md"], "have not passed", "next: clavain-cli run verify 1"),
+    (in_task_1, ["task-done", "1", "--output", "plan.md"], "1 verify entry that has not passed",
+     "next: clavain-cli run verify 1"),
     (empty_output, ["task-done", "1", "--output", "empty.md"], "is empty", "next: clavain-cli run task-done 1"),
     (in_task_1, ["checkpoint"], "unfinished task(s): 1, 2", "next: clavain-cli run verify 1"),
     (at_checkpoint, ["approve"], "needs the user's own reply", "next: clavain-cli run approve"),
@@ -207,8 +208,8 @@ def test_the_reply_is_read_from_claude_codes_transcript_of_the_session(project, 
     assert r.code == 0, r.err
     ev = json.loads(r.out)["evidence"]
     assert ev["source"] == "transcript" and ev["transcript_path"] == str(transcript) and ev["how"] == "canonical reply"
-    report = (run_dir(project) / "batches" / "batch-1.md").read_text()
-    assert "approve batch 1 after all" in report and "found in transcript" in report and str(transcript) in report
+    decision = json.loads((run_dir(project) / "run.json").read_text())["state"]["decisions"][-1]
+    assert decision["evidence"]["text"] == "approve batch 1 after all"
 
 
 def test_one_prompt_is_one_decision(project):

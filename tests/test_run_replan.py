@@ -61,7 +61,9 @@ def test_replan_returns_to_the_checkpoint_it_was_waiting_at(project, where, chan
     assert json.loads((run_dir(project) / "run.json").read_text())["state"]["approved_batches"] == approved
     if state != "awaiting_approval":
         return
-    report = (run_dir(project) / "batches" / f"batch-{batch}.md").read_text()
+    first = (run_dir(project) / "batches" / f"batch-{batch}.md").read_text()
+    report = (project / r["report"]).read_text()   # a checkpoint of its own: the first report stays as written
+    assert r["report"].endswith(f"batch-{batch}-2.md") and "replan" not in first
     assert "replan" in report  # the batch report lists the decision taken while it waited
     refused = cli(project, "approve")  # the reply to the changed plan does not count for the batch
     assert refused.code == 1 and "needs the user's own reply" in refused.err

@@ -36,7 +36,7 @@ def test_revise_reopens_the_tasks_with_the_users_note_and_checkpoints_again(proj
     assert [t["status"] for t in state["tasks"]] == ["done", "pending", "pending", "pending"]
     assert state["feedback"] == [{"tasks": ["2"], "note": "say hello twice", "batch": 1,
                                   "time": state["decisions"][0]["time"]}]
-    do_task(project, "2", verify=True)
+    do_task(project, "2", verify=True, files={"a.txt": "hi\nhello\nhello\n"})
     assert cli(project, "task-start", "3").code == 1      # the batch is checkpointed again first
     ok(project, "checkpoint")
     say(project, "approve batch 1")
@@ -88,11 +88,12 @@ def test_changes_made_while_waiting_are_shown_once_and_the_next_reply_accepts_th
 
 def test_diff_shows_the_batch_and_a_task(project):
     at_checkpoint_in_git(project)
-    batch = js(project, "diff")   # a.txt was written before task 1 started: not the batch's
-    assert batch["changed"] == ["out-1.md", "out-2.md"]
-    task = ok(project, "diff", "1").out
-    assert task.startswith("task 1: 1 file(s) changed") and "+did it" in task and "out-2.md" not in task
-    assert js(project, "diff", "2")["changed"] == ["out-2.md"]
+    (project / "before.txt").write_text("not the run's\n")
+    batch = js(project, "diff")   # since the batch's first task started: everything the project shows
+    assert batch["changed"] == ["a.txt", "before.txt", "out-1.md", "out-2.md"]
+    task = ok(project, "diff", "1").out   # a task: its own changes, without its output file (stored in the run)
+    assert task.startswith("task 1: 1 file(s) changed") and "+hi" in task and "out-1.md" not in task
+    assert js(project, "diff", "2")["changed"] == ["a.txt"]
 
 
 def test_diff_outside_git_says_so(tmp_path):

@@ -107,8 +107,13 @@ def transcript_line(text: str, epoch: float, **extra) -> str:
     return json.dumps(entry)
 
 
-def do_task(project: Path, task: str, content: str = "did it\n", verify: bool = False) -> None:
+def do_task(project: Path, task: str, content: str = "did it\n", verify: bool = False,
+            files: dict | None = None) -> None:
+    """Task ``task`` from start to done; ``files`` (path -> text) is its work, written after it starts."""
     ok(project, "task-start", task)
+    for name, text in (files or {}).items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
     if verify:
         ok(project, "verify", task)
     out = project / f"out-{task}.md"
@@ -117,10 +122,9 @@ def do_task(project: Path, task: str, content: str = "did it\n", verify: bool = 
 
 
 def to_checkpoint(project: Path) -> None:
-    """Batch 1 of the small plan (batch size 2) done and closed."""
-    (project / "a.txt").write_text("hello\n")
-    do_task(project, "1", verify=True)
-    do_task(project, "2", verify=True)
+    """Batch 1 of the small plan (batch size 2) done and closed: task 1 creates a.txt, task 2 changes it."""
+    do_task(project, "1", verify=True, files={"a.txt": "hi\n"})
+    do_task(project, "2", verify=True, files={"a.txt": "hi\nhello\n"})
     ok(project, "checkpoint")
 
 
@@ -170,7 +174,9 @@ def assert_in_step(project: Path, folder: Path, env: dict) -> None:
         summary = json.loads(active.read_text())
         assert (summary["state"], summary["batch"], summary["updated"]) == (st.state, st.batch, st.updated), \
             "the active summary is stale"
-    report = {"awaiting_approval": f"batches/batch-{st.batch}.md", "halted": st.halt and st.halt.report,
+    from clavain.run.report import checkpoint_report
+
+    report = {"awaiting_approval": checkpoint_report(st), "halted": st.halt and st.halt.report,
               "finished": "batches/final.md", "aborted": "batches/final.md"}.get(st.state)
     if report:
         assert (folder / report).exists(), f"{report} is missing"

@@ -124,7 +124,13 @@ def _task_done(args, ctx):
     # one character more than the limit is enough to know it is over (a character is one byte or more)
     stdin_text = ctx.stdin.read(MAX_OUTPUT_BYTES + 1) if args.output == "-" else None
     _emit(args, ctx, task_done(ctx.project, args.run_id, args.task, args.output, ctx.env,
-                               stdin_text=stdin_text, cwd=ctx.cwd))
+                               stdin_text=stdin_text, cwd=ctx.cwd, unchanged=args.unchanged))
+
+
+def _accept(args, ctx):
+    from clavain.run.decisions import accept
+
+    _emit(args, ctx, accept(ctx.project, args.run_id, args.reason, ctx.env))
 
 
 def _verify(args, ctx):
@@ -183,12 +189,18 @@ def _commands() -> tuple[Command, ...]:
         _command("next", _simple("next_brief"), "the current batch's brief"),
         _command("task-start", _task("task-start"), "start task N (in order)", Arg("task")),
         _command("retry", _task("retry"), "retry the failed task N (user's word)", Arg("task")),
+        _command("rollback", _task("rollback"), "take the project back to where task N started (user's word)",
+                 Arg("task")),
         _command("task-done", _task_done, "record task N done with its output file ('-' for stdin)", Arg("task"),
-                 Arg("--output", required=True)),
+                 Arg("--output", required=True),
+                 Arg("--unchanged", "why the files the task declares rightly stay unchanged (shown to the user)",
+                     metavar="WHY")),
         _command("task-fail", _with_reason("task_fail"), "record that task N failed (halts the run)", Arg("task"),
                  Arg("--reason", required=True)),
         _command("skip", _with_reason("skip"), "skip the failed task N (user's word)", Arg("task"),
                  Arg("--reason", required=True)),
+        _command("accept", _accept, "finish without the missing Must-Haves (user's word)",
+                 Arg("--reason", "why, in the user's words", required=True)),
         _command("verify", _verify, "run task N's <verify> entries", Arg("task"),
                  Arg("--timeout", "seconds per entry (default 300)", type=_positive_seconds, default=300.0)),
         _command("checkpoint", _simple("checkpoint"), "close the batch and write its report"),

@@ -46,8 +46,20 @@ def without_phase_lines(text: str) -> str:
     return "".join(kept)
 
 
-def plan_digest(text: str) -> str:
+def without_ticks(text: str) -> str:
+    """``text`` with every checkbox of a list item unticked (``- [x]`` / ``- [X]`` read as ``- [ ]``)."""
+    if "[x]" not in text and "[X]" not in text:
+        return text
+    import re
+
+    return re.sub(r"^(\s*[-*+]\s+)\[[xX]\]", r"\1[ ]", text, flags=re.MULTILINE)
+
+
+def plan_digest(text: str, *, ticks: bool = False) -> str:
     """sha256 of a plan's text without its ``**Phase:**`` lines, which advance-phase rewrites.
 
-    A run pins this digest; recording a phase therefore never counts as a change of the plan."""
-    return sha256_hex(without_phase_lines(text).encode("utf-8"))
+    A run pins this digest; recording a phase therefore never counts as a change of the plan. With ``ticks``,
+    checkbox ticks do not count either (a run that ticks done tasks pins this form; runs pinned by earlier
+    versions keep the first)."""
+    text = without_phase_lines(text)
+    return sha256_hex((without_ticks(text) if ticks else text).encode("utf-8"))

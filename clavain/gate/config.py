@@ -7,6 +7,12 @@
     approval:
       evidence: transcript        # transcript (default) | prompt-record: where the user's replies are read;
                                   # prompt-record is for use without Claude Code's transcripts (a run pins it)
+    run:
+      tick_plan: true             # task-done ticks the task's checkbox in the plan (default: on for spec-kit
+                                  # tasks.md, off otherwise)
+      commit: task                # task (one git commit per task-done) | none (default)
+
+A run pins the ``approval`` and ``run`` settings when it starts.
 
 PyYAML reads the file; the values it gives are cached in the store keyed by the file's sha256, so
 the gate path imports PyYAML only when the file changed since the last command.
@@ -34,8 +40,12 @@ GateConfig = record("GateConfig", "default_tier review_glob bd_timeout", default
 
 
 def _line_of(text: str, key: str) -> Optional[int]:
+    """The line where ``key:`` is written, in block style or inside a flow mapping (``run: {commit: x}``)."""
     for number, line in enumerate(text.splitlines(), 1):
         if line.strip().startswith(f"{key}:"):
+            return number
+    for number, line in enumerate(text.splitlines(), 1):
+        if f"{{{key}:" in line.replace(" ", "") or f",{key}:" in line.replace(" ", ""):
             return number
     return None
 
@@ -107,14 +117,18 @@ def load_gate_config(project, store: Optional["Store"] = None) -> GateConfig:
 
 
 APPROVAL_EVIDENCE = ("transcript", "prompt-record")
+COMMIT_MODES = ("none", "task")
+RUN_KEYS = ("tick_plan", "commit")
 
 
-RunConfig = record("RunConfig", "approval_evidence", defaults=("transcript",),
-                   doc="The settings a run pins when it starts.")
+# approval_evidence; tick_plan (None: the default for the plan's format); commit; warnings (``path:line: text``
+# for settings read leniently)
+RunConfig = record("RunConfig", "approval_evidence tick_plan commit warnings",
+                   defaults=("transcript", None, "none", ()), doc="The settings a run pins when it starts.")
 
 
 def load_run_config(project: Path) -> RunConfig:
-    """The ``approval`` (and other run) settings of the project's config file; defaults when there is none."""
+    """The ``approval`` and ``run`` settings of the project's config file; defaults when there is none."""
     path = config_path(project)
     try:
         text = path.read_bytes().decode("utf-8", errors="replace")
@@ -122,9 +136,14 @@ def load_run_config(project: Path) -> RunConfig:
         return RunConfig()
     except OSError as exc:
         raise BadInput(f"config cannot be read: {exc.strerror}", path=path, next_command=f"check {path}") from None
-    approval = _mapping(text, path).get("approval")
+    data = _mapping(text, path)
+    return RunConfig(approval_evidence=_approval(data.get("approval"), text, path),
+                     **_run_settings(data.get("run"), text, path))
+
+
+def _approval(approval, text: str, path: Path) -> str:
     if approval is None:
-        return RunConfig()
+        return "transcript"
     if not isinstance(approval, dict) or set(approval) - {"evidence"}:
         raise BadInput("`approval` must be a mapping with one key, `evidence` (transcript or prompt-record)",
                        path=path, line=_line_of(text, "approval"), next_command=f"fix {path}")
@@ -132,4 +151,33 @@ def load_run_config(project: Path) -> RunConfig:
     if evidence not in APPROVAL_EVIDENCE:
         raise BadInput(f"approval.evidence is {evidence!r}; use one of {', '.join(APPROVAL_EVIDENCE)}", path=path,
                        line=_line_of(text, "evidence"), next_command=f"fix {path}")
-    return RunConfig(approval_evidence=evidence)
+    return evidence
+
+
+def _run_settings(run, text: str, path: Path) -> dict:
+    """``run.tick_plan`` and ``run.commit``. A value that would make the run ambiguous is refused; an unknown
+    key is left out with a warning."""
+    if run is None:
+        return {}
+    if not isinstance(run, dict):
+        raise BadInput("`run` must be a mapping (for example `run: {tick_plan: true, commit: task}`)", path=path,
+                       line=_line_of(text, "run"), next_command=f"fix {path}")
+    out: dict = {}
+    warnings = [f"{path}:{_line_of(text, str(key)) or 1}: unknown setting run.{key} is left out (known: "
+                f"{', '.join(RUN_KEYS)})" for key in run if key not in RUN_KEYS]
+    if "tick_plan" in run:
+        tick = run["tick_plan"]
+        if not isinstance(tick, bool):
+            raise BadInput(f"run.tick_plan is {tick!r}; use true or false", path=path,
+                           line=_line_of(text, "tick_plan"), next_command=f"fix {path}")
+        out["tick_plan"] = tick
+    if "commit" in run:
+        commit = run["commit"]
+        commit = "none" if commit is False or commit is None else commit
+        if commit not in COMMIT_MODES:
+            raise BadInput(f"run.commit is {commit!r}; use task (a commit per task) or none", path=path,
+                           line=_line_of(text, "commit"), next_command=f"fix {path}")
+        out["commit"] = commit
+    if warnings:
+        out["warnings"] = tuple(warnings)
+    return out

@@ -2,7 +2,9 @@
 
 Markdown: a ``## Must-Haves`` section with the labels ``**Truths:**``, ``**Artifacts:**`` and
 ``**Key Links:**`` (or ``###`` headings of those names), each followed by bullets. Bullets before any
-label are truths.
+label are truths. A label may carry words and a note in parentheses (``**Artifacts** (files with specific
+exports):``, ``**Observable Truths:**``); the bullets under a bold label naming none of the three go to the
+checklist, with a warning.
 
 - Truth: any text.
 - Artifact: ``- `PATH` [— description] [provides TEXT] [exports `a`, `b`] [contains `text`] [(at least N lines)]``.
@@ -30,8 +32,9 @@ import re
 
 from clavain.plan.source import Heading, Source, section_end
 
-_LABEL = re.compile(r"\s*\*\*\s*(truths|artifacts|key[ -]?links)\s*:?\s*\*\*\s*:?\s*$", re.IGNORECASE)
-_HEADING_LABEL = re.compile(r"(truths|artifacts|key[ -]?links)\s*:?$", re.IGNORECASE)
+_LABEL = re.compile(r"\s*\*\*([^*]+)\*\*\s*(?:\([^()]*\))?\s*:?\s*$")   # **Artifacts:**, **Artifacts** (...):
+_HEADING_LABEL = re.compile(r"(truths|artifacts|key[ -]?links)\s*(?:\([^()]*\))?\s*:?$", re.IGNORECASE)
+_LABEL_WORD = re.compile(r"\b(truths?|artifacts?|key[ -]?links?)\b", re.IGNORECASE)
 _HEADING_LINE = re.compile(r" {0,3}#{1,6}(?:\s+(.*))?$")
 _BULLET = re.compile(r"( {0,3})[-*+]\s+(.*)$")
 _LEADING_PATHS = re.compile(r"((?:`[^`]+`\s*(?:[,;]\s*(?:and\s+)?|and\s+|&\s*)?)+)(.*)$")
@@ -73,12 +76,18 @@ def from_markdown(source: Source) -> dict:
 def _read_section(source: Source, heading: Heading, result: dict) -> None:
     kind = None          # bullets before any label are truths
     for number, line in source.visible(heading.line + 1, section_end(source, heading)):
-        label = _LABEL.match(line)
+        bold = _LABEL.match(line)
+        label = bold and _LABEL_WORD.search(bold.group(1))
         heading = _HEADING_LINE.match(line)
         if not label and heading:
-            label = _HEADING_LABEL.match(heading.group(1).strip())
+            label = _HEADING_LABEL.match((heading.group(1) or "").strip())
         if label:
             kind = _kind(label.group(1))
+            continue
+        if bold:
+            kind = "unknown"
+            source.warn(number, f"Must-Haves label {bold.group(1).strip()!r} is not Truths, Artifacts or Key Links; "
+                                "the items under it are on the checklist for the user")
             continue
         if heading:
             return                      # another heading (a task placed under Must-Haves) ends the section
@@ -86,7 +95,9 @@ def _read_section(source: Source, heading: Heading, result: dict) -> None:
         if not bullet:
             continue
         text = bullet.group(2).strip()
-        if kind in (None, "truths"):
+        if kind == "unknown":
+            result["checklist"].append(text)
+        elif kind in (None, "truths"):
             result["truths"].append(text)
         else:
             read = _artifacts(text, number) if kind == "artifacts" else _key_link(text, number)

@@ -140,7 +140,10 @@ class Session:
         """The plan parsed from ``plan_text``: the same text the pinned digest was checked against. The run keeps
         the plan it read (``RunFolder.keep_plan``): while the plan's text is the one kept, that is the plan."""
         kept = self.folder.kept_plan(self.state.plan_json_sha256)
-        if kept is not None and kept.sha256 == plan_digest(self.plan_text()):
+        text = self.plan_text()
+        # a plan whose only changes are ticks (``run.tick_plan``) is still the plan kept: ticks move no line
+        if kept is not None and (kept.sha256 == plan_digest(text) or
+                                 self.state.pin_ticks and self.state.plan_sha256 == plan_digest(text, ticks=True)):
             return kept
         from clavain.plan.reader import read_plan
 
@@ -287,7 +290,7 @@ def _check_plan(s: Session) -> None:
     if halt is not None and halt.kind in ("plan_changed", "tampered", "plugin_changed"):
         return
     try:
-        digest = plan_digest(s.plan_text())
+        digest = plan_digest(s.plan_text(), ticks=s.state.pin_ticks)
     except BadInput:
         digest = None
     if digest == s.state.plan_sha256:
@@ -341,12 +344,23 @@ def task_states(plan, batches) -> list[TaskState]:
     """The run's tasks. A task the plan already checks off ([X]) starts as skipped: the model does not redo it,
     and the first checkpoint asks the user to confirm them all at once. A checkpoint task of the plan (GSD
     ``checkpoint:*``) carries what it asks of the user: it is the user's, never the model's."""
+    from clavain.run.declared import declared_changes
+
     where = {tid: b.index for b in batches for tid in b.tasks}
     return [TaskState(id=t.id, title=t.title, line=t.line, text_sha256=t.text_sha256, batch=where[t.id],
                       checked_in_plan=t.done, verify_count=len(t.verify), ask_user=t.ask_user,
                       verify_entries=[v.model_dump() for v in t.verify],
+                      declared=declared_changes(t.files, t.file_roles),
                       **({"status": "skipped", "reason": CHECKED_OFF} if t.done and t.ask_user is None else {}))
             for t in plan.tasks]
+
+
+def run_settings(config, plan) -> dict:
+    """What a new run pins besides the approval evidence: ticks never count as a plan change; ticking done tasks
+    (``run.tick_plan``, on by default for spec-kit); a commit per task (``run.commit``)."""
+    tick = config.tick_plan if config.tick_plan is not None else plan.format == "speckit"
+    return {"pin_ticks": True, **({"tick_plan": True} if tick else {}),
+            **({"commit": config.commit} if config.commit != "none" else {})}
 
 
 def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size: int = 3,
@@ -356,6 +370,7 @@ def start(project: Path, plan_file: Path, env: Mapping[str, str], *, batch_size:
     start killed part-way left is put right first (``clavain.run.folder.repair_interrupted_starts``)."""
     if batch_size < 1:
         raise BadInput(f"--batch-size must be 1 or more, not {batch_size}", next_command=f"{CLI} start {plan_file}")
+    _check_plan_file(project, plan_file)
     # one start at a time per project, so two starts of the same plan cannot both pass the check below
     with _start_lock(project):
         repaired = repair_interrupted_starts(project)
@@ -375,6 +390,24 @@ def repair_starts(project: Path) -> list[str]:
     """``clavain.run.folder.repair_interrupted_starts`` under the start lock (for ``run open``)."""
     with _start_lock(project):
         return repair_interrupted_starts(project)
+
+
+def _check_plan_file(project: Path, plan_file: Path) -> None:
+    """A path that is no plan file is named with what to run instead (the markdown files of a folder)."""
+    if plan_file.is_file():
+        return
+    rel = plan_rel(project, plan_file)
+    if plan_file.is_dir():
+        found = sorted(p for p in plan_file.glob("*.md") if p.is_file())
+        names = ", ".join(plan_rel(project, p) for p in found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8
+                                                                       else "")
+        raise BadInput(f"{rel} is a folder, not a plan file" + (f"; markdown files in it: {names}" if found else
+                                                                "; it holds no markdown file"),
+                       next_command=f"{CLI} start " + (plan_rel(project, found[0]) if len(found) == 1 else
+                                                        f"{rel}/<plan>.md"))
+    if not plan_file.exists():
+        raise BadInput(f"{rel}: no such plan file", next_command=f"check the path, then {CLI} start <plan.md>   "
+                                                                  f"({CLI} open with no plan lists the plans found)")
 
 
 def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_size: int,
@@ -407,7 +440,6 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     if phased is not text and not advanced.phaseline_written:  # the line could not be written (a warning says why)
         plan = read_plan(plan_file, text=text)
     batches = make_batches(plan, batch_size)
-    digest = plan.sha256
 
     from clavain.gate.config import load_run_config
     from clavain.run.plugin import fingerprint
@@ -416,6 +448,9 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
 
     config = load_run_config(project)
     protection = protection_level(project, env)
+    warnings += [_under_project(project, w) for w in config.warnings]
+    digest = plan_digest(text, ticks=True)   # the Phase line and checkbox ticks never count as a change
+    pins = run_settings(config, plan)
     flag = (project / EXTERNAL_FLAG).exists()
     requested = dispatch == "external" and not flag
     import secrets
@@ -434,7 +469,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
             "tasks": [task_record(t) for t in tasks], "warnings": warnings,
             "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
             "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept,
-            **({"alongside": beside} if beside else {})})
+            **({"alongside": beside} if beside else {}), **pins})
         folder.keep_plan(kept_text)
     from clavain.run.witness import attest
 
@@ -486,8 +521,10 @@ def next_brief(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> 
         if st.state == "running":
             plan = s.read_plan()
             return Outcome(st, render_brief(s.folder, st, plan), {"tasks": st.batches[st.batch - 1]})
+        from clavain.run.report import checkpoint_report
+
         waiting = {"awaiting_approval": f"batch {st.batch} waits for the user's approval "
-                                        f"(report: {s.folder.rel(s.folder.batches_dir / f'batch-{st.batch}.md')})",
+                                        f"(report: {s.folder.rel(s.folder.dir / checkpoint_report(st))})",
                    "halted": f"the run is halted: {st.halt.reason if st.halt else ''}",
                    "finished": "the run is finished", "aborted": "the run was aborted"}[st.state]
         return Outcome(st, f"{progress_line(st)}\n{waiting}", {"waiting": waiting})
@@ -513,12 +550,11 @@ def diff(project: Path, run_id: Optional[str], task_id: Optional[str], env: Mapp
                            {"changed": None})
         if before is None:
             return Outcome(st, f"{what}: nothing started yet, so nothing to compare", {"changed": []})
-        top = snapshot.top(project)
-        try:
-            plan = s.plan_path().relative_to(top.resolve()).as_posix() if top else None
-        except ValueError:
-            plan = None
+        top = s.top()
+        plan = snapshot.Placement(project, top).rel(s.plan_path()) if top else None
         changed = snapshot.changed(project, before, after, plan=plan) or []
+        if task_id is not None and task.snapshot_done and task.files_changed is not None:
+            changed = [p for p in changed if p in task.files_changed]   # as recorded: its output file left out
         if not changed:
             return Outcome(st, f"{what}: no file changed", {"changed": []})
         text = f"{what}: {len(changed)} file(s) changed\n\n" + snapshot.diff_text(project, before, after, changed)

@@ -23,7 +23,7 @@ separated, extension, ``./``, ``@/``, ``~/`` and ``/index`` dropped) ends with t
 round. When ``from`` does not import ``to`` but ``to`` imports ``from``, the link counts and the detail says
 so (plans often name a source and its test). The call is the ``pattern`` regex, else the calls named in
 ``via`` (``name(``), else ``via`` itself when it is a single word. A ``from`` that names no file (prose) or a
-``to``/``via`` that names nothing checkable is listed for the model to check, like the truths.
+``to``/``via`` that names nothing checkable is listed for the user to check, like the truths.
 """
 
 from __future__ import annotations
@@ -347,7 +347,7 @@ class KeyLinkResult:
     from_path: Optional[str] = None
     import_found: Optional[bool] = None        # None: not checkable
     call_found: Optional[bool] = None
-    ok: Optional[bool] = None                  # None: listed for the model to check
+    ok: Optional[bool] = None                  # None: listed for the user to check
     detail: str = ""
     line: Optional[int] = None
 
@@ -361,7 +361,7 @@ def check_key_link(link: KeyLink, project: Path) -> KeyLinkResult:
     result = KeyLinkResult(from_=link.from_, to=link.to, line=link.line)
     source, why = find_file(project, link.from_)
     if source is None:
-        result.detail = f"from {link.from_!r}: {why}; listed for the model to check"
+        result.detail = f"from {link.from_!r}: {why}; listed for the user to check"
         if why.endswith("not found") or "ambiguous" in why:
             result.ok, result.detail = False, f"from {link.from_!r}: {why}"
         return result
@@ -390,12 +390,15 @@ def check_key_link(link: KeyLink, project: Path) -> KeyLinkResult:
     checks = [c for c in (result.import_found, result.call_found) if c is not None]
     result.ok = all(checks) if checks else None
     if not checks:
-        notes.append(f"nothing checkable in to {link.to!r} / via {link.via!r}; listed for the model to check")
+        notes.append(f"nothing checkable in to {link.to!r} / via {link.via!r}; listed for the user to check")
     result.detail = "; ".join(notes)
     return result
 
 
-# ---- report -------------------------------------------------------------------------------------------------
+# ---- report ----------------------------------------------------------------------------------------------------
+FOUND, MISSING, UNCHECKABLE = "found", "missing", "not checkable"
+
+
 @dataclass
 class MustHaveReport:
     artifacts: list[ArtifactResult]
@@ -405,7 +408,7 @@ class MustHaveReport:
 
     @property
     def ok(self) -> bool:
-        """Every artifact ok and no key link failed (links listed for the model do not fail the report)."""
+        """Nothing checked is missing (items no machine can check never fail the report; see ``summary``)."""
         return all(a.ok for a in self.artifacts) and not any(k.ok is False for k in self.key_links)
 
     def to_dict(self) -> dict:
@@ -413,7 +416,44 @@ class MustHaveReport:
                 "key_links": [k.to_dict() for k in self.key_links], "truths": list(self.truths)}
         if self.checklist:
             data["checklist"] = list(self.checklist)
+        view = summary(data)
+        data.update({key: view[key] for key in ("checked", "found", "missing", "not_checkable")})
         return data
+
+
+def _status(ok) -> str:
+    return {True: FOUND, False: MISSING}.get(ok, UNCHECKABLE)
+
+
+def summary(report: Optional[dict]) -> dict:
+    """What a Must-Haves report says, item by item, and its headline. Each item is found, missing (with what is
+    missing) or not checkable (listed for the user). "All found" is said only when something was checked and
+    nothing checked is missing. Reads reports recorded by earlier versions too (``ok`` per item)."""
+    report = report or {}
+    items = []
+    for kind, label in (("artifacts", "artifact"), ("key_links", "key link")):
+        for item in report.get(kind, []):
+            detail = item.get("detail")
+            items.append({"status": _status(item.get("ok")), "kind": label, "what": item.get("what"),
+                          "detail": "" if detail in (None, "", "ok") else detail, "tasks": item.get("tasks", [])})
+    items += [{"status": UNCHECKABLE, "kind": "truth", "what": t, "detail": "", "tasks": []}
+              for t in report.get("truths", [])]
+    items += [{"status": UNCHECKABLE, "kind": "in words", "what": t, "detail": "", "tasks": []}
+              for t in report.get("checklist", [])]
+    counts = {status: sum(1 for i in items if i["status"] == status) for status in (FOUND, MISSING, UNCHECKABLE)}
+    checked = counts[FOUND] + counts[MISSING]
+    if not items:
+        headline = "the plan states none; nothing was checked"
+    elif counts[MISSING]:
+        headline = f"NOT all found: {counts[MISSING]} of {checked} checked missing"
+    elif not checked:
+        headline = "nothing could be checked by machine"
+    else:
+        headline = f"all found ({checked} checked)"
+    if items and counts[UNCHECKABLE]:
+        headline += f"; {counts[UNCHECKABLE]} not checkable, listed for you to check"
+    return {"headline": headline, "items": items, "checked": checked, "found": counts[FOUND],
+            "missing": counts[MISSING], "not_checkable": counts[UNCHECKABLE]}
 
 
 def check_must_haves(must: MustHaves, project: Path) -> MustHaveReport:

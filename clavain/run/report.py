@@ -8,6 +8,10 @@ cache keeps the compiled templates in ``templates/__pycache__/``, beside the plu
 trusted as it: the environment's build writes it (``warm_templates``), commands only read it, and the plugin's
 fingerprint covers it (``clavain.run.plugin``). Compiling a template costs about as much as a bare interpreter
 start.
+
+A report, once written, is never rewritten: it is the record of the moment it was written for (a checkpoint,
+a halt, the end of the run). A batch checkpointed again (after ``revise`` or ``rollback``) gets a report of
+its own (``batch-2-2.md``); what changed since is printed by the commands (``run status``, ``run approve``).
 """
 
 from __future__ import annotations
@@ -99,12 +103,13 @@ def warm_templates() -> list[str]:
 
 
 def progress_line(s: RunState) -> str:
-    """``[#####.....] 5/10 tasks · batch 2/4 · awaiting your approval``"""
+    """``[#####.....] 5/10 tasks (1 skipped) · batch 2/4 · awaiting your approval``"""
     total = len(s.tasks)
     finished = sum(1 for t in s.tasks if t.status in FINISHED)
+    skipped = sum(1 for t in s.tasks if t.status == "skipped")
     filled = round(BAR_WIDTH * finished / total) if total else BAR_WIDTH
     return render("progress.j2", bar="#" * filled + "." * (BAR_WIDTH - filled), finished=finished, total=total,
-                  batch=s.batch, batches=len(s.batches), state=STATE_WORDS[s.state]).strip()
+                  skipped=skipped, batch=s.batch, batches=len(s.batches), state=STATE_WORDS[s.state]).strip()
 
 
 def _common(folder: RunFolder, s: RunState) -> dict:
@@ -115,7 +120,7 @@ def _common(folder: RunFolder, s: RunState) -> dict:
 def render_brief(folder: RunFolder, s: RunState, plan) -> str:
     """The current batch: each task whole as the plan writes it (with its files, verify entries and the outputs
     of the tasks it depends on), what may run together, and earlier outputs to read."""
-    ids = s.batches[s.batch - 1]
+    ids = [*s.reopened, *s.batches[s.batch - 1]]
     tasks = [(s.task(i), plan.task(i)) for i in ids]
     earlier = [t for t in s.tasks if t.batch < s.batch and t.status == "done" and t.output]
     recent = [t for t in earlier if t.batch == s.batch - 1]
@@ -141,15 +146,42 @@ def _write(path: Path, text: str) -> None:
     atomic_write(path, text, point="mid-report")
 
 
-def write_batch_report(folder: RunFolder, s: RunState, k: int) -> Path:
-    decisions = [d for d in s.decisions if d.batch == k]
-    path = folder.batches_dir / f"batch-{k}.md"
-    tasks = s.batch_tasks(k)
+def new_batch_report(folder: RunFolder, k: int) -> str:
+    """The name of the report for batch ``k``'s next checkpoint (relative to the run folder): ``batch-k.md``,
+    then ``batch-k-2.md``, ``batch-k-3.md`` ... for the checkpoints after a revise or a rollback."""
+    n, name = 1, f"batches/batch-{k}.md"
+    while (folder.dir / name).exists():
+        n += 1
+        name = f"batches/batch-{k}-{n}.md"
+    return name
+
+
+def checkpoint_report(s: RunState) -> str:
+    """The report of the current checkpoint, relative to the run folder (as runs before it was recorded name it)."""
+    return s.checkpoint_report or f"batches/batch-{s.batch}.md"
+
+
+def write_batch_report(folder: RunFolder, s: RunState) -> Path:
+    """The current batch's checkpoint report, written once (an existing one is left as it is)."""
+    k = s.batch
+    path = folder.dir / checkpoint_report(s)
+    if path.exists():
+        return path
+    tasks = [*(s.task(i) for i in s.reopened), *s.batch_tasks(k)]
     _write(path, render("batch.md.j2", **_common(folder, s), k=k, tasks=tasks,
-                        decisions=decisions, approved=k in s.approved_batches,
-                        asked=[t for t in tasks if t.ask_user is not None],
+                        decisions=[d for d in s.decisions if d.batch == k],
+                        asked=[t for t in tasks if t.ask_user is not None], measured=_measured(tasks),
                         checked_off=checked_off(s) if first_checkpoint(s, k) else []))
     return path
+
+
+def _measured(tasks: list) -> str:
+    """Whether the tasks' changes were measured: "yes"; "no git" (the project is not in a git repository);
+    "nothing ran" (no task of these started)."""
+    started = [t for t in tasks if t.attempts]
+    if not started:
+        return "nothing ran"
+    return "yes" if any(t.snapshot_start for t in started) else "no git"
 
 
 def write_halt_report(folder: RunFolder, s: RunState, *, sandboxed: bool = False) -> Path:
@@ -160,8 +192,10 @@ def write_halt_report(folder: RunFolder, s: RunState, *, sandboxed: bool = False
     halt = s.halt
     before = [t for t in s.tasks if t.status in FINISHED]
     path = folder.dir / halt.report
+    from clavain.run.musthaves import summary
+
     _write(path, render("halt.md.j2", **_common(folder, s), halt=halt, before=before,
-                        decisions=s.decisions,
+                        decisions=s.decisions, must_haves=summary(s.must_haves),
                         sandbox_hint=sandbox_hint(f"{halt.reason}\n{halt.output_tail}", sandboxed)))
     return path
 
@@ -177,10 +211,15 @@ def write_changes_report(folder: RunFolder, s: RunState) -> Path:
 
 
 def write_final_report(folder: RunFolder, s: RunState) -> Path:
-    """The report of a run that is over; with it in place, the run's active summary goes."""
+    """The report of a run that is over (what was done, skipped with the reasons, and failed, counted apart);
+    with it in place, the run's active summary goes."""
+    from clavain.run.musthaves import summary
+
     path = folder.batches_dir / FINAL_REPORT
-    _write(path, render("final.md.j2", **_common(folder, s), decisions=s.decisions,
-                        must_haves=s.must_haves))
+    counts = s.counts()
+    _write(path, render("final.md.j2", **_common(folder, s), decisions=s.decisions, counts=counts,
+                        open=counts["pending"] + counts["running"], measured=_measured(s.tasks),
+                        must_haves=summary(s.must_haves) if s.must_haves is not None else None))
     folder.write_active(s)
     return path
 
@@ -189,8 +228,8 @@ def ensure_reports(folder: RunFolder, s: RunState) -> None:
     """Write a report that a crash kept from being written (the journal recorded the step; O(1) checks)."""
     if s.state == "halted" and s.halt and not (folder.dir / s.halt.report).exists():
         write_halt_report(folder, s)
-    if s.state == "awaiting_approval" and not (folder.batches_dir / f"batch-{s.batch}.md").exists():
-        write_batch_report(folder, s, s.batch)
+    if s.state == "awaiting_approval" and not (folder.dir / checkpoint_report(s)).exists():
+        write_batch_report(folder, s)
     if s.state in ("finished", "aborted") and not (folder.batches_dir / FINAL_REPORT).exists():
         write_final_report(folder, s)
 

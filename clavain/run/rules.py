@@ -31,7 +31,7 @@ def next_command(s: RunState) -> str:
         return f"{CLI} resume   (only after the user has answered the question the run paused for)"
     if s.state in ("finished", "aborted"):
         return f"none: the run is {s.state} ({CLI} status --run {s.run_id} shows it)"
-    for task_id in s.batches[s.batch - 1]:  # lazily: stop at the first open task
+    for task_id in [*s.reopened, *s.batches[s.batch - 1]]:  # lazily: stop at the first open task
         task = s.task(task_id)
         if task.status == "running":
             if task.verify_count and not task.verified:
@@ -52,7 +52,11 @@ def _halt_options(s: RunState) -> str:
         return f"{CLI} replan   (only after the user has confirmed the changed plan), or {CLI} abort"
     if halt.kind in ("tampered", "plugin_changed"):
         return f"{CLI} abort   (only after the user has read {report})"
-    return (f"{CLI} retry {halt.task} | {CLI} skip {halt.task} --reason TEXT | {CLI} abort   "
+    if halt.kind == "must_haves_missing":
+        return (f"{CLI} revise TASK... --note TEXT | {CLI} accept --reason TEXT | {CLI} abort   "
+                f"(only after the user has decided, having read {report})")
+    back = f"{CLI} rollback {halt.task} | " if halt.task and s.task(halt.task).snapshot_start else ""
+    return (f"{CLI} retry {halt.task} | {CLI} skip {halt.task} --reason TEXT | {back}{CLI} abort   "
             f"(only after the user has decided, having read {report})")
 
 
@@ -132,8 +136,10 @@ def check_task_done(s: RunState, task: TaskState) -> None:
         raise refuse(s, f"task {task.id} is {task.status}, not started; record it done only after "
                         f"{CLI} task-start {task.id}")
     if task.verify_count and not task.verified:
-        raise refuse(s, f"task {task.id} has {task.verify_count} verify entr"
-                        f"{'y' if task.verify_count == 1 else 'ies'} that have not passed yet")
+        one = task.verify_count == 1
+        raise refuse(s, f"task {task.id} has {task.verify_count} verify entr{'y' if one else 'ies'} that "
+                        f"{'has' if one else 'have'} not passed yet: {CLI} verify {task.id} runs "
+                        f"{'it' if one else 'them'}")
 
 
 def check_verify(s: RunState, task: TaskState) -> None:
@@ -155,7 +161,8 @@ def check_checkpoint(s: RunState) -> Optional[str]:
     require_running(s, "close the batch")
     if s.batch in s.approved_batches:
         raise refuse(s, f"batch {s.batch} is already approved")
-    open_tasks = [t.id for t in s.batch_tasks() if t.status not in FINISHED and t.ask_user is None]
+    open_tasks = [t.id for t in [*map(s.task, s.reopened), *s.batch_tasks()]
+                  if t.status not in FINISHED and t.ask_user is None]
     if open_tasks:
         raise refuse(s, f"batch {s.batch} still has unfinished task(s): {', '.join(open_tasks)}")
     return None

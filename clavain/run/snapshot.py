@@ -19,7 +19,6 @@ Every git call is bounded in time; a failing one means "no snapshot", never an e
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from pathlib import Path
 
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from typing import Optional, Sequence
 
 TIMEOUT = 60.0
-_TICK = re.compile(r"^(\s*[-*+]\s+)\[[ xX]\]", re.MULTILINE)
 STORE = "snapshots.git"
 # no system or user config, no hooks, no fsmonitor: only the store's own settings apply
 _HARDENED = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false",
@@ -201,15 +199,35 @@ def changed(project: Path, before: Optional[str], after: Optional[str], *, plan:
 
 def _same_plan(project: Path, before: str, after: str, plan: str) -> bool:
     """Whether the plan differs only in its Phase line and checkbox ticks."""
-    from clavain.core.digest import without_phase_lines
+    from clavain.core.digest import without_phase_lines, without_ticks
 
     texts = []
     for tree in (before, after):
         blob = _in_store(project, "cat-file", "-p", f"{tree}:{plan}")
         if blob is None:
             return False
-        texts.append(_TICK.sub(r"\1[ ]", without_phase_lines(blob.decode("utf-8", "surrogateescape"))))
+        texts.append(without_ticks(without_phase_lines(blob.decode("utf-8", "surrogateescape"))))
     return texts[0] == texts[1]
+
+
+class Placement:
+    """Where the project sits in its repository: the work tree's ``top`` (as ``repo`` gives it), and the
+    project's folder from there (``prefix``, "" at the top)."""
+
+    __slots__ = ("top", "prefix")
+
+    def __init__(self, project: Path, top: Path) -> None:
+        self.top = Path(top)
+        self.prefix = self.rel(project) or ""
+        if self.prefix == ".":
+            self.prefix = ""
+
+    def rel(self, path: Path) -> Optional[str]:
+        """``path`` relative to the top (as snapshots name it), or None when it lies outside."""
+        try:
+            return Path(path).resolve().relative_to(self.top.resolve()).as_posix()
+        except ValueError:
+            return None
 
 
 def diff_text(project: Path, before: str, after: str, paths: Sequence[str] = ()) -> str:
@@ -217,3 +235,77 @@ def diff_text(project: Path, before: str, after: str, paths: Sequence[str] = ())
     args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "--stat", "--patch", before, after]
     out = _in_store(Path(project), *args, *(["--", *paths] if paths else []))
     return out.decode("utf-8", "replace") if out is not None else ""
+
+
+def patch(project: Path, before: str, after: str, paths: Sequence[str], context: int = 3) -> Optional[bytes]:
+    """The diff of ``paths`` between two snapshots as ``git apply`` takes it (binary included, full blob ids),
+    for committing a task's changes to the user's repository; None when the store cannot give it."""
+    return _in_store(Path(project), "diff-tree", "-r", "-p", f"-U{context}", "--binary", "--full-index",
+                     "--no-renames", "--no-ext-diff", "--no-textconv", before, after, "--",
+                     *(f":(top,literal){p}" for p in paths))
+
+
+def blobs(project: Path, tree: str, paths: Sequence[str]) -> dict[str, tuple[str, str, bytes]]:
+    """``{path: (mode, blob id, content)}`` of the files ``tree`` holds among ``paths`` (submodules left out)."""
+    listed = _in_store(Path(project), "ls-tree", "-r", "-z", "--full-tree", tree, "--",
+                       *(f":(top,literal){p}" for p in paths))
+    found = {}
+    for record in (listed or b"").split(b"\0"):
+        if record:
+            meta, _, name = record.partition(b"\t")
+            mode, _kind, sha = meta.decode("ascii").split(" ")
+            content = None if mode == "160000" else _in_store(Path(project), "cat-file", "blob", sha)
+            if content is not None:
+                found[name.decode("utf-8", "surrogateescape")] = (mode, sha, content)
+    return found
+
+
+def restore(project: Path, tree: str, paths: Sequence[str]) -> list[str]:
+    """Put ``paths`` (relative to the repository's top) in the work tree as the snapshot ``tree`` holds them:
+    written with their mode, or removed (with the folders left empty) when ``tree`` lacks them. Nothing else is
+    touched; the user's index and HEAD stay as they are. Returns the paths written or removed."""
+    root = top(project)
+    if root is None or not paths:
+        return []
+    entries = blobs(project, tree, paths)
+    done = []
+    for path in paths:
+        try:
+            if _put(root, root / path, entries.get(path)):
+                done.append(path)
+        except OSError:   # a folder where the file was, a file that cannot be written: left as it is
+            continue
+    return done
+
+
+def _put(root: Path, target: Path, entry: Optional[tuple[str, str, bytes]]) -> bool:
+    """One path as the snapshot holds it (``entry``), or removed when it holds none; True when it was."""
+    from clavain.core.files import atomic_write
+
+    if entry is not None:
+        mode, _sha, blob = entry
+        if target.is_symlink() or (mode == "120000" and target.exists()):
+            target.unlink()
+        if mode == "120000":
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.symlink(blob.decode("utf-8", "surrogateescape"), target)
+        else:
+            atomic_write(target, blob)
+            bits = os.stat(target).st_mode & 0o777    # as git checks out: exec bits follow the read bits
+            os.chmod(target, bits | (bits & 0o444) >> 2 if mode == "100755" else bits & ~0o111)
+        return True
+    if target.is_symlink() or target.is_file():
+        target.unlink()
+        _prune(target.parent, root)
+        return True
+    return False
+
+
+def _prune(folder: Path, root: Path) -> None:
+    """Remove the folders left empty up to (not including) the repository's top."""
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 LITERALS = {
     "TaskStatus": ("pending", "running", "done", "failed", "skipped"),
     "RunPhase": ("running", "awaiting_approval", "halted", "paused", "finished", "aborted"),
-    "HaltKind": ("task_failed", "verify_failed", "plan_changed", "tampered", "plugin_changed"),
+    "HaltKind": ("task_failed", "verify_failed", "plan_changed", "tampered", "plugin_changed",
+                 "must_haves_missing"),
 }
 
 
@@ -106,6 +107,10 @@ class TaskState(Strict):
     snapshot_start: Optional[str] = later()  # the project when the task started (``clavain.run.snapshot``)
     snapshot_done: Optional[str] = later()   # ... and when it was recorded done
     verify_entries: list[PinnedVerify] = later(default_factory=list)  # the plan's <verify> entries, pinned with it
+    declared: list[str] = later(default_factory=list)  # files the plan says the task changes (``run.declared``)
+    unchanged: Optional[dict] = later()      # {files, reason}: declared files the task left as they were, and why
+    commit: Optional[str] = later()          # the task's own commit (``run.commit: task``)
+    ticked: list[int] = later(default_factory=list)  # checkboxes the run ticked: lines after the task's first
 
 
 class Halt(Strict):
@@ -156,6 +161,12 @@ class RunState(Strict):
     feedback: list[dict] = later(default_factory=list)  # revise: the user's notes, per task
     checklist: list[str] = later(default_factory=list)  # Must-Haves no machine can check: the reports ask the user
     plan_json_sha256: Optional[str] = later()  # the plan as the run read it (``plan.json`` of the run folder)
+    pin_ticks: bool = later(False)           # the pinned plan digest leaves checkbox ticks out (``plan_digest``)
+    tick_plan: bool = later(False)           # task-done ticks the task's checkboxes in the plan (pinned at start)
+    commit: Literal["none", "task"] = later("none")  # task-done commits the task's changes (pinned at start)
+    checkpoint_report: Optional[str] = later()  # the report written at the current checkpoint (never rewritten)
+    reopened: list[str] = later(default_factory=list)  # tasks of earlier batches reopened after the Must-Haves
+    accepted: Optional[dict] = later()       # {reason, missing}: the user finishes without these Must-Haves
     started_epoch: float
     created: str
     updated: str
@@ -218,7 +229,9 @@ def _started(_: Optional[RunState], d: dict) -> RunState:
                     groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
                     updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []),
                     approval_evidence=d.get("approval_evidence", "transcript"), plugin=d.get("plugin"),
-                    level=d.get("level"), plan_json_sha256=d.get("plan_json_sha256"))
+                    level=d.get("level"), plan_json_sha256=d.get("plan_json_sha256"),
+                    pin_ticks=d.get("pin_ticks", False), tick_plan=d.get("tick_plan", False),
+                    commit=d.get("commit", "none"))
 
 
 def _task_started(s: RunState, d: dict) -> None:
@@ -226,6 +239,7 @@ def _task_started(s: RunState, d: dict) -> None:
     t.status, t.head_at_start, t.attempts = "running", d.get("head"), t.attempts + 1
     t.verify, t.verified, t.reason = [], False, None
     t.snapshot_start, t.snapshot_done = d.get("snapshot"), None
+    t.unchanged, t.commit, t.ticked = None, None, []
 
 
 def _verified(s: RunState, d: dict) -> None:
@@ -239,6 +253,7 @@ def _task_done(s: RunState, d: dict) -> None:
     t.status, t.output, t.output_sha256 = "done", d["output"], d["output_sha256"]
     t.files_changed = d.get("files_changed")
     t.snapshot_done = d.get("snapshot")
+    t.unchanged, t.commit, t.ticked = d.get("unchanged"), d.get("commit"), d.get("ticked", [])
 
 
 def _halted(s: RunState, d: dict) -> None:
@@ -257,11 +272,13 @@ def _halted(s: RunState, d: dict) -> None:
 def _checkpoint(s: RunState, d: dict) -> None:
     s.state, s.checkpoint_epoch = "awaiting_approval", d["at"]
     s.checkpoint_snapshot, s.changes_seen = d.get("snapshot"), None
+    s.checkpoint_report = d.get("report")
 
 
 def _changes_seen(s: RunState, d: dict) -> None:
     """Changes made while the run waited were shown to the user; their next reply accepts them."""
-    s.changes_seen = {"paths": d["paths"], "snapshot": d.get("snapshot"), "epoch": d["at"]}
+    s.changes_seen = {"paths": d["paths"], "snapshot": d.get("snapshot"), "epoch": d["at"],
+                      **({"before": d["before"]} if d.get("before") else {})}
     s.checkpoint_snapshot = d.get("snapshot")
 
 
@@ -280,7 +297,7 @@ def _approved(s: RunState, d: dict) -> None:
         s.own_task(task_id).status = "done"
     passed = d.get("passed", [])                  # later batches with nothing left to do (checked off in the plan)
     s.approved_batches = [*s.approved_batches, s.batch, *passed]
-    s.state, s.changes_seen = "running", None
+    s.state, s.changes_seen, s.reopened = "running", None, []
     if s.batch < len(s.batches):
         s.batch = min(max([s.batch, *passed]) + 1, len(s.batches))
 
@@ -291,6 +308,10 @@ def _revised(s: RunState, d: dict) -> None:
     for task_id in d["revised"]:
         t = s.own_task(task_id)
         t.status, t.verify, t.verified, t.reason = "pending", [], False, None
+    if d.get("earlier"):                         # after the Must-Haves: tasks of earlier batches, done first
+        s.reopened = [*s.reopened, *(i for i in d["earlier"] if i not in s.reopened)]
+    if d.get("reopen_batch"):                    # the batch was approved already: it is checkpointed again
+        s.approved_batches = [k for k in s.approved_batches if k != s.batch]
     s.feedback = [*s.feedback, {"tasks": d["revised"], "note": d.get("note") or "", "batch": s.batch,
                                 "time": d["time"]}]
     s.state, s.halt, s.changes_seen = "running", None, None
@@ -329,6 +350,8 @@ def _replanned(s: RunState, d: dict) -> None:
     s.plan_json_sha256 = d.get("plan_json_sha256")
     if s.state == "awaiting_approval":  # back at the checkpoint it was waiting at, which needs its own reply
         s.checkpoint_epoch = d["at"]
+        s.checkpoint_report = d.get("report", s.checkpoint_report)
+    s.reopened = []
     s.approved_batches = [k for k in d["approved_batches"]]
 
 
@@ -346,6 +369,24 @@ def _must_haves(s: RunState, d: dict) -> None:
     s.must_haves = d["report"]
 
 
+def _accepted(s: RunState, d: dict) -> None:
+    """The user finishes without the missing Must-Haves."""
+    _decided(s, d)
+    s.accepted = {"reason": d["note"], "missing": d.get("missing", [])}
+    s.state, s.halt = "running", None
+
+
+def _rolled_back(s: RunState, d: dict) -> None:
+    """The project is back where task ``task`` started: it and the tasks after it in the batch are open again."""
+    _decided(s, d)
+    for task_id in d["reopened"]:
+        t = s.own_task(task_id)
+        t.status, t.verify, t.verified, t.reason, t.commit, t.ticked = "pending", [], False, None, None, []
+        t.files_changed, t.unchanged = None, None
+    s.approved_batches = [k for k in s.approved_batches if k != s.batch]
+    s.state, s.halt, s.changes_seen = "running", None, None
+
+
 def _finished(s: RunState, d: dict) -> None:
     s.state = "finished"
 
@@ -356,6 +397,7 @@ _EVENTS: dict[str, Callable[[RunState, dict], None]] = {
     "replanned": _replanned, "external_allowed": _external_allowed, "aborted": _aborted,
     "must_haves": _must_haves, "finished": _finished, "changes_seen": _changes_seen, "revised": _revised,
     "paused": _paused, "resumed": _resumed, "plugin_updated": lambda s, d: setattr(s, "plugin", d["plugin"]),
+    "accepted": _accepted, "rolled_back": _rolled_back,
 }
 
 

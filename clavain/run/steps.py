@@ -14,6 +14,8 @@ from pathlib import Path
 from clavain.core.digest import sha256_hex
 from clavain.core.errors import BadInput, Refused
 from clavain.core.files import atomic_write, crash_point
+from clavain.run.declared import touches, untouched
+from clavain.run.ticks import offsets
 from clavain.run.engine import Outcome, Session, session
 from clavain.run.rules import (CLI, check_checkpoint, check_task_done, check_task_fail, check_task_start,
                                check_verify, find_task, refuse)
@@ -43,42 +45,120 @@ def task_start(project: Path, run_id: Optional[str], task_id: str, env: Mapping[
 
 
 def task_done(project: Path, run_id: Optional[str], task_id: str, output: str, env: Mapping[str, str],
-              stdin_text: Optional[str] = None, cwd: Optional[Path] = None) -> Outcome:
+              stdin_text: Optional[str] = None, cwd: Optional[Path] = None,
+              unchanged: Optional[str] = None) -> Outcome:
+    """Record the task done with its output. Its changes are measured from its own start; a declared file it left
+    untouched refuses, unless ``unchanged`` says why (shown to the user). With ``run.commit: task`` the task's
+    changes are committed; with ``run.tick_plan`` its checkboxes in the plan are ticked."""
     raw = read_output(output, stdin_text, cwd or project, task_id)  # before the lock: a slow read holds nothing
+    out_path = None if output == "-" else (Path(output) if Path(output).is_absolute() else (cwd or project) / output)
     with session(project, run_id, env) as s:
         task = find_task(s.state, task_id)
         digest = sha256_hex(raw)
         if task.status == "done" and task.output_sha256 == digest:
+            _tick(s, task)   # a tick a kill kept from being written
             return Outcome(s.state, f"task {task.id} is already recorded as done with this output")
         check_task_done(s.state, task)
         if not raw.strip():
             raise refuse(s.state, f"the output for task {task.id} is empty; write what the task produced "
                                   f"(files changed, decisions, results) to a file first")
+        done = s.snapshot()
+        notes: list[str] = []
+        repo = _repo(s) if task.snapshot_start and done else None
+        changed = _task_changes(s, repo, task, done, out_path, notes) if repo else None
+        left = untouched(task.declared, changed, repo.prefix) if changed is not None and task.declared else []
+        reason = " ".join((unchanged or "").split())
+        if left and not reason:
+            raise refuse(s.state, f"task {task.id} declares {_files(left)} that it did not change (measured from "
+                                  f"task-start to now): do what the task asks first. If the file(s) rightly stay as "
+                                  f"they are, say why, and the user reads it in the batch report: {CLI} task-done "
+                                  f"{task.id} --output {output} --unchanged \"<why>\"")
+        if reason and not left:
+            notes.append("--unchanged is not recorded: " + ("changes are not measured outside a git repository"
+                                                            if changed is None else "every declared file changed"))
+        commit = _commit(s, repo.top, task, done, changed, notes) if s.state.commit == "task" and changed else None
         name = output_name(task.id)
         atomic_write(s.folder.tasks_dir / name, raw)
         crash_point("output-stored")
-        done = s.snapshot()
-        changed = task_changes(s, task.snapshot_start, done)
+        plan = s.read_plan() if s.state.tick_plan else None
+        ticked = offsets(s.plan_text().split("\n"), plan.task(task.id)) if plan is not None else []
         s.record("task_done", {"task": task.id, "output": f"tasks/{name}", "output_sha256": digest,
-                               "files_changed": changed, "snapshot": done})
+                               "files_changed": changed, "snapshot": done,
+                               **({"unchanged": {"files": left, "reason": reason}} if left else {}),
+                               **({"commit": commit} if commit else {}), **({"ticked": ticked} if ticked else {})})
+        crash_point("plan-tick")
+        _tick(s, s.state.task(task.id), plan)
         rel = s.folder.rel(s.folder.tasks_dir / name)
-        return Outcome(s.state, f"task {task.id} done; output stored as {rel}",
-                       {"task": task.id, "output": rel, "output_sha256": digest, "files_changed": changed})
+        lines = [f"task {task.id} done; output stored as {rel}", _changes_line(changed, done)]
+        if commit:
+            lines.append(f"committed as {commit[:12]} (task {task.id}: {' '.join(task.title.split())})")
+        if left:
+            lines.append(f"left unchanged, with the reason shown to the user: {_files(left)}")
+        return Outcome(s.state, "\n".join(lines + [f"note: {n}" for n in notes]),
+                       {"task": task.id, "output": rel, "output_sha256": digest, "files_changed": changed,
+                        "unchanged": left, "commit": commit, "notes": notes})
 
 
-def task_changes(s: Session, before: Optional[str], after: Optional[str]) -> Optional[list[str]]:
-    """What the project's files show changed between two snapshots (the plan's Phase line and ticks and this
-    plugin's state left out); None outside git."""
+def _files(paths: list[str]) -> str:
+    return ("file " if len(paths) == 1 else "files ") + ", ".join(f"`{p}`" for p in paths)
+
+
+def _changes_line(changed: Optional[list[str]], done: Optional[str]) -> str:
+    if changed is None:
+        return "changes not measured: " + ("the project is not in a git repository" if done is None else
+                                           "the task's start has no snapshot (started by an earlier version)")
+    if not changed:
+        return "no file changed since the task started"
+    shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
+    return f"{len(changed)} file(s) changed since the task started: {shown}"
+
+
+def _repo(s: Session):
+    from clavain.run.snapshot import Placement
+
+    top = s.top()
+    return Placement(s.project, top) if top else None
+
+
+def _task_changes(s: Session, repo, task, done: str, out_path: Optional[Path], notes: list[str]) -> list[str]:
+    """The task's changes from its start to ``done``, without the model's output file when it was written into
+    the project (it is stored in the run folder; it is not the task's work), unless the task declares it."""
     from clavain.run import snapshot
 
-    top = s.top() if before and after else None
-    if top is None:
-        return None
-    try:
-        plan = s.plan_path().relative_to(top.resolve()).as_posix()
-    except ValueError:
-        plan = None
-    return snapshot.changed(s.project, before, after, plan=plan)
+    changed = snapshot.changed(s.project, task.snapshot_start, done, plan=repo.rel(s.plan_path())) or []
+    rel = repo.rel(out_path) if out_path is not None else None
+    if rel not in changed or any(touches(d, rel, repo.prefix) for d in task.declared):
+        return changed
+    notes.append(f"the output file {rel} is not counted as a change of the task (it is stored in the run folder)")
+    return [p for p in changed if p != rel]
+
+
+def _commit(s: Session, top: Path, task, done: Optional[str], changed: list[str], notes: list[str]) -> Optional[str]:
+    from clavain.run import commits
+
+    made = commits.commit_task(s.project, top, run_id=s.state.run_id, task_id=task.id, title=task.title,
+                               attempt=task.attempts, before=task.snapshot_start, after=done, paths=changed)
+    crash_point("task-commit")
+    if made.sha is None:
+        notes.append("nothing to commit: HEAD already holds the task's changes")
+    elif made.found:
+        notes.append(f"the task's commit {made.sha[:12]} was already made (an earlier try stopped before "
+                     f"recording it); recorded now")
+    if made.whole:
+        notes.append(f"committed whole, since the task's changes do not apply to HEAD alone (uncommitted changes "
+                     f"of your own in the same lines go in too): {', '.join(made.whole)}")
+    return made.sha
+
+
+def _tick(s: Session, task, plan=None) -> None:
+    """Tick the task's checkboxes in the plan as the journal recorded them (nothing when already ticked)."""
+    from clavain.run.ticks import tick
+
+    if not task.ticked or not s.state.tick_plan:
+        return
+    plan = plan or s.read_plan()
+    if tick(s.plan_path(), plan.task(task.id).line, task.ticked, plan.format == "speckit"):
+        s._plan_text = None   # the plan on disk changed (by ticks only: the pin leaves them out)
 
 
 def read_output(output: str, stdin_text: Optional[str], cwd: Path, task_id: str) -> bytes:
@@ -148,6 +228,9 @@ def verify(project: Path, run_id: Optional[str], task_id: str, env: Mapping[str,
         check_verify(s.state, task)
         # pinned with the plan when the run started (a run recorded before they were read the plan again)
         entries = task.verify_entries or s.read_plan().task(task.id).verify
+        if not entries:
+            return Outcome(s.state, f"task {task.id} has no <verify> entries in the plan: nothing was run",
+                           {"task": task.id, "results": []})
         results = run_verify(entries, cwd=project, log_dir=s.folder.tasks_dir, task_id=task.id,
                              timeout=timeout, env=dict(env))
         records = [_record(s, r) for r in results]
@@ -175,14 +258,15 @@ def _record(s: Session, result) -> dict:
 
 
 def checkpoint(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
-    from clavain.run.report import write_batch_report
+    from clavain.run.report import checkpoint_report, new_batch_report, write_batch_report
 
     with session(project, run_id, env) as s:
         already = check_checkpoint(s.state)
         if already is None:
-            s.record("checkpoint", {"batch": s.state.batch, **s.waiting_marks()})
-        path = write_batch_report(s.folder, s.state, s.state.batch)
-        rel = s.folder.rel(path)
+            s.record("checkpoint", {"batch": s.state.batch, **s.waiting_marks(),
+                                    "report": new_batch_report(s.folder, s.state.batch)})
+            write_batch_report(s.folder, s.state)
+        rel = s.folder.rel(s.folder.dir / checkpoint_report(s.state))
         return Outcome(s.state, f"{already or f'batch {s.state.batch} closed'}; report: {rel}\nshow the user the "
                                 f"report and wait for their reply: only the user can approve the checkpoint",
                        {"report": rel})
