@@ -1,15 +1,20 @@
 """Real processes racing on one run, round after round: two ``task-done``s of one task, ``task-done`` against
-``checkpoint``, ``approve`` against ``task-start``, and two processes appending to one journal. (Two starts of one
-plan: ``test_run_refusals.test_concurrent_starts_of_one_plan_make_one_run``.) Each race ends as some order of the two commands would have left it: one
-wins, the other waits and then goes on or is refused; no entry is lost or doubled; the chain verifies, and
-``run.json``, the active summary and the hooks' witness record are in step with the journal.
+``checkpoint``, ``task-done`` against ``task-fail``, ``approve`` against ``task-start``, and two processes
+appending to one journal. (Two starts of one plan: ``test_run_refusals.test_concurrent_starts_of_one_plan_make_one_run``.)
+Each race ends as some order of the two commands would have left it: one wins, the other waits and then goes on
+or is refused; no entry is lost or doubled; the chain verifies, and ``run.json``, the active summary and the
+hooks' witness record are in step with the journal.
 
 Half the rounds release both commands at once; the other half stop the first command (SIGSTOP) the moment its
 journal line is written, before ``run.json`` follows, start the second then, and check that it waits for the
 run instead of reading it half written.
 
 The locks these tests stand on: the run's lock (``RunFolder.lock``) and the journal's ``flock``
-(``Journal._locked``). Each test fails when its lock is taken out.
+(``Journal._locked``). With the run's lock taken out, the two ``task-done``s and ``task-done`` against
+``task-fail`` fail every time (both commands pass their checks on the state before either); ``task-done``
+against ``checkpoint`` and ``approve`` against ``task-start`` fail in some runs only, since there the rules
+refuse the second command on that state and a command reads the journal, not ``run.json``. With the journal's
+``flock`` taken out, the two appenders fail.
 
 The workers are ``python -c`` processes that import the CLI once, then run one ``clavain-cli`` command line
 per round (``clavain.cli.main``, as ``bin/clavain-cli`` does), each round started by one line on their
@@ -203,6 +208,31 @@ def test_two_task_dones_of_one_task_record_it_once(tmp_path, pair):
         assert stored == ("output a\n" if winner is a else "output b\n"), "the stored output is not the winner's"
         assert run.events().count(("task_done", n)) == 1
         run.consistent()
+
+
+def test_task_done_against_task_fail_of_one_task_ends_as_one_order_of_the_two(tmp_path, pair):
+    """One started task recorded done and failed at once: both pass their checks on the state before either, so
+    only the run's lock keeps the second from writing a state built on what it read before the first (without
+    it both succeed and the journal no longer replays to what it records). Either the task is done and the
+    failure refused, or the run halts on the failure and the done is refused."""
+    run = Run(tmp_path, tasks=ROUNDS, batch_size=ROUNDS)
+    run.start()
+    orders = set()
+    for n in map(str, range(1, ROUNDS + 1)):
+        run.ok("task-start", n)
+        done, fail = run.race(pair, ("task-done", n, "--output", "a.md"), ("task-fail", n, "--reason", "broke"),
+                              paused=int(n) % 2 == 0)
+        assert sorted([done["code"], fail["code"]]) == [0, 1], (done, fail)
+        run.consistent()
+        if done["code"] == 0:
+            orders.add("task-done first")
+            assert run.events()[-1] == ("task_done", n)
+        else:
+            orders.add("task-fail first")
+            assert "halted" in fail["out"] and run.events().count(("task_done", n)) == 0, (done, fail)
+            say(run.project, f"skip task {n}")
+            run.ok("skip", n, "--reason", "the user skipped it")
+    print(f"orders seen: {sorted(orders)}; paused between the journal line and run.json: {run.paused_between}")
 
 
 def test_task_done_against_checkpoint_ends_as_one_order_of_the_two(tmp_path, pair):
