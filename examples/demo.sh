@@ -47,10 +47,10 @@ note() { printf '%s%s%s\n' "$dim" "$*" "$off"; }
 
 # The command line as typed: arguments with spaces or quotes in single quotes.
 shown() {
-  local line='' arg
+  local line='' arg sq="'" escaped="'\\''"
   for arg in "$@"; do
     case "$arg" in
-      '' | *[!A-Za-z0-9_./:=@%+,-]*) arg="'${arg//\'/\'\\\'\'}'" ;;
+      '' | *[!A-Za-z0-9_./:=@%+,-]*) arg="'${arg//$sq/$escaped}'" ;;
     esac
     line+=" $arg"
   done
@@ -80,14 +80,15 @@ model_writes() {
   sed 's/^/    /' "$1"
 }
 
+# json_text TEXT: TEXT as the inside of a JSON string (backslashes and double quotes escaped).
+json_text() { printf '%s' "$1" | sed 's/[\\"]/\\&/g'; }
+
 # you_reply TEXT: your reply to a report, handed to the plugin's UserPromptSubmit hook as Claude Code hands it over.
 you_reply() {
   note "in Claude Code, this is you typing your reply:"
   printf '    > %s\n' "$1"
-  local cwd="${project//\\/\\\\}"
-  cwd="${cwd//\"/\\\"}"
-  printf '{"session_id":"clavain-demo","cwd":"%s","hook_event_name":"UserPromptSubmit","prompt":"%s"}' "$cwd" "$1" |
-    "$hook" user-prompt-submit
+  printf '{"session_id":"clavain-demo","cwd":"%s","hook_event_name":"UserPromptSubmit","prompt":"%s"}' \
+    "$(json_text "$project")" "$(json_text "$1")" | "$hook" user-prompt-submit
   note "(recorded by the plugin's UserPromptSubmit hook; .clavain/config.yaml lets that record count here)"
 }
 
@@ -103,15 +104,16 @@ report_in() {
 # ---------------------------------------------------------------- the story
 
 printf '%sclavain execute-plan: a plan carried out in batches, each batch passed only by you%s\n' "$bold" "$off"
-note "project: $project (a throwaway git repository); the plan: examples/sample-plan.md, copied as plan.md"
+note "project: $project (a throwaway git repository)"
 note "This script plays the model (it runs clavain-cli and writes the files) and you (your replies)."
 
 step "You: a throwaway project with a plan to carry out"
 git init -q
+printf '__pycache__/\n' > .gitignore
 cp "$here/sample-plan.md" plan.md
 mkdir -p .clavain
 printf 'approval: {evidence: prompt-record}\n' > .clavain/config.yaml
-note "plan.md: 4 tasks, a checkpoint after task 2; .clavain/config.yaml:"
+note "plan.md: 4 tasks, a checkpoint after task 2 (examples/sample-plan.md); .gitignore: __pycache__/; .clavain/config.yaml:"
 sed 's/^/    /' .clavain/config.yaml
 note "(outside Claude Code there is no transcript to read your replies from: this opt-in lets the plugin's own"
 note " record of your prompts count instead, and only exact replies such as 'approve batch 1')"
@@ -200,6 +202,7 @@ printf '%s\n' "$out"
 
 step "You read the batch report (the model shows it to you and ends its turn)"
 report_in "$out"
+note "(the report's last line, next: ..., is for the model: what it may run once you have replied)"
 
 step "The model tries to approve batch 1 on its own; the plugin refuses"
 refused run approve
