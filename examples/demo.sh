@@ -77,7 +77,7 @@ model_writes() {
   mkdir -p "$(dirname "$1")"
   cat > "$1"
   note "the model writes $1:"
-  sed 's/^/    /' "$1"
+  sed 's/^./    &/' "$1"
 }
 
 # json_text TEXT: TEXT as the inside of a JSON string (backslashes and double quotes escaped).
@@ -92,11 +92,16 @@ you_reply() {
   note "(recorded by the plugin's UserPromptSubmit hook; .clavain/config.yaml lets that record count here)"
 }
 
-# The report a command's output names ("report: PATH"), printed whole.
-report_in() {
-  local path
-  path="$(printf '%s\n' "$1" | sed -n 's/.*report: \([^ ]*\)$/\1/p')"
-  [ -n "$path" ] && [ -f "$path" ] || fail "no report file named in: $1"
+# with_report STEP READ ARGS...: the step STEP, clavain-cli ARGS...; then the step READ: the report its output
+# names ("report: PATH"), printed whole.
+with_report() {
+  local out path
+  step "$1"
+  out="$(clavain "${@:3}")"
+  printf '%s\n' "$out"
+  path="$(printf '%s\n' "$out" | sed -n 's/.*report: \([^ ]*\)$/\1/p')"
+  [ -n "$path" ] && [ -f "$path" ] || fail "no report file named in: $out"
+  step "$2"
   note "$path:"
   cat "$path"
 }
@@ -196,12 +201,8 @@ Task 2: greet(name) returns "Hello, <name>!"; tests/test_greet.py checks it (pyt
 EOF
 clavain run task-done 2 --output out/task-2.md
 
-step "The model closes batch 1; the plugin writes the batch report, and the run waits for you"
-out="$(clavain run checkpoint)"
-printf '%s\n' "$out"
-
-step "You read the batch report (the model shows it to you and ends its turn)"
-report_in "$out"
+with_report "The model closes batch 1; the plugin writes the batch report, and the run waits for you" \
+  "You read the batch report (the model shows it to you and ends its turn)" run checkpoint
 note "(the report's last line, next: ..., is for the model: what it may run once you have replied)"
 
 step "The model tries to approve batch 1 on its own; the plugin refuses"
@@ -250,12 +251,8 @@ Task 4: README.md says what the package does and how to run it.
 EOF
 clavain run task-done 4 --output out/task-4.md
 
-step "The model closes batch 2; the plugin writes its report, and the run waits for you"
-out="$(clavain run checkpoint)"
-printf '%s\n' "$out"
-
-step "You read the batch 2 report"
-report_in "$out"
+with_report "The model closes batch 2; the plugin writes its report, and the run waits for you" \
+  "You read the batch 2 report" run checkpoint
 
 step "You reply to the report: approve batch 2"
 you_reply "approve batch 2"
@@ -266,12 +263,7 @@ clavain run approve
 step "The model has the plugin check the plan's Must-Haves against the files"
 clavain run must-haves
 
-step "The model finishes the run; the plugin writes the final report"
-out="$(clavain run finish)"
-printf '%s\n' "$out"
-
-step "You read the final report"
-report_in "$out"
+with_report "The model finishes the run; the plugin writes the final report" "You read the final report" run finish
 
 step "The plugin keeps every report of the run in one folder"
 for run in .clavain/execute-plan/runs/*/; do
