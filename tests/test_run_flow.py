@@ -130,16 +130,20 @@ def test_run_without_subcommand_prints_usage(project):
 def test_must_haves_are_checked_and_go_into_the_final_report(project):
     from conftest import ROOT
 
-    plan = (ROOT / "examples" / "sample-plan.md").read_text()
+    plan = (ROOT / "examples" / "sample-plan.md").read_text().replace(  # and a truth, which no machine checks
+        "**Artifacts:**", "**Truths:**\n- Running `python3 -m greet Ada` prints `Hello, Ada!`\n\n**Artifacts:**", 1)
     write_plan(project, plan)
     ok(project, "start", "plan.md", "--batch-size", "4")
     (project / "greet").mkdir()
     (project / "greet" / "__init__.py").write_text("def greet(name):\n    return f'Hello, {name}!'\n")
     first = js(project, "must-haves")["must_haves"]
-    assert first["ok"] is False  # greet/__main__.py does not exist yet
+    assert first["ok"] is False  # greet/__main__.py, the test and the README do not exist yet
     (project / "greet" / "__main__.py").write_text("import sys\nfrom greet import greet\nprint(greet(sys.argv[1]))\n")
+    (project / "tests").mkdir()
+    (project / "tests" / "test_greet.py").write_text("assert greet('Ada') == 'Hello, Ada!'\n")
+    (project / "README.md").write_text("Run: python3 -m greet Ada\n")
     out = ok(project, "must-haves").out
-    assert "Must-Haves: all found (2 checked); 1 not checkable" in out and "found · artifact: greet/__init__.py" in out
+    assert "Must-Haves: all found (5 checked); 1 not checkable" in out and "found · artifact: greet/__init__.py" in out
     assert "not checkable · truth: Running `python3 -m greet Ada`" in out
     for k, batch in enumerate((("1", "2"), ("3", "4")), start=1):  # the plan's own checkpoint splits them
         for task in batch:
@@ -149,4 +153,4 @@ def test_must_haves_are_checked_and_go_into_the_final_report(project):
         ok(project, "approve")
     ok(project, "finish")
     final = (run_dir(project) / "batches" / "final.md").read_text()
-    assert "## Must-Haves: all found (2 checked)" in final and "greet/__main__.py -> greet" in final
+    assert "## Must-Haves: all found (5 checked)" in final and "greet/__main__.py -> greet" in final
