@@ -67,6 +67,12 @@ class Project:
         if proc.returncode != 0:
             raise SystemExit(f"{self.dir.name}: clavain-cli {' '.join(argv)} exited {proc.returncode}: {proc.stderr}")
 
+    def work(self, task: int) -> None:
+        """The model's work on a started task: the file the task declares changes (task-done checks that it did)."""
+        (self.dir / "src").mkdir(exist_ok=True)
+        with open(self.dir / "src" / f"f{task}.txt", "a") as f:
+            f.write("done\n")
+
     def say(self, prompt: str) -> None:
         """The user's reply, recorded by the real UserPromptSubmit hook."""
         payload = {"session_id": "bench", "transcript_path": str(self.dir / "no-transcript.jsonl"),
@@ -103,10 +109,12 @@ class Project:
         self.cli("run", "start", "plan.md")
         self.save("just-started")
         self.cli("run", "task-start", "1")
+        self.work(1)
         self.cli("run", "verify", "1")
         self.cli("run", "task-done", "1", "--output", "out.md")
         self.save("started")
         self.cli("run", "task-start", "2")
+        self.work(2)
         self.save("running")
         self.cli("run", "verify", "2")
         self.save("verified")
@@ -114,6 +122,7 @@ class Project:
             return
         self.cli("run", "task-done", "2", "--output", "out.md")
         self.cli("run", "task-start", "3")
+        self.work(3)
         self.cli("run", "verify", "3")
         self.cli("run", "task-done", "3", "--output", "out.md")
         self.save("batch-done")
