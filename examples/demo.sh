@@ -203,7 +203,6 @@ clavain run task-done 2 --output out/task-2.md
 
 with_report "The model closes batch 1; the plugin writes the batch report, and the run waits for you" \
   "You read the batch report (the model shows it to you and ends its turn)" run checkpoint
-note "(the report's last line, next: ..., is for the model: what it may run once you have replied)"
 
 step "The model tries to approve batch 1 on its own; the plugin refuses"
 refused run approve

@@ -52,3 +52,18 @@ def test_verify_failure_halt_report(project):
     assert cli(project, "verify", "1").code == 1
     report = (run_dir(project) / "batches" / "halt-1.md").read_text()
     check_golden("run", "halt-verify.md", normalise(report, project))
+
+
+# A model that shows a report whole, as written, has shown its closing line last: the user's natural reply to it
+# ("looks good", "yes, skip it") can count. A line after it (a ``next:`` for the model, the user's earlier words)
+# would leave every natural reply refused.
+SHOWN_WHOLE = [("batch-1.md", "approve", 1, ()), ("halt-1.md", "retry", 2, ("3",)), ("halt-1.md", "skip", 2, ("3",)),
+               ("halt-1.md", "abort", 2, ())]
+
+
+@pytest.mark.parametrize("name,decision,batch,tasks", SHOWN_WHOLE, ids=[f"{r[0]} {r[1]}" for r in SHOWN_WHOLE])
+def test_a_report_shown_whole_ends_with_its_closing_line(scripted, name, decision, batch, tasks):
+    from clavain.run.replies import asked_for
+
+    _, texts = scripted
+    assert asked_for(texts[name], decision, batch, tasks), texts[name].strip().splitlines()[-1]
