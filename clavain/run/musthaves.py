@@ -219,8 +219,20 @@ def check_artifact(artifact: Artifact, project: Path) -> ArtifactResult:
         if not result.min_lines_ok:
             problems.append(f"{result.lines} lines, fewer than {artifact.min_lines}")
     result.ok = not problems
-    result.detail = "; ".join(problems) if problems else "ok"
+    result.detail = "; ".join(problems) if problems else ", ".join(_checked(artifact, result.lines))
     return result
+
+
+def _checked(artifact: Artifact, lines: int) -> list[str]:
+    """What a found artifact was checked for, as the report shows it beside the path."""
+    checked = ["exists"]
+    if artifact.exports:
+        checked.append("exports " + ", ".join(artifact.exports))
+    if artifact.contains is not None:
+        checked.append(f"contains {artifact.contains!r}")
+    if artifact.min_lines is not None:
+        checked.append(f"{lines} lines (at least {artifact.min_lines})")
+    return checked
 
 
 # ---- key links ----------------------------------------------------------------------------------------------
