@@ -421,6 +421,31 @@ def test_a_question_that_names_an_action_does_not_take_it(tmp_path, decision, re
     assert found is None, f"{decision} taken on the question {reply!r}"
 
 
+MUST_HAVES_CLOSING = "Reply `revise task 2: ...` to finish the missing item, or `accept` to finish without it."
+ROLLBACK_CLOSING = "Reply `approve batch 1` to go on, `rollback task 2` to undo task 2, or say what to change."
+
+
+@pytest.mark.parametrize("decision,closing,reply,takes", [
+    ("accept", MUST_HAVES_CLOSING, "I can't accept that; task 2 must export render()", False),
+    ("accept", MUST_HAVES_CLOSING, "We cannot accept a missing test file", False),
+    ("accept", MUST_HAVES_CLOSING, "I won't accept this as it stands", False),
+    ("rollback", ROLLBACK_CLOSING, "No need to undo anything, I only wanted to look", False),
+    ("rollback", ROLLBACK_CLOSING, "We shouldn't roll back task 2", False),
+    ("retry", HALT_CLOSING, "I wouldn't retry it before the fixture exists", False),
+    ("skip", HALT_CLOSING, "You can't skip it, the next tasks need it", False),
+    ("accept", MUST_HAVES_CLOSING, "Never mind, accept it", True),
+    ("rollback", ROLLBACK_CLOSING, "Don't worry, undo it", True),
+    ("revise", HALT_CLOSING, "no, fix task 2", True),
+])
+def test_a_reply_that_denies_the_action_does_not_take_it(tmp_path, decision, closing, reply, takes):
+    """The decisions that end or undo work (accept the missing Must-Haves, rollback) and the halt's choices: a
+    reply that names the action to deny it must not take it; the same words in a clause of their own do."""
+    ev = Evidence(tmp_path)
+    ev.write([said("assistant", f"The report is above. {closing}", ev.since + 5), said("user", reply, ev.since + 6)])
+    found, why = ev.find(decision, ("2",), witnessed=ev.noted())
+    assert (found is not None) is takes, f"{decision} on {reply!r}: {why}"
+
+
 @pytest.mark.parametrize("shown", [
     f"Batch 1 is done. {CLOSING}\n\nAlso: shall I delete the scratch files in /tmp?",
     f"Shall I delete the scratch files in /tmp? {CLOSING}",
