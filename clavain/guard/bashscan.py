@@ -30,6 +30,7 @@ HOOK_EVENTS = ("user-prompt-submit", "pre-tool-use", "post-tool-use", "session-s
 SCAN_CHARS = 16 * 1024   # longer lines are not read (see ``scan``)
 
 _SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+_BACKQUOTE = re.compile(r"(?<!\\)((?:\\\\)*)`")   # a backquote not escaped by a backslash
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PUNCT = "();<>|&\n"
 
@@ -188,7 +189,7 @@ def _scan_into(result: Scan, line: str, depth: int, places: Places) -> None:
     for match in _SUBSTITUTION.finditer(line):
         _scan_into(result, match.group(1) or match.group(2) or "", depth + 1, places)
     cd = ""
-    for words, redirections in _split(_tokens(line.replace("`", " ; "))):
+    for words, redirections in _split(_tokens(_BACKQUOTE.sub(r"\1 ; ", line))):
         words = _unwrap(words)
         for target in redirections:
             indirect = mentions if ("$" in target or "`" in target) else ""  # D=.clavain; echo > $D/x
