@@ -30,6 +30,7 @@ HOOK_EVENTS = ("user-prompt-submit", "pre-tool-use", "post-tool-use", "session-s
 SCAN_CHARS = 16 * 1024   # longer lines are not read (see ``scan``)
 
 _SUBSTITUTION = re.compile(r"\$\(([^()]*)\)|`([^`]*)`")
+_BACKQUOTE = re.compile(r"(?<!\\)((?:\\\\)*)`")   # a backquote not escaped by a backslash
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _PUNCT = "();<>|&\n"
 
@@ -37,7 +38,14 @@ _PUNCT = "();<>|&\n"
 _WRAPPERS = {"sudo": 0, "doas": 0, "env": 0, "nohup": 0, "time": 0, "nice": 0, "ionice": 0, "command": 0,
              "builtin": 0, "exec": 0, "stdbuf": 0, "xargs": 0, "timeout": 1, "npx": 0, "bunx": 0, "pnpx": 0,
              "uvx": 0, "pipx": 0, "caffeinate": 0, "chronic": 0, "unbuffer": 0, "setsid": 0}
+# the options of each wrapper that take the next word as their value ("": the others')
+_VALUES = {"": ("-n", "-u", "-s", "-k", "-p", "-c", "-C", "-I"), "command": (), "builtin": (), "exec": ("-a",),
+           "env": ("-u", "-C", "--unset", "--chdir"), "xargs": ("-a", "-d", "-E", "-I", "-L", "-n", "-P", "-s"),
+           "time": ("-f", "-o"), "sudo": ("-u", "-g", "-p", "-C", "-h", "-U", "-r", "-t", "-D"),
+           "timeout": ("-s", "-k", "--signal", "--kill-after"), "stdbuf": ("-i", "-o", "-e"), "doas": ("-u", "-C")}
 _SHELLS = {"bash", "sh", "zsh", "dash", "ksh", "fish"}
+# reserved words that may stand before a command's name (``if codex; then rm x; fi``, ``{ cmd; }``, ``! cmd``)
+_RESERVED = {"!", "{", "}", "if", "then", "else", "elif", "fi", "do", "done", "while", "until", "esac", "coproc"}
 _SOURCES = {"source", "."}
 _HEREDOC = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
 
@@ -108,19 +116,30 @@ def _basename(word: str) -> str:
 
 
 def _unwrap(words: list[str]) -> list[str]:
-    """Drop leading assignments and wrapper programs (with their options) until the real program."""
+    """Drop leading assignments, reserved words and wrapper programs (with their options) until the real
+    program."""
     i = 0
     while i < len(words):
         word = words[i]
-        if _ASSIGNMENT.match(word):
+        if _ASSIGNMENT.match(word) or word in _RESERVED:
             i += 1
+            continue
+        if word == "function":   # ``function f { cmd; }``: the name, then the body's commands
+            i += 2
             continue
         name = _basename(word)
         if name not in _WRAPPERS:
             break
         i += 1
         while i < len(words) and (words[i].startswith("-") or _ASSIGNMENT.match(words[i])):
-            i += 1 + (words[i] in ("-n", "-u", "-s", "-k", "-p", "-c", "-C", "-I"))
+            option = words[i]
+            if name == "env" and option.startswith(("-S", "--split-string")):   # env -S 'prog args': one string
+                joined = option in ("-S", "--split-string")
+                value = (words[i + 1] if i + 1 < len(words) else "") if joined else \
+                    option.split("=", 1)[-1] if option.startswith("--") else option[2:]
+                words = [*words[:i], *value.split(), *words[i + 1 + joined:]]
+                continue
+            i += 1 + (option in _VALUES.get(name, _VALUES[""]))
         i += _WRAPPERS[name]
     return words[i:]
 
@@ -170,7 +189,7 @@ def _scan_into(result: Scan, line: str, depth: int, places: Places) -> None:
     for match in _SUBSTITUTION.finditer(line):
         _scan_into(result, match.group(1) or match.group(2) or "", depth + 1, places)
     cd = ""
-    for words, redirections in _split(_tokens(line.replace("`", " ; "))):
+    for words, redirections in _split(_tokens(_BACKQUOTE.sub(r"\1 ; ", line))):
         words = _unwrap(words)
         for target in redirections:
             indirect = mentions if ("$" in target or "`" in target) else ""  # D=.clavain; echo > $D/x

@@ -44,12 +44,12 @@ from clavain.core.chain import loads
 from clavain.core.layout import STATE_DIRNAME
 from clavain.core.states import HALTED, PAUSED, READ_COMMANDS, READ_TOOLS, RUNNING, WAITING_APPROVAL
 from clavain.guard import allow
+from clavain.guard.agents import EXTERNAL_AGENTS, is_agent, mentioned
 from clavain.guard.places import CLAUDE_OWN, CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, STATE, WITNESS, Places
 from clavain.guard.runs import Run, active_runs
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 PLAN_TOOLS = ("EnterPlanMode",)
-EXTERNAL_AGENTS = ("codex", "dispatch.sh", "interserve", "oracle")
 EVENTS = ("pre-tool-use", "post-tool-use", "user-prompt-submit", "session-start", "stop")
 BATCH_EVENTS = ("task_started", "verified", "task_done", "retried", "skipped", "revised", "resumed")
 
@@ -146,7 +146,7 @@ def _protected_message(what: str, place: str) -> str:
 def _external_agent(scan) -> str:
     if scan is None:
         return ""
-    return next((name for name in scan.runs if _agent_name(name)), "")
+    return next((name for name in scan.runs if is_agent(name)), "")
 
 
 def _external_tool(tool) -> str:
@@ -155,10 +155,6 @@ def _external_tool(tool) -> str:
         return ""
     parts = tool.lower().split("__")[1:]
     return next((agent for agent in EXTERNAL_AGENTS for part in parts if agent.split(".")[0] in part), "")
-
-
-def _agent_name(name: str) -> bool:
-    return name in EXTERNAL_AGENTS or name.rsplit(".", 1)[0] in EXTERNAL_AGENTS
 
 
 class _Plain:
@@ -175,7 +171,7 @@ def _plain(command: str):
     if not found:
         return None
     program = found[0].rsplit("/", 1)[-1]
-    if found[0] in READ_COMMANDS or "/" not in found[0] and _agent_name(program):
+    if found[0] in READ_COMMANDS or "/" not in found[0] and is_agent(program):
         return _Plain(program)
     return None
 
@@ -184,7 +180,7 @@ def _bash_guard(command: str, places: Places, runs: list[Run]):
     """The always-rules for one Bash line: ``(block or None, scan or None)``."""
     active = bool(runs)
     named = places.might_name_protected(command)
-    if not (named or active and any(name.split(".")[0] in command for name in EXTERNAL_AGENTS)):
+    if not (named or active and mentioned(command)):
         return None, None
     plain = _plain(command)
     if plain is not None:
@@ -244,7 +240,7 @@ def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
         from clavain.guard.bashscan import expanded
 
         spelled = expanded(command)
-        if spelled != command and any(name.split(".")[0] in spelled for name in EXTERNAL_AGENTS):
+        if spelled != command and mentioned(spelled):
             from clavain.guard.bashscan import scan as scan_bash
 
             agent = _external_agent(scan_bash(spelled, places))

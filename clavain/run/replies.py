@@ -12,7 +12,8 @@ With Claude Code's transcript, a natural reply counts too, when
 - the reply asks nothing back (no question mark);
 - for an approval, every clause of it approves (yes, ok, approved, lgtm, looks good, go on, ship it, no issues
   found, nothing to fix ...): "Approved, no issues found" approves, "looks good but fix the typo" and "ok, what did
-  task 2 do?" do not; for another decision, it names the action, not negated ("retry it", not "don't retry").
+  task 2 do?" do not; for another decision, it names the action, and nothing before it in its clause denies it ("retry it", not
+  "don't retry", "I can't accept that" or "no need to undo").
 
 ``resume`` (after ``run pause``) takes any reply: the user answered the question the run paused for.
 Without a transcript (the prompt-record opt-in), only canonical replies count.
@@ -151,12 +152,17 @@ def is_natural(text: str, decision: str, batch: Optional[int] = None) -> bool:
         other = [n for n in re.findall(r"\bbatch (\d+)", reply) if batch is not None and int(n) != batch]
         clauses = [c.strip() for c in re.split(r"[,.;:!\n]+|\s+-+\s+|\s+—\s+|\s+and\s+", reply) if c.strip()]
         return bool(clauses) and not other and all(_APPROVING_CLAUSE.fullmatch(c) for c in clauses)
-    negated = "|".join(re.escape(n) for n in NEGATIONS)
-    for action in ACTION_WORDS.get(decision, ()):
-        if re.search(rf"(?<![\w'])({re.escape(action)})(?![\w'])", reply) and \
-                not re.search(rf"(?<![\w'])(?:{negated})\s+(?:\w+\s+)?{re.escape(action)}(?![\w'])", reply):
-            return True
+    for clause in re.split(r"[,.;:!\n]+|\s+-+\s+|\s+—\s+|\s+but\s+", reply):
+        for action in ACTION_WORDS.get(decision, ()):
+            found = re.search(rf"(?<![\w'])({re.escape(action)})(?![\w'])", clause)
+            if found and not _negated(_words(clause[:found.start()])):
+                return True
     return False
+
+
+def _negated(words: list[str]) -> bool:
+    """Whether a clause's words before the action deny it: "no need to undo", "I can't accept", "we cannot"."""
+    return any(w in NEGATIONS or w.endswith("n't") or w in ("cannot", "refuse", "nor") for w in words)
 
 
 def closing_line(decision: str, batch: Optional[int] = None, tasks: Sequence[str] = ()) -> str:
