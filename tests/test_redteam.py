@@ -209,6 +209,19 @@ def test_a_journal_move_during_a_call_is_judged_before_the_next_tool_call(git_pr
     assert w.status()["state"] == "halted"
 
 
+def test_the_users_own_command_does_not_vouch_for_entries_it_did_not_write(git_project, tmp_path):
+    """A background job forges an approval between tool calls; then the user, in a terminal (where clavain-cli
+    can write the witness record), runs a command that records a step. That command starts from the forged
+    head: it must not note it as witnessed (its announcement says where it started), so the hooks still judge
+    the move at the next tool call."""
+    w = world(tmp_path, git_project)
+    waiting(w)
+    assert w.bash("clavain-cli run status").code == 0   # the hooks have seen the run waiting
+    w.forge("approve")
+    w.ok("task-start", "2")   # the user's own step, on top of the forged approval
+    assert_not_past(w, "a forged approval the user's own command recorded on top of")
+
+
 # ------------------------------------------------------------------------------ 5. Claude Code's own configuration
 
 @pytest.mark.parametrize("command", [

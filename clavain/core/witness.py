@@ -27,6 +27,14 @@ from clavain.core.chain import canonical, loads
 from clavain.core.digest import sha256_hex
 
 WITNESS_SUBDIR = ("clavain", "witness")
+CLI_CALL = "cli-"   # pending calls announced by clavain-cli itself (outside the sandbox) start so
+
+
+def started_here(key: str, call: object, head: object) -> bool:
+    """Whether the pending ``call`` is a clavain-cli announcement made from the record's ``head``: only such a
+    one accounts for the journal moving past that head (the announcing command's own steps)."""
+    return key.startswith(CLI_CALL) and isinstance(call, dict) and isinstance(head, dict) and \
+        (call.get("seq"), call.get("hash")) == (head.get("seq", 0), head.get("hash"))
 
 
 def state_home(env) -> str:

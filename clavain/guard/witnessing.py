@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 
 from clavain.core import chain, witness
+from clavain.core.witness import CLI_CALL, started_here
 from clavain.core.states import WAITING, records
 from clavain.guard.allow import run_command
 from clavain.guard.runs import PENDING_TTL, Run, after, head_of
@@ -60,9 +61,12 @@ def before(run: Run, tool_use_id: str, command: str, env, now: float) -> None:
         with witness.Locked(env, run.project, run.run_id) as record:
             if record is None:
                 return
-            pending = {k: v for k, v in (record.get("pending") or {}).items()   # a CLI's own note stays until it
-                       if isinstance(v, dict) and (k.startswith("cli-") or now - float(v.get("at", 0)) < PENDING_TTL)}
             head = record.get("head") or {}
+            # a CLI's own announcement stays until that CLI (or the next) notes its step, and only while it was
+            # made from the head the record holds: one made from elsewhere accounts for nothing
+            pending = {k: v for k, v in (record.get("pending") or {}).items()
+                       if isinstance(v, dict) and (started_here(k, v, head) if k.startswith(CLI_CALL)
+                                                   else now - float(v.get("at", 0)) < PENDING_TTL)}
             if not head.get("seq"):
                 if run.head[0] and run.state is not None and not run.problem:
                     _attest(record, run.head, run.state, run.batch, now)  # first sight of this run

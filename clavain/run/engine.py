@@ -54,6 +54,7 @@ class Session:
         self._plan_text: "Optional[str]" = None   # the plan as this command read it: read once, parsed at most once
         self._protection: object = None
         self._repo: "Optional[tuple]" = None   # (work tree top, git folder) once known; (): no repository
+        self.journal_head: tuple[int, str] = (0, "")   # (seq, hash) as loaded, then as each record leaves it
 
     @property
     def project(self) -> Path:
@@ -62,8 +63,9 @@ class Session:
     def record(self, event: str, data: dict) -> RunState:
         from clavain.run.witness import announce, attest
 
-        announce(self.env, self.project, self.state.run_id)
+        announce(self.env, self.project, self.state.run_id, self.journal_head)
         self.state, entry = self.folder.record(self.state, event, data)
+        self.journal_head = (entry["seq"], entry["hash"])
         attest(self.env, self.project, self.state.run_id, entry, self.state.state, self.state.batch)
         return self.state
 
@@ -201,6 +203,7 @@ def session(project: Path, run_id: Optional[str], env: Mapping[str, str], *, ful
         with folder.lock():
             loaded = folder.load(full=full)
             s = Session(folder, loaded.state, env, list(loaded.notes))
+            s.journal_head = (loaded.seq, loaded.hash)
             if loaded.tamper is not None:
                 _halt_tampered(s, loaded.tamper)
             else:
