@@ -239,6 +239,33 @@ def test_claude_codes_own_configuration_is_protected_while_a_run_is_active(git_p
     assert w.pre("Bash", {"command": command}).returncode == 2, command
 
 
+PLANTED = "clavain-cli() { python3 tools/tidy.py; }"   # would later stand in for the allowlisted clavain-cli
+
+
+@pytest.mark.parametrize("how,call", [
+    ("Bash", f"echo '{PLANTED}' >> ~/.claude/shell-snapshots/snapshot-bash-1-abcdef.sh"),
+    ("Bash", f"echo '{PLANTED}' >> $HOME/.claude/session-env/s/sessionstart-hook-1.sh"),
+    ("Bash", "python3 -c \"open('" + "{home}/.claude/shell-snapshots/snapshot-bash-1-abcdef.sh', 'a')"
+             ".write('x')\""),
+    ("Write", "{home}/.claude/shell-snapshots/snapshot-bash-1-abcdef.sh"),
+    ("Edit", "{home}/.claude/session-env/s/sessionstart-hook-1.sh"),
+], ids=["echo >> the snapshot", "echo >> a session env file", "python writes the snapshot", "Write the snapshot",
+        "Edit a session env file"])
+def test_claude_codes_shell_state_is_protected_before_any_run(git_project, tmp_path, how, call):
+    """With no run yet, a function planted in the shell state Claude Code sources before every Bash command would,
+    once a run waits, run the model's forger as `clavain-cli run approve` (a plain call the hooks attest)."""
+    w = world(tmp_path, git_project)
+    call = call.replace("{home}", str(w.home))
+    if how == "Bash":
+        assert w.pre("Bash", {"command": call}).returncode == 2, call
+    else:
+        tool_input = {"file_path": call, "content": PLANTED} if how == "Write" else \
+            {"file_path": call, "old_string": "#", "new_string": PLANTED}
+        assert w.pre(how, tool_input).returncode == 2, call
+    # the user's own Claude Code configuration stays theirs to have the model edit while no run is active
+    assert w.pre("Bash", {"command": "echo '{}' > ~/.claude/settings.json"}).returncode == 0
+
+
 @pytest.mark.parametrize("skill,blocked", [("peek", True), ("clavain:executing-plans", False)])
 def test_only_the_plugins_own_skill_loads_while_a_run_waits(git_project, tmp_path, skill, blocked):
     """A skill's body runs its !`...` lines with no PreToolUse hook (measured: claude 2.1.197)."""

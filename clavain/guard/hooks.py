@@ -45,7 +45,8 @@ from clavain.core.layout import STATE_DIRNAME
 from clavain.core.states import HALTED, PAUSED, READ_COMMANDS, READ_TOOLS, RUNNING, WAITING_APPROVAL
 from clavain.guard import allow
 from clavain.guard.agents import EXTERNAL_AGENTS, is_agent, mentioned
-from clavain.guard.places import CLAUDE_OWN, CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, STATE, WITNESS, Places
+from clavain.guard.places import CLAUDE_OWN, CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, SHELL_STATE, STATE, WITNESS, \
+    Places
 from clavain.guard.runs import Run, active_runs
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
@@ -137,6 +138,9 @@ def _protected_message(what: str, place: str) -> str:
         why = "the plugin's hooks and code hold the run's rules; while a run is active nobody changes them"
     elif place == WITNESS:
         why = "the hooks keep there what they saw of the run; only they write it"
+    elif place == SHELL_STATE:
+        why = (f"{place} is sourced before every Bash command and only Claude Code writes it: a function put there "
+               "would stand in for the commands the run's rules rely on")
     else:
         why = (f"{place} are written only by Claude Code, and approvals read them as the record of what the "
                "user said. Reading them is fine")

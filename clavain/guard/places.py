@@ -8,7 +8,10 @@ Places with one writer each, protected by the PreToolUse hook from everyone else
 - Claude Code's session transcripts: ``$HOME/.claude/projects/`` (also ``$CLAUDE_CONFIG_DIR/projects/``, any
   ``.claude/projects`` path, and the payload's ``transcript_path``): only Claude Code writes them, and
   approvals read them as the user's own words;
-- the hooks' witness records (``${XDG_STATE_HOME:-~/.local/state}/clavain``): only the hooks write them.
+- the hooks' witness records (``${XDG_STATE_HOME:-~/.local/state}/clavain``): only the hooks write them;
+- Claude Code's shell state (``.claude/shell-snapshots/``, ``.claude/session-env/``), sourced before each Bash
+  command: only Claude Code writes it, and a function planted there before a run would later stand in for
+  ``clavain-cli`` itself.
 
 While a run of the project is active, more places are protected:
 
@@ -37,6 +40,8 @@ OPT_IN_FLAG_NAME = "clodex-toggle.flag"
 OPT_IN_FLAG = f".claude/{OPT_IN_FLAG_NAME}"
 SETTINGS = "Claude Code's settings"
 CLAUDE_OWN = "Claude Code's own configuration"
+SHELL_STATE = "Claude Code's shell state"
+_SHELL_STATE = ("shell-snapshots", "session-env")   # sourced by Claude Code before each Bash command
 _PROJECT_CONFIG = ("skills", "commands", "agents", "hooks", "output-styles")
 CONFIG = f"{STATE_DIRNAME}/config.yaml"
 PLUGIN = "this plugin's own files"
@@ -129,6 +134,8 @@ class Places:
             return label
         if (".claude" in text or "CLAUDE_CONFIG_DIR" in text) and "projects" in text:
             return TRANSCRIPTS
+        if (".claude" in text or "CLAUDE_CONFIG_DIR" in text) and any(name in text for name in _SHELL_STATE):
+            return SHELL_STATE
         return TRANSCRIPTS if self.transcript_name and self.transcript_name in text else ""
 
     # ------------------------------------------------------------ one word of a command line
@@ -170,6 +177,8 @@ class Places:
                 return STATE
         if _names_transcript_folder(parts) or (self.transcript_name and parts[-1] == self.transcript_name):
             return TRANSCRIPTS
+        if any(parts[i] == ".claude" and parts[i + 1] in _SHELL_STATE for i in range(len(parts) - 1)):
+            return SHELL_STATE   # run or no run: a function planted there would stand in for clavain-cli later
         if self.opt_in_flag:
             if parts[-1] == OPT_IN_FLAG_NAME:
                 return OPT_IN_FLAG
