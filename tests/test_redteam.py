@@ -332,7 +332,12 @@ def _forged_reply(w) -> str:
 @pytest.mark.parametrize("shape", [
     "sleep 1 && if true; then {job}; fi &", "sleep 1 && {{ {job}; }} &", "sleep 1 && ! {job} &",
     "sleep 1 && while ! {job}; do :; done &", "f() {{ {job}; }}; sleep 1 && f &",
-], ids=["then", "a brace group", "a negation", "a while condition", "a function body"])
+    "sleep 1 && case x in x) {job};; esac &", "sleep 1 && case x in (x) {job};; esac &",
+    "sleep 1 && for i in 1; do {job}; done &", "sleep 1 && until {job}; do :; done &",
+    "(sleep 1 && {job}) &", "sleep 1 && time {job} &", "sleep 1 && coproc {job}",
+], ids=["then", "a brace group", "a negation", "a while condition", "a function body", "a case branch",
+        "a case branch with an open paren", "a for body", "an until condition", "a subshell", "time",
+        "coproc"])
 def test_a_write_into_the_transcript_behind_a_reserved_word_is_blocked(git_project, tmp_path, shape):
     """Hooks only: a background job, started while the batch runs, puts a canonical approval into the session's
     transcript once the run waits. The reserved word before ``cp`` must not hide the write from the hook."""
