@@ -32,17 +32,23 @@ def bash(command: str) -> list:
     return [tool("Bash", command=command, description=command[:40])]
 
 
-def session(project: Path, home: Path, steps: list[tuple[str, list]]) -> tuple[subprocess.CompletedProcess, dict]:
-    """One `claude -p` session against the scripted steps; each label's tool result."""
+def _claude(project: Path, home: Path, args: list[str], steps: list[tuple[str, list]]) \
+        -> tuple[subprocess.CompletedProcess, dict]:
+    """One `claude -p ARGS` session against the scripted steps; each label's tool result."""
     env = {"HOME": str(home), "PATH": os.environ["PATH"], "ANTHROPIC_API_KEY": "test-key",
            "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1", "DISABLE_TELEMETRY": "1",
            "CLAVAIN_PYTHON": sys.executable}
     script = [step for _, step in steps] + [[text("done")]]
     with FakeAnthropic(script) as fake:
         env["ANTHROPIC_BASE_URL"] = fake.url
-        proc = subprocess.run([str(CLAUDE), "-p", "go", "--max-turns", "30", "--allowedTools", "Bash", "Write"],
-                              cwd=project, env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([str(CLAUDE), "-p", *args], cwd=project, env=env, capture_output=True, text=True,
+                              timeout=300)
     return proc, fake.results_by_label([label for label, _ in steps])
+
+
+def session(project: Path, home: Path, steps: list[tuple[str, list]]) -> tuple[subprocess.CompletedProcess, dict]:
+    """One `claude -p` session against the scripted steps; each label's tool result."""
+    return _claude(project, home, ["go", "--max-turns", "30", "--allowedTools", "Bash", "Write"], steps)
 
 
 def test_a_session_with_the_settings_setup_wrote_is_sandboxed(git_project, tmp_path):
@@ -136,17 +142,10 @@ print("forged")
 def plugin_session(project: Path, home: Path, plugin: Path, prompt: str, steps: list[tuple[str, list]],
                    *extra: str) -> tuple[subprocess.CompletedProcess, dict]:
     """One `claude -p` session with this plugin (a copy, so attacks on its files hit the copy) and its hooks."""
-    env = {"HOME": str(home), "PATH": os.environ["PATH"], "ANTHROPIC_API_KEY": "test-key",
-           "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1", "DISABLE_AUTOUPDATER": "1", "DISABLE_TELEMETRY": "1",
-           "CLAVAIN_PYTHON": sys.executable}
-    script = [step for _, step in steps] + [[text("done")]]
-    with FakeAnthropic(script) as fake:
-        env["ANTHROPIC_BASE_URL"] = fake.url
-        proc = subprocess.run([str(CLAUDE), "-p", prompt, "--plugin-dir", str(plugin), "--max-turns", "30",
-                               "--allowedTools", "Bash", "Write", *extra], cwd=project, env=env,
-                              capture_output=True, text=True, timeout=300)
+    proc, results = _claude(project, home, [prompt, "--plugin-dir", str(plugin), "--max-turns", "30",
+                                            "--allowedTools", "Bash", "Write", *extra], steps)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc, fake.results_by_label([label for label, _ in steps])
+    return proc, results
 
 
 TWO_TASKS = "# Notes\n\n### Task 1: First\n\n- [ ] **Step 1: Write it**\n\n### Task 2: Second\n\n- [ ] **Step 1: Write it**\n"
