@@ -122,12 +122,30 @@ def _probe(argv: list[str], env: Mapping[str, str]) -> str:
     return lines[0] if lines else f"exit code {proc.returncode}"
 
 
+def _probe_remembered(argv: list[str], env: Mapping[str, str]) -> str:
+    """``_probe``, unless a success of this very probe is remembered under the same facts; a new success is
+    remembered (``clavain.core.probecache``)."""
+    import time
+
+    from clavain.core import probecache
+
+    digest = probecache.key(probecache.facts(argv))
+    if probecache.remembered(digest, env, time.time()):
+        return ""
+    failed = _probe(argv, env)
+    if not failed:
+        probecache.remember(digest, env, time.time())
+    return failed
+
+
 def runtime_problem(env: Mapping[str, str], system: str, sandbox: dict | None = None,
-                    os_release=OS_RELEASE) -> tuple[str, str] | None:
+                    os_release=OS_RELEASE, *, remember: bool = False) -> tuple[str, str] | None:
     """``None`` when Claude Code's sandbox can run on this machine, else ``(reason, what to do)``.
 
     Linux: ``bwrap`` and ``socat`` on PATH (or at ``sandbox.bwrapPath`` / ``socatPath``) and one real
-    ``bwrap`` start with the namespaces Claude Code asks for. macOS: one real ``sandbox-exec`` start."""
+    ``bwrap`` start with the namespaces Claude Code asks for. macOS: one real ``sandbox-exec`` start.
+    ``remember``: a bwrap start that worked is remembered, and taken instead of a new one while nothing it
+    depends on has changed (``clavain.core.probecache``); the tools are looked for every time."""
     sandbox = sandbox or {}
     if system.startswith("linux"):
         found = {"bwrap": _which("bwrap", env.get("PATH", ""), sandbox.get("bwrapPath")),
@@ -141,8 +159,9 @@ def runtime_problem(env: Mapping[str, str], system: str, sandbox: dict | None = 
                 release = ""
             names = " and ".join(f"{PACKAGES[tool]} ({tool})" if tool == "bwrap" else tool for tool in missing)
             return f"{names} {'is' if len(missing) == 1 else 'are'} not installed", install_command(missing, release)
-        failed = _probe([found["bwrap"], "--new-session", "--die-with-parent", "--unshare-net", "--unshare-pid",
-                         "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", _true(env)], env)
+        argv = [found["bwrap"], "--new-session", "--die-with-parent", "--unshare-net", "--unshare-pid",
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", _true(env)]
+        failed = _probe_remembered(argv, env) if remember else _probe(argv, env)
         if failed:
             return (f"bwrap cannot start a sandbox on this machine: {failed}",
                     "let bwrap create user namespaces here (see Claude Code's sandboxing docs)")
@@ -321,11 +340,13 @@ def effective_sandbox(folder, env: Mapping[str, str], system: str, managed_dir=N
 
 
 def protection_level(folder, env: Mapping[str, str], *, system: str | None = None, managed_dir=None,
-                     plugin=None, os_release=OS_RELEASE) -> Protection:
+                     plugin=None, os_release=OS_RELEASE, remember: bool = True) -> Protection:
     """The protection a Claude Code session started in ``folder`` (the project) gets: see the module's doc.
 
     ``env`` is the environment of the caller (a hook, the CLI, or a command inside Claude Code's Bash tool).
-    ``system`` defaults to ``sys.platform``; ``managed_dir`` to the platform's managed-settings folder."""
+    ``system`` defaults to ``sys.platform``; ``managed_dir`` to the platform's managed-settings folder.
+    ``remember``: take a remembered bwrap start instead of a new one (``runtime_problem``). The settings are
+    read every time."""
     folder = os.fspath(folder)
     system = system or sys.platform
     sandbox, source = effective_sandbox(folder, env, system, managed_dir)
@@ -359,7 +380,7 @@ def protection_level(folder, env: Mapping[str, str], *, system: str | None = Non
         return Protection(HOOKS_ONLY, "this session's Bash commands run outside the sandbox: the sandbox "
                                       "settings are read when a session starts",
                           f"start a new Claude Code session in {folder}")
-    problem = runtime_problem(env, system, sandbox, os_release)
+    problem = runtime_problem(env, system, sandbox, os_release, remember=remember)
     if problem:
         return Protection(HOOKS_ONLY, f"the sandbox is on in the settings, but {problem[0]}", problem[1])
     tool = "bwrap" if system.startswith("linux") else "Seatbelt"
