@@ -42,12 +42,12 @@ MAX_ENTRIES = 8            # successes kept (projects may name another bwrap wit
 # kernel settings that allow or refuse the namespaces bwrap creates (absent ones count as absent)
 KERNEL_FILES = ("sys/kernel/random/boot_id",
                 "sys/user/max_user_namespaces", "sys/user/max_mnt_namespaces", "sys/user/max_pid_namespaces",
-                "sys/user/max_net_namespaces", "sys/user/max_ipc_namespaces", "sys/user/max_uts_namespaces",
-                "sys/kernel/unprivileged_userns_clone", "sys/kernel/apparmor_restrict_unprivileged_userns",
+                "sys/user/max_net_namespaces", "sys/kernel/unprivileged_userns_clone",
+                "sys/kernel/apparmor_restrict_unprivileged_userns",
                 "sys/kernel/apparmor_restrict_unprivileged_unconfined",
                 "sys/kernel/unprivileged_userns_apparmor_policy", "self/attr/current")
 SYS_FILES = ("fs/selinux/enforce",)
-NAMESPACES = ("user", "mnt", "pid", "net", "ipc", "uts")
+NAMESPACES = ("user", "mnt", "pid", "net")   # the ones the probe's bwrap creates, and the process's own
 STATUS_KEYS = ("Uid:", "Gid:", "CapEff:", "CapBnd:", "NoNewPrivs:", "Seccomp:", "Seccomp_filters:")
 
 
@@ -60,11 +60,17 @@ def cache_path(env) -> str:
 
 
 def _read(path: str, limit: int = 4096) -> str | None:
+    """The start of a file as text, or None when it cannot be read (``os`` calls: a dozen reads a session start)."""
     try:
-        with open(path, "rb") as handle:
-            return handle.read(limit).decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY)
     except OSError:
         return None
+    try:
+        return os.read(fd, limit).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
 
 
 def _identity(path: str) -> list | None:

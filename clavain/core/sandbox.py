@@ -9,9 +9,10 @@ Two levels, one vocabulary with the README's threat model:
     hooks only  best effort: the hooks read each tool call and block what they recognise.
 
 ``protection_level(folder, env)`` decides, once per session or command: it reads the settings files and,
-on Linux, starts one real ``bwrap ... true`` (a few milliseconds). Inside Claude Code's Bash tool the answer
-is what that session really does: a session reads its settings when it starts, so a sandbox turned on
-since then does not hold it yet.
+on Linux, starts one real ``bwrap ... true`` (a few milliseconds, and the ``subprocess`` import), whose
+success is then remembered while nothing it depends on changes (``clavain.core.probecache``). Inside Claude
+Code's Bash tool the answer is what that session really does: a session reads its settings when it starts,
+so a sandbox turned on since then does not hold it yet.
 
 Paths are text here (``Path`` accepted wherever a path is taken): the SessionStart hook decides the level on
 every session start, and ``pathlib`` alone costs a tenth of a bare interpreter start.

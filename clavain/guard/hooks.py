@@ -141,7 +141,7 @@ def _protected_message(what: str, place: str) -> str:
     elif place == PLUGIN:
         why = "the plugin's hooks and code hold the run's rules; while a run is active nobody changes them"
     elif place == WITNESS:
-        why = "the hooks keep there what they saw of the run; only they write it"
+        why = "the hooks keep there what they saw of the run and of the sandbox; only they write it"
     elif place == SHELL_STATE:
         why = (f"{place} is sourced before every Bash command and only Claude Code writes it: a function put there "
                "would stand in for the commands the run's rules rely on")
@@ -397,13 +397,12 @@ def session_start(payload: dict, runs: list[Run], env, notes: list[str] = ()) ->
     if not runs and not notes:
         return EXIT_ALLOW, "", ""
     from clavain.core import witness
-    from clavain.guard.witnessing import note_session
 
     lines = list(notes)
     now = _now()
     levels: dict[str, object] = {}
     for run in runs:
-        if run.project not in levels:  # once per project and session: it may start bwrap to see that it works
+        if run.project not in levels:  # once per project and session: bwrap may start, once (then remembered)
             try:
                 from clavain.core.sandbox import protection_level
 
@@ -417,6 +416,8 @@ def session_start(payload: dict, runs: list[Run], env, notes: list[str] = ()) ->
                 if record is not None:
                     record["level"] = getattr(protection, "level", None)
                     if run.waiting and not run.problem:
+                        from clavain.guard.witnessing import note_session
+
                         note_session(record, payload, env, run.head, now, keep=True)
         except Exception:
             pass
