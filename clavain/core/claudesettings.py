@@ -16,8 +16,9 @@ from the folder the session starts in (not from a parent folder), and ignores a 
 valid JSON or holds a value of the wrong type, so ``read_layers`` skips such a file too.
 
 The reading half takes and gives paths as text and parses with ``clavain.core.chain.loads``: the SessionStart
-hook reads the settings through it, without ``pathlib`` or the ``json`` package (each costs most of a millisecond
-of a hook's start). The editing half (``setup sandbox``) loads those where it needs them.
+hook reads the settings through it, without ``pathlib`` or the ``json`` package (either, with the ``re`` it
+loads, costs most of a bare interpreter start). The editing half (``setup sandbox``) loads those where it needs
+them.
 """
 
 from __future__ import annotations

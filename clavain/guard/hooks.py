@@ -356,7 +356,8 @@ def append_record(path: str, line: str) -> None:
     or a kernel crash in the few seconds before the kernel writes it back. Such a crash can lose a reply only:
     every decision copies the reply it rests on into its own journal entry (``evidence``), and the journal is
     fsync'd, so no recorded decision ever loses its evidence. A lost reply is what a failed record already is
-    (the user is asked to reply again). The fsync, for its part, waits for the user's disk on every prompt: a
+    (the user is asked to reply again; when the crash also took lines the run had counted as there when it came
+    to wait, its ``prompts_offset``, replies count again once the file has grown past that point). The fsync, for its part, waits for the user's disk on every prompt: a
     fraction of a millisecond on a fast one, milliseconds on others, where a hook's whole budget is a few
     milliseconds. Ext4 (ordered data), XFS and btrfs never show a crashed append as garbage: the line is
     there, or torn (the reader counts it as unreadable), or gone."""
