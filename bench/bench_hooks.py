@@ -10,6 +10,12 @@ The runs are made with the real CLI in git projects (bench_run's projects), so t
 head, summary and witness record. A PostToolUse call is timed after its PreToolUse call (untimed) noted the
 Bash call as under way, as Claude Code makes them; the run's files and witness record are put back before
 every timed call. The same PreToolUse call through the full CLI (``clavain-cli hook``) is shown for scale.
+
+SessionStart is timed with Claude Code's sandbox off and on (``sandbox.enabled`` and the rest as ``clavain-cli
+setup sandbox`` writes them, in the user's settings of a Claude Code folder of the bench's own): with it on the
+hook decides the protection level, which takes a real bwrap start once and then its remembered success
+(``clavain.core.probecache``, kept across the put-back state as it is kept across sessions); the start that
+probes, the first after a reboot or any change the probe depends on, is shown for scale.
 Exits 1 when a target is missed.
 """
 
@@ -26,6 +32,8 @@ from _timing import CLI, ROOT, Case, Table, bare_case, bench_env, bench_python, 
 from bench_run import Project  # noqa: E402
 
 TARGET = 1.5
+SANDBOX_ON = {"sandbox": {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}}
+PROBED = "session-start, run active, sandbox on, a start that probes bwrap"
 
 
 def hook_command(event: str) -> str:
@@ -77,21 +85,32 @@ def main() -> int:
         cases: dict[str, Case] = {"bare": bare_case(python, base, env),
                                   "bare -S": Case([python, "-S", "-I", "-c", "pass"], base, env)}
 
+        config = base / "claude-config"   # a Claude Code folder whose user settings turn the sandbox on
+        config.mkdir()
+        (config / "settings.json").write_text(json.dumps(SANDBOX_ON))
+        remembered = base / "sandbox-probe.json"   # the probe's success, kept aside from the put-back state
+
         def hook(label: str, event: str, project: Project, state: str | None, expect: int = 0,
-                 before: bytes | None = None, **extra) -> None:
-            """One hook call; ``expect``: its exit code (0 lets the call go ahead, 2 blocks it)."""
+                 before: bytes | None = None, env: dict | None = None, keep: Path | None = None, **extra) -> None:
+            """One hook call; ``expect``: its exit code (0 lets the call go ahead, 2 blocks it); ``keep``: a file
+            put back into the state home after the run's state (the probe's remembered success)."""
             restore = project.restorer(state) if state else None
             data = payload(project.dir, event, **extra)
             argv = ["sh", "-c", hook_command(event)]
+            env = env or project.env
 
             def prepare() -> None:
                 if restore is not None:
                     restore()
+                if keep is not None and keep.exists():
+                    target = project.state_home / "clavain" / keep.name
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    target.write_bytes(keep.read_bytes())
                 if before is not None:   # the PreToolUse call Claude Code makes first (untimed)
-                    Case(["sh", "-c", hook_command("pre-tool-use")], project.dir, project.env, stdin=before,
+                    Case(["sh", "-c", hook_command("pre-tool-use")], project.dir, env, stdin=before,
                          ok=None).run_once()
 
-            cases[label] = Case(argv, project.dir, project.env, stdin=data, ok=(expect,), prepare=prepare)
+            cases[label] = Case(argv, project.dir, env, stdin=data, ok=(expect,), prepare=prepare)
 
         for where, project, state in (("no run", idle, None), ("run active", active, "verified"),
                                       ("run waiting", active, "approvable")):
@@ -106,18 +125,31 @@ def main() -> int:
                      **TOOLS[tool], **RESPONSE)
             hook(f"user-prompt-submit, {where}", "user-prompt-submit", project, state, prompt="looks good")
             hook(f"session-start, {where}", "session-start", project, state, source="startup")
+            if project is active:
+                sandboxed = {**project.env, "CLAUDE_CONFIG_DIR": str(config)}
+                hook(f"session-start, {where}, sandbox on", "session-start", project, state, env=sandboxed,
+                     keep=remembered, source="startup")
+                if state == "verified":
+                    hook(PROBED, "session-start", project, state, env=sandboxed, source="startup")
             hook(f"stop, {where}", "stop", project, state, 2 if where == "run active" else 0,   # mid-batch: go on
                  stop_hook_active=False)
         cases["via the CLI: clavain-cli hook pre-tool-use Bash, no run"] = Case(
             [CLI, "hook", "pre-tool-use"], idle.dir, idle.env, stdin=payload(idle.dir, "pre-tool-use", **TOOLS["Bash"]))
+        cases[PROBED].run_once()   # probes bwrap and remembers its success: the sandbox-on cases start from it
+        found = active.state_home / "clavain" / remembered.name
+        if found.exists():
+            remembered.write_bytes(found.read_bytes())
+        probed = "for scale: once, then remembered" if remembered.exists() else \
+            "for scale: nothing remembered (the probe failed, or this is not Linux)"
         interleave(cases, args.rounds)
 
     bare = cases["bare"]
     table.add("python -I -c pass", bare, bare)
     table.add("python -S -I -c pass (the hooks' own start)", cases["bare -S"], bare)
     for name, case in cases.items():
-        if name.startswith(("pre-", "post-", "user-", "session-", "stop")):
+        if name.startswith(("pre-", "post-", "user-", "session-", "stop")) and name != PROBED:
             table.add(name, case, bare, TARGET, "blocks" if case.ok == (2,) else "")
+    table.add(PROBED, cases[PROBED], bare, note=probed)
     table.add("via the CLI: clavain-cli hook pre-tool-use Bash, no run",
               cases["via the CLI: clavain-cli hook pre-tool-use Bash, no run"], bare, note="for scale")
     table.print()

@@ -342,6 +342,17 @@ def test_prompts_are_recorded_for_every_active_run(git_project):
         assert lines[0]["epoch"] <= lines[1]["epoch"]
 
 
+def test_a_prompt_after_a_torn_line_is_recorded_on_a_line_of_its_own(git_project):
+    """A writer killed mid-line (or a crash before the kernel wrote the line back) leaves a torn last line: the
+    next record does not run into it."""
+    run = make_run(git_project, state="awaiting_approval")
+    (run / "prompts.jsonl").write_text('{"time": "2026-11-25T22:00:00.0Z", "epoch": 17956512')
+    r = decide("user-prompt-submit", payload("UserPromptSubmit", git_project, prompt="approve batch 1"), git_project)
+    assert (r.returncode, r.stderr) == (0, "")
+    torn, line = (run / "prompts.jsonl").read_text(encoding="utf-8").split("\n")[:2]
+    assert torn.endswith("17956512") and json.loads(line)["prompt"] == "approve batch 1"
+
+
 def test_prompt_for_a_run_without_folder_is_reported_not_blocked(git_project):
     (git_project / ".clavain" / "execute-plan" / "active").mkdir(parents=True)
     (git_project / ".clavain" / "execute-plan" / "active" / "ghost.json").write_text('{"state": "running"}')

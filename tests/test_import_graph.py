@@ -1,4 +1,5 @@
-"""Speed, held by what each hot command imports (timings stay out of the suite: they are the bench scripts').
+"""Speed, held by what each hot command and each hook event imports (timings stay out of the suite: they are the
+bench scripts').
 
 Each command runs through the real ``bin/clavain-cli`` with ``PYTHONPROFILEIMPORTTIME``; the modules it imports
 beyond what a bare start of the same interpreter imports must include none of the expensive ones. The costs, in
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -135,3 +137,98 @@ def test_the_hook_reads_a_plain_line_without_the_bash_scan(project, command, sta
     assert proc.returncode == code, proc.stderr[-2000:]
     extra = _names(proc.stderr)
     assert ("clavain.guard.bashscan" in extra) is scans and ("shlex" in extra) is scans, sorted(extra)
+
+
+# The hooks, event by event: the modules each may import beyond a bare ``python -S -I`` start (what the entry
+# starts). Every hook reads the payload (``chain``'s C scanner) and the runs of the project (``runs``, the
+# ``witness`` record: ``digest``'s sha256 of the project's path); the standard library beyond that is ``os`` and
+# what ``os`` itself loads. Only PreToolUse reads tool calls (``allow``, ``agents``, ``places``); the Bash calls of
+# a run are witnessed (``witnessing``); SessionStart decides the protection level (``sandbox``, ``claudesettings``,
+# and ``probecache`` when the settings turn the sandbox on). Nothing else: an import added to a hook's path fails
+# here, and must be paid for in bench/bench_hooks.py.
+HOOK_STDLIB = {"os", "stat", "_stat", "posixpath", "genericpath", "_collections_abc", "__future__", "_json",
+               "_sha256", "_sha2", "errno"}
+HOOK_BASE = {"clavain", "clavain.core", "clavain.guard", "clavain.guard.hooks", "clavain.guard.runs",
+             "clavain.core.chain", "clavain.core.digest", "clavain.core.layout", "clavain.core.states",
+             "clavain.core.witness", "clavain.core.paths"}
+READS_CALLS = {"clavain.guard.allow", "clavain.guard.agents", "clavain.guard.places"}
+WITNESSES = {"clavain.guard.witnessing", "clavain.guard.allow"}
+LEVEL = {"clavain.core.sandbox", "clavain.core.claudesettings"}
+SANDBOX_ON = {"sandbox": {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}}
+
+HOOK_PATHS = [
+    # (id, run state or None, event, payload extra, the clavain modules beyond HOOK_BASE)
+    ("pre Bash, no run", None, "pre-tool-use", {"tool": ("Bash", {"command": "cat a.txt"})}, READS_CALLS),
+    ("pre Read, no run", None, "pre-tool-use", {"tool": ("Read", {"file_path": "a.txt"})}, READS_CALLS),
+    ("post Bash, no run", None, "post-tool-use", {"tool": ("Bash", {"command": "cat a.txt"})}, set()),
+    ("prompt, no run", None, "user-prompt-submit", {"prompt": "hello"}, set()),
+    ("session, no run", None, "session-start", {"source": "startup"}, set()),
+    ("stop, no run", None, "stop", {}, set()),
+    ("pre Bash, running", "running", "pre-tool-use", {"tool": ("Bash", {"command": "cat a.txt"})},
+     READS_CALLS | WITNESSES),
+    ("pre Edit, running", "running", "pre-tool-use", {"tool": ("Edit", {"file_path": "a.txt"})}, READS_CALLS),
+    ("pre clavain-cli run, waiting", "awaiting_approval", "pre-tool-use",
+     {"tool": ("Bash", {"command": "clavain-cli run status"})}, {"clavain.guard.allow"} | WITNESSES),
+    ("pre Bash, waiting", "awaiting_approval", "pre-tool-use", {"tool": ("Bash", {"command": "cat a.txt"})},
+     READS_CALLS | WITNESSES),
+    ("post Bash, running", "running", "post-tool-use", {"tool": ("Bash", {"command": "cat a.txt"})},
+     {"clavain.guard.witnessing"}),   # the journal did not move: no need to ask whose command it was
+    ("prompt, running", "running", "user-prompt-submit", {"prompt": "hello"}, set()),
+    ("prompt, waiting", "awaiting_approval", "user-prompt-submit", {"prompt": "approve batch 1"}, set()),
+    ("session, running", "running", "session-start", {"source": "startup"}, LEVEL),
+    ("session, waiting", "awaiting_approval", "session-start", {"source": "startup"},
+     LEVEL | {"clavain.guard.witnessing"}),
+    ("stop, running", "running", "stop", {}, set()),
+]
+
+
+def hook_imports(project, home, event: str, extra: dict) -> tuple[int, set[str]]:
+    """The modules one hook call imports beyond a bare start, through the entry's own Python line."""
+    from test_hooks import ENTRY, payload
+
+    names = {"pre-tool-use": "PreToolUse", "post-tool-use": "PostToolUse", "user-prompt-submit": "UserPromptSubmit",
+             "session-start": "SessionStart", "stop": "Stop"}
+    extra = dict(extra)
+    tool = extra.pop("tool", None)
+    if tool:
+        extra.update(tool_name=tool[0], tool_input=tool[1], tool_use_id="toolu_01")
+    data = payload(names[event], project, **extra)
+    code_text = ENTRY.read_text().split("-c '", 1)[1].split("' \"$root\"", 1)[0]
+    env = {"PATH": os.environ["PATH"], "HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-S", "-I", "-X", "importtime", "-c", code_text, str(ROOT), event],
+                          input=json.dumps(data), cwd=project, env=env, capture_output=True, text=True, timeout=30)
+    bare = subprocess.run([sys.executable, "-S", "-I", "-X", "importtime", "-c", "pass"], env=env,
+                          capture_output=True, text=True, timeout=30)
+    return proc.returncode, _names(proc.stderr) - _names(bare.stderr)
+
+
+@pytest.mark.parametrize("state,event,extra,own", [row[1:] for row in HOOK_PATHS], ids=[row[0] for row in HOOK_PATHS])
+def test_each_hook_event_imports_only_what_its_path_needs(project, tmp_path, state, event, extra, own):
+    from test_hooks import make_run
+
+    if state:
+        make_run(project, state=state)
+    code, extra_modules = hook_imports(project, tmp_path / "home", event, extra)
+    assert code in (0, 2), code
+    ours = {name for name in extra_modules if name.split(".")[0] == "clavain"}
+    assert ours == HOOK_BASE | own, (sorted(ours - HOOK_BASE - own), sorted((HOOK_BASE | own) - ours))
+    assert extra_modules - ours <= HOOK_STDLIB, sorted(extra_modules - ours - HOOK_STDLIB)
+
+
+@pytest.mark.skipif(not all(shutil.which(name) for name in ("bwrap", "socat")), reason="needs bubblewrap and socat")
+def test_session_start_with_the_sandbox_on_starts_bwrap_once_then_imports_no_subprocess(project, tmp_path):
+    """With the sandbox on, the first session start probes bwrap (``subprocess``, about a bare start's worth of
+    imports, shows the check sees it); the next ones take the remembered success (``clavain.core.probecache``)."""
+    from test_hooks import make_run
+
+    make_run(project, state="awaiting_approval")
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    (home / ".claude" / "settings.json").write_text(json.dumps(SANDBOX_ON))
+    first = hook_imports(project, home, "session-start", {"source": "startup"})
+    second = hook_imports(project, home, "session-start", {"source": "startup"})
+    assert first[0] == second[0] == 0
+    assert {"subprocess", "clavain.core.probecache"} <= first[1]
+    ours = {name for name in second[1] if name.split(".")[0] == "clavain"}
+    assert ours == HOOK_BASE | LEVEL | {"clavain.guard.witnessing", "clavain.core.probecache"}, sorted(ours)
+    assert second[1] - ours <= HOOK_STDLIB, sorted(second[1] - ours - HOOK_STDLIB)

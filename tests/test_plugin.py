@@ -177,8 +177,9 @@ def test_hooks_json_runs_the_entry_for_each_event_and_matches_every_guarded_tool
     assert set(config) == set(events)
     for name, event in events.items():
         commands = [hook["command"] for group in config[name] for hook in group["hooks"]]
-        # the guard's entry, and at session start the environment's own entry (a script of its own)
-        expected = [f'"${{CLAUDE_PLUGIN_ROOT}}/hooks/clavain-hook" {event}']
+        # the guard's entry, sourced into Claude Code's /bin/sh (one shell, then Python), and at session start
+        # the environment's own entry (a script of its own)
+        expected = [f'set -- {event}; . "${{CLAUDE_PLUGIN_ROOT}}/hooks/clavain-hook"']
         if name == "SessionStart":
             expected.append('"${CLAUDE_PLUGIN_ROOT}/hooks/clavain-env" session-start')
         assert commands == expected

@@ -14,51 +14,74 @@ A value in a later file wins key by key (objects merge), lists add up. ``--setti
 command line sits between local and managed; no file shows it. Claude Code reads the project files only
 from the folder the session starts in (not from a parent folder), and ignores a whole file that is not
 valid JSON or holds a value of the wrong type, so ``read_layers`` skips such a file too.
+
+The reading half takes and gives paths as text and parses with ``clavain.core.chain.loads``: the SessionStart
+hook reads the settings through it, without ``pathlib`` or the ``json`` package (either, with the ``re`` it
+loads, costs most of a bare interpreter start). The editing half (``setup sandbox``) loads those where it needs
+them.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Mapping
-from pathlib import Path
 
-from clavain.core.errors import BadInput
+from clavain.core.chain import loads
+
+TYPE_CHECKING = False   # not ``typing``'s: the hooks import this module without it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from pathlib import Path
 
 USER, PROJECT, LOCAL, MANAGED = "user", "project", "local", "managed"
-LOCAL_FILE = Path(".claude") / "settings.local.json"
-MANAGED_DIRS = {"darwin": Path("/Library/Application Support/ClaudeCode"), "linux": Path("/etc/claude-code")}
+LOCAL_NAME = ".claude/settings.local.json"
+MANAGED_DIRS = {"darwin": "/Library/Application Support/ClaudeCode", "linux": "/etc/claude-code"}
+
+
+def __getattr__(name: str):
+    """``LOCAL_FILE``: ``.claude/settings.local.json`` as a ``Path``, made when asked for (not on the hooks' path)."""
+    if name == "LOCAL_FILE":
+        from pathlib import Path
+
+        return Path(LOCAL_NAME)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 # The value types Claude Code's schema requires of the sandbox keys read here; a file that breaks one is ignored.
 SANDBOX_TYPES = {"enabled": bool, "failIfUnavailable": bool, "allowUnsandboxedCommands": bool,
                  "excludedCommands": list, "filesystem": dict, "network": dict, "bwrapPath": str, "socatPath": str}
 
 
+def home_dir(env: Mapping[str, str]) -> str:
+    """The home folder, as text: ``$HOME``, else the user's."""
+    return env.get("HOME") or os.path.expanduser("~")
+
+
 def home(env: Mapping[str, str]) -> Path:
-    return Path(env.get("HOME") or os.path.expanduser("~"))
+    """``home_dir`` as a ``Path``."""
+    from pathlib import Path
+
+    return Path(home_dir(env))
 
 
-def config_dir(env: Mapping[str, str]) -> Path:
+def config_dir(env: Mapping[str, str]) -> str:
     """Claude Code's own folder: ``$CLAUDE_CONFIG_DIR``, else ``~/.claude``."""
-    forced = env.get("CLAUDE_CONFIG_DIR")
-    return Path(forced) if forced else home(env) / ".claude"
+    return env.get("CLAUDE_CONFIG_DIR") or os.path.join(home_dir(env), ".claude")
 
 
-def settings_files(folder: Path, env: Mapping[str, str], system: str,
-                   managed_dir: Path | None = None) -> list[tuple[str, Path]]:
-    """``(scope, path)`` of every settings file a session started in ``folder`` would apply, lowest first."""
-    folder = Path(folder)
-    files = [(USER, config_dir(env) / "settings.json"), (PROJECT, folder / ".claude" / "settings.json"),
-             (LOCAL, folder / LOCAL_FILE)]
-    managed = managed_dir if managed_dir is not None else MANAGED_DIRS.get(system)
+def settings_files(folder, env: Mapping[str, str], system: str, managed_dir=None) -> list[tuple[str, str]]:
+    """``(scope, path)`` of every settings file a session started in ``folder`` would apply, lowest first
+    (``folder`` and ``managed_dir`` as text or ``Path``; the paths as text)."""
+    folder = os.fspath(folder)
+    files = [(USER, os.path.join(config_dir(env), "settings.json")),
+             (PROJECT, os.path.join(folder, ".claude", "settings.json")), (LOCAL, os.path.join(folder, LOCAL_NAME))]
+    managed = os.fspath(managed_dir) if managed_dir is not None else MANAGED_DIRS.get(system)
     if managed is not None:
-        files.append((MANAGED, Path(managed) / "managed-settings.json"))
+        files.append((MANAGED, os.path.join(managed, "managed-settings.json")))
+        folder_d = os.path.join(managed, "managed-settings.d")
         try:
-            extra = sorted(p for p in (Path(managed) / "managed-settings.d").iterdir()
-                           if p.suffix == ".json" and not p.name.startswith("."))
+            extra = sorted(name for name in os.listdir(folder_d) if name.endswith(".json") and not name.startswith("."))
         except OSError:
             extra = []
-        files += [(MANAGED, p) for p in extra]
+        files += [(MANAGED, os.path.join(folder_d, name)) for name in extra]
     return files
 
 
@@ -77,13 +100,13 @@ def _readable(data: object) -> bool:
     return isinstance(allow, list) and all(isinstance(x, str) for x in [*allow, *excluded])
 
 
-def read_layers(folder: Path, env: Mapping[str, str], system: str,
-                managed_dir: Path | None = None) -> list[tuple[str, Path, dict]]:
+def read_layers(folder, env: Mapping[str, str], system: str, managed_dir=None) -> list[tuple[str, str, dict]]:
     """``(scope, path, settings)`` of each file that exists and that Claude Code would apply, lowest first."""
     layers = []
     for scope, path in settings_files(folder, env, system, managed_dir):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            with open(path, encoding="utf-8") as handle:
+                data = loads(handle.read())
         except (OSError, ValueError):
             continue
         if _readable(data):
@@ -97,6 +120,10 @@ def load_for_edit(path: Path, rerun: str) -> tuple[dict, str]:
     """The settings in ``path`` (``{}`` when it is missing or blank) and its text. Anything but a JSON object
     is ``BadInput`` naming ``path:line`` and ``rerun``, the command to run once it is fixed: a file the user
     wrote is never replaced by a guess."""
+    import json
+
+    from clavain.core.errors import BadInput
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -119,6 +146,8 @@ def load_for_edit(path: Path, rerun: str) -> tuple[dict, str]:
 
 def _key_line(text: str, key: str) -> int:
     """The line of the first ``"key"`` in ``text`` (1 when it is not there): where a message points."""
+    import json
+
     at = text.find(json.dumps(key))
     return text.count("\n", 0, at) + 1 if at >= 0 else 1
 
@@ -128,6 +157,8 @@ def merge(current: dict, wanted: dict, *, path: Path, rerun: str, text: str = ""
     """``current`` with ``wanted`` laid over it, and a line per change. Objects merge key by key; a scalar in
     ``wanted`` replaces the user's value; a list adds its missing items at the end. Keys keep their order and
     keys the user set stay. A value of another kind where an object or a list is wanted is ``BadInput``."""
+    import json
+
     merged = dict(current)
     changes: list[str] = []
     for key, value in wanted.items():
@@ -155,11 +186,17 @@ def merge(current: dict, wanted: dict, *, path: Path, rerun: str, text: str = ""
     return merged, changes
 
 
-def _wrong_kind(name: str, kind: str, have: object, path: Path, text: str, key: str, rerun: str) -> BadInput:
+def _wrong_kind(name: str, kind: str, have: object, path: Path, text: str, key: str, rerun: str):
+    import json
+
+    from clavain.core.errors import BadInput
+
     return BadInput(f"{name} is {json.dumps(have)[:40]}, where Claude Code expects {kind}; nothing was written",
                     path=path, line=_key_line(text, key), next_command=f"fix {name} in {path}, then {rerun}")
 
 
 def dump(settings: dict) -> str:
     """The text written: two-space indent, as Claude Code writes its own settings, and a final newline."""
+    import json
+
     return json.dumps(settings, indent=2, ensure_ascii=False) + "\n"

@@ -9,20 +9,26 @@ Two levels, one vocabulary with the README's threat model:
     hooks only  best effort: the hooks read each tool call and block what they recognise.
 
 ``protection_level(folder, env)`` decides, once per session or command: it reads the settings files and,
-on Linux, starts one real ``bwrap ... true`` (a few milliseconds). Inside Claude Code's Bash tool the answer
-is what that session really does: a session reads its settings when it starts, so a sandbox turned on
-since then does not hold it yet.
+on Linux, starts one real ``bwrap ... true`` (a few milliseconds, and the ``subprocess`` import), whose
+success is then remembered while nothing it depends on changes (``clavain.core.probecache``). Inside Claude
+Code's Bash tool the answer is what that session really does: a session reads its settings when it starts,
+so a sandbox turned on since then does not hold it yet.
+
+Paths are text here (``Path`` accepted wherever a path is taken): the SessionStart hook decides the level on
+every session start, and ``pathlib`` with what it loads (``re``, ``fnmatch``, ``urllib``) costs most of a bare
+interpreter start of its own.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping
-from pathlib import Path
 
-from clavain.core.claudesettings import MANAGED, USER, config_dir, home, read_layers
-from clavain.core.paths import owned_paths
+from clavain.core.claudesettings import MANAGED, USER, config_dir, home_dir, read_layers
+
+TYPE_CHECKING = False   # not ``typing``'s: the hooks import this module without it
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SANDBOXED = "sandboxed"
 HOOKS_ONLY = "hooks only"
@@ -38,7 +44,7 @@ PACKAGE_MANAGERS = (
     (("alpine",), "sudo apk add"),
 )
 PACKAGES = {"bwrap": "bubblewrap", "socat": "socat"}
-OS_RELEASE = Path("/etc/os-release")
+OS_RELEASE = "/etc/os-release"
 
 
 class Protection:
@@ -118,12 +124,30 @@ def _probe(argv: list[str], env: Mapping[str, str]) -> str:
     return lines[0] if lines else f"exit code {proc.returncode}"
 
 
+def _probe_remembered(argv: list[str], env: Mapping[str, str]) -> str:
+    """``_probe``, unless a success of this very probe is remembered under the same facts; a new success is
+    remembered (``clavain.core.probecache``)."""
+    import time
+
+    from clavain.core import probecache
+
+    digest = probecache.key(probecache.facts(argv))
+    if probecache.remembered(digest, env, time.time()):
+        return ""
+    failed = _probe(argv, env)
+    if not failed:
+        probecache.remember(digest, env, time.time())
+    return failed
+
+
 def runtime_problem(env: Mapping[str, str], system: str, sandbox: dict | None = None,
-                    os_release: Path = OS_RELEASE) -> tuple[str, str] | None:
+                    os_release=OS_RELEASE, *, remember: bool = False) -> tuple[str, str] | None:
     """``None`` when Claude Code's sandbox can run on this machine, else ``(reason, what to do)``.
 
     Linux: ``bwrap`` and ``socat`` on PATH (or at ``sandbox.bwrapPath`` / ``socatPath``) and one real
-    ``bwrap`` start with the namespaces Claude Code asks for. macOS: one real ``sandbox-exec`` start."""
+    ``bwrap`` start with the namespaces Claude Code asks for. macOS: one real ``sandbox-exec`` start.
+    ``remember``: a bwrap start that worked is remembered, and taken instead of a new one while nothing it
+    depends on has changed (``clavain.core.probecache``); the tools are looked for every time."""
     sandbox = sandbox or {}
     if system.startswith("linux"):
         found = {"bwrap": _which("bwrap", env.get("PATH", ""), sandbox.get("bwrapPath")),
@@ -131,13 +155,15 @@ def runtime_problem(env: Mapping[str, str], system: str, sandbox: dict | None = 
         missing = [tool for tool, path in found.items() if path is None]
         if missing:
             try:
-                release = os_release.read_text(encoding="utf-8", errors="replace")
+                with open(os_release, encoding="utf-8", errors="replace") as handle:
+                    release = handle.read()
             except OSError:
                 release = ""
             names = " and ".join(f"{PACKAGES[tool]} ({tool})" if tool == "bwrap" else tool for tool in missing)
             return f"{names} {'is' if len(missing) == 1 else 'are'} not installed", install_command(missing, release)
-        failed = _probe([found["bwrap"], "--new-session", "--die-with-parent", "--unshare-net", "--unshare-pid",
-                         "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", _true(env)], env)
+        argv = [found["bwrap"], "--new-session", "--die-with-parent", "--unshare-net", "--unshare-pid",
+                "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--", _true(env)]
+        failed = _probe_remembered(argv, env) if remember else _probe(argv, env)
         if failed:
             return (f"bwrap cannot start a sandbox on this machine: {failed}",
                     "let bwrap create user namespaces here (see Claude Code's sandboxing docs)")
@@ -160,10 +186,15 @@ def runtime_problem(env: Mapping[str, str], system: str, sandbox: dict | None = 
 OWNED_RULES = "ask"
 
 
-def owned_rules(project: Path) -> list[str]:
+def owned_rules(project) -> list[str]:
     """``Edit(...)`` rules for what this plugin owns (``clavain.core.paths.owned_paths``). The sandbox's
     ``denyWrite`` does not hold the Edit and Write tools, and a ``Write(...)`` rule does not either; an
     ``Edit(...)`` rule holds both. ``/x`` is the project's own ``x``."""
+    from pathlib import Path
+
+    from clavain.core.paths import owned_paths
+
+    project = Path(project)
     rules = []
     for path, folder in owned_paths(project):
         rel = path.relative_to(project).as_posix()
@@ -171,7 +202,7 @@ def owned_rules(project: Path) -> list[str]:
     return rules
 
 
-def wanted_settings(project: Path, allow_write: list[str] = (), domains: list[str] = (),
+def wanted_settings(project, allow_write: list[str] = (), domains: list[str] = (),
                     owned: str = OWNED_RULES) -> dict:
     """What ``setup sandbox`` lays over the project's ``.claude/settings.local.json``."""
     sandbox: dict = {"enabled": True, "failIfUnavailable": True, "allowUnsandboxedCommands": False}
@@ -182,7 +213,7 @@ def wanted_settings(project: Path, allow_write: list[str] = (), domains: list[st
     return {"sandbox": sandbox, "permissions": {owned: owned_rules(project)}}
 
 
-def rule_path(rule: str, project: Path, env: Mapping[str, str]) -> Path | None:
+def rule_path(rule: str, project, env: Mapping[str, str]) -> str | None:
     """The path an ``Edit(...)`` permission rule names: ``//abs``, ``~/x``, ``/x`` (the project's), ``./x``
     or ``x`` (the session's folder, the project here); ``None`` for any other rule."""
     if not (rule.startswith("Edit(") and rule.endswith(")")):
@@ -197,9 +228,11 @@ def rule_path(rule: str, project: Path, env: Mapping[str, str]) -> Path | None:
     return entry_path(inner, env, project)
 
 
-def denied_to_the_run(rules: list, project: Path, env: Mapping[str, str]) -> list[str]:
+def denied_to_the_run(rules: list, project, env: Mapping[str, str]) -> list[str]:
     """The ``Edit(...)`` deny rules that, turned into sandbox write denials, keep ``clavain-cli run`` in the
     sandbox from writing what it owns."""
+    from clavain.core.paths import owned_paths
+
     owned = [path for path, _ in owned_paths(project)]
     hits = []
     for rule in rules:
@@ -211,32 +244,33 @@ def denied_to_the_run(rules: list, project: Path, env: Mapping[str, str]) -> lis
 
 # ------------------------------------------------------------------------------------------ never writable
 
-def plugin_root(env: Mapping[str, str]) -> Path | None:
+def plugin_root(env: Mapping[str, str]) -> str | None:
     """This plugin's folder: ``CLAUDE_PLUGIN_ROOT`` (hooks), else the folder this package was loaded from
     when it is the plugin (it holds ``.claude-plugin/``)."""
     if env.get("CLAUDE_PLUGIN_ROOT"):
-        return Path(env["CLAUDE_PLUGIN_ROOT"])
-    here = Path(__file__).resolve().parents[2]
-    return here if (here / ".claude-plugin").is_dir() else None
+        return env["CLAUDE_PLUGIN_ROOT"]
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
+    return here if os.path.isdir(os.path.join(here, ".claude-plugin")) else None
 
 
-def never_writable(env: Mapping[str, str], plugin: Path | None = None) -> list[tuple[Path, str]]:
+def never_writable(env: Mapping[str, str], plugin=None) -> list[tuple[str, str]]:
     """What a sandboxed command must never be allowed to write, with what each is: Claude Code's folder (the
     session transcripts approvals read, settings, installed plugins and their data), clavain's own state
     folder, and this plugin's folder."""
-    state = Path(env.get("XDG_STATE_HOME") or home(env) / ".local" / "state") / "clavain"
+    home = home_dir(env)
+    state = os.path.join(env.get("XDG_STATE_HOME") or os.path.join(home, ".local", "state"), "clavain")
     places = [(config_dir(env), "Claude Code's folder (session transcripts, settings, plugins)"),
-              (home(env) / ".claude", "Claude Code's folder (session transcripts, settings, plugins)"),
+              (os.path.join(home, ".claude"), "Claude Code's folder (session transcripts, settings, plugins)"),
               (state, "clavain's own records")]
     if env.get("CLAUDE_PLUGIN_DATA"):
-        places.append((Path(env["CLAUDE_PLUGIN_DATA"]), "this plugin's data folder"))
+        places.append((env["CLAUDE_PLUGIN_DATA"], "this plugin's data folder"))
     plugin = plugin or plugin_root(env)
     if plugin is not None:
-        places.append((plugin, "this plugin's folder"))
-    return [(Path(os.path.normpath(path)), what) for path, what in places]
+        places.append((os.fspath(plugin), "this plugin's folder"))
+    return [(os.path.normpath(path), what) for path, what in places]
 
 
-def entry_path(entry: str, env: Mapping[str, str], base: Path | None) -> Path | None:
+def entry_path(entry: str, env: Mapping[str, str], base) -> str | None:
     """The folder an ``allowWrite`` entry opens: ``~/x``, ``//abs``, ``/abs``, or relative to ``base`` (the
     project, for project settings; relative entries of other files point nowhere useful). A glob counts
     from its fixed part."""
@@ -245,22 +279,28 @@ def entry_path(entry: str, env: Mapping[str, str], base: Path | None) -> Path | 
         if cut in text:
             text = text[: text.index(cut)]
     if text == "~" or text.startswith("~/"):
-        path = home(env) / text[2:]
+        path = os.path.join(home_dir(env), text[2:])
     elif text.startswith("/"):
-        path = Path("/" + text.lstrip("/"))
+        path = "/" + text.lstrip("/")
     elif base is not None:
-        path = base / text
+        path = os.path.join(os.fspath(base), text)
     else:
         return None
-    return Path(os.path.normpath(path))
+    return os.path.normpath(path)
 
 
-def overlaps(a: Path, b: Path) -> bool:
-    """One folder is the other or holds it."""
-    return a == b or a in b.parents or b in a.parents
+def _within(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or lies inside it (both normalised)."""
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-def protected_overlap(path: Path, env: Mapping[str, str], plugin: Path | None = None) -> str | None:
+def overlaps(a, b) -> bool:
+    """One folder is the other or holds it (text or ``Path``)."""
+    a, b = os.path.normpath(os.fspath(a)), os.path.normpath(os.fspath(b))
+    return _within(a, b) or _within(b, a)
+
+
+def protected_overlap(path, env: Mapping[str, str], plugin=None) -> str | None:
     """What ``path`` would open to sandboxed commands that must stay closed (``None`` when nothing)."""
     for place, what in never_writable(env, plugin):
         if overlaps(path, place):
@@ -270,17 +310,18 @@ def protected_overlap(path: Path, env: Mapping[str, str], plugin: Path | None = 
 
 # ------------------------------------------------------------------------------------------ the level
 
-def _show(path: Path, folder: Path, env: Mapping[str, str]) -> str:
-    for base, shown in ((folder, ""), (home(env), "~/")):
-        try:
-            return shown + str(path.relative_to(base))
-        except ValueError:
-            continue
-    return str(path)
+def _show(path: str, folder: str, env: Mapping[str, str]) -> str:
+    """``path`` as the user reads it: relative to the project, else to the home folder (``~/``)."""
+    for base, shown in ((folder, ""), (home_dir(env), "~/")):
+        base = base.rstrip("/")
+        if path == base:
+            return shown + "."
+        if base and path.startswith(base + "/"):
+            return shown + path[len(base) + 1:]
+    return path
 
 
-def effective_sandbox(folder: Path, env: Mapping[str, str], system: str,
-                      managed_dir: Path | None = None) -> tuple[dict, dict]:
+def effective_sandbox(folder, env: Mapping[str, str], system: str, managed_dir=None) -> tuple[dict, dict]:
     """The ``sandbox`` settings a session started in ``folder`` applies, and where each key came from.
 
     Scalars: the highest file that sets them wins. ``excludedCommands`` and ``filesystem.allowWrite`` add up
@@ -300,14 +341,15 @@ def effective_sandbox(folder: Path, env: Mapping[str, str], system: str,
     return merged, source
 
 
-def protection_level(folder: Path, env: Mapping[str, str], *, system: str | None = None,
-                     managed_dir: Path | None = None, plugin: Path | None = None,
-                     os_release: Path = OS_RELEASE) -> Protection:
+def protection_level(folder, env: Mapping[str, str], *, system: str | None = None, managed_dir=None,
+                     plugin=None, os_release=OS_RELEASE, remember: bool = True) -> Protection:
     """The protection a Claude Code session started in ``folder`` (the project) gets: see the module's doc.
 
     ``env`` is the environment of the caller (a hook, the CLI, or a command inside Claude Code's Bash tool).
-    ``system`` defaults to ``sys.platform``; ``managed_dir`` to the platform's managed-settings folder."""
-    folder = Path(folder)
+    ``system`` defaults to ``sys.platform``; ``managed_dir`` to the platform's managed-settings folder.
+    ``remember``: take a remembered bwrap start instead of a new one (``runtime_problem``). The settings are
+    read every time."""
+    folder = os.fspath(folder)
     system = system or sys.platform
     sandbox, source = effective_sandbox(folder, env, system, managed_dir)
     setup = f"run `{SETUP}`, {NEW_SESSION}"
@@ -340,7 +382,7 @@ def protection_level(folder: Path, env: Mapping[str, str], *, system: str | None
         return Protection(HOOKS_ONLY, "this session's Bash commands run outside the sandbox: the sandbox "
                                       "settings are read when a session starts",
                           f"start a new Claude Code session in {folder}")
-    problem = runtime_problem(env, system, sandbox, os_release)
+    problem = runtime_problem(env, system, sandbox, os_release, remember=remember)
     if problem:
         return Protection(HOOKS_ONLY, f"the sandbox is on in the settings, but {problem[0]}", problem[1])
     tool = "bwrap" if system.startswith("linux") else "Seatbelt"

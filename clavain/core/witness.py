@@ -92,14 +92,20 @@ def runs(env, project: str) -> list[str]:
 
 class Locked:
     """``with Locked(env, project, run_id) as rec:`` the record under an exclusive lock (created when missing),
-    written back atomically when the block ends without an exception. ``rec`` is None when the witness folder
-    cannot be written (a sandboxed ``clavain-cli``, a read-only home): the caller goes on without it."""
+    written back atomically when the block ends without an exception and changed it. ``rec`` is None when the
+    witness folder cannot be written (a sandboxed ``clavain-cli``, a read-only home): the caller goes on
+    without it.
+
+    The lock is a POSIX record lock on ``<record>.lock`` (``os.lockf``: no ``fcntl`` module to load on the
+    hooks' path), taken by every writer of the record through this class; a process holds one record's lock
+    at a time."""
 
     def __init__(self, env, project: str, run_id: str) -> None:
         self.path = record_path(env, project, run_id)
         self.run_id, self.project = run_id, project
         self.fd = -1
         self.record: dict | None = None
+        self.text = ""   # the record as read: written back only when it changed
 
     def __enter__(self) -> dict | None:
         if not self.path:
@@ -110,25 +116,26 @@ class Locked:
         except OSError:
             return None
         try:
-            import fcntl
-
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-        except (ImportError, OSError):
+            os.lockf(self.fd, os.F_LOCK, 0)
+        except (AttributeError, OSError):
             pass
         try:
             with open(self.path, encoding="utf-8") as handle:
-                data = loads(handle.read())
+                self.text = handle.read()
+            data = loads(self.text)
             if not isinstance(data, dict) or data.get("run_id") != self.run_id:
                 raise ValueError("not a witness record")
         except (OSError, ValueError):
-            data = new_record(self.run_id, self.project)
+            data, self.text = new_record(self.run_id, self.project), ""
         self.record = data
         return data
 
     def __exit__(self, kind, value, trace) -> None:
         try:
             if kind is None and self.record is not None:
-                _write(self.path, canonical(self.record) + "\n")
+                text = canonical(self.record) + "\n"
+                if text != self.text:
+                    _write(self.path, text)
         finally:
             if self.fd >= 0:
                 os.close(self.fd)  # closing releases the lock

@@ -43,11 +43,13 @@ import os
 from clavain.core.chain import loads
 from clavain.core.layout import STATE_DIRNAME
 from clavain.core.states import HALTED, PAUSED, READ_COMMANDS, READ_TOOLS, RUNNING, WAITING_APPROVAL
-from clavain.guard import allow
-from clavain.guard.agents import EXTERNAL_AGENTS, is_agent, mentioned
-from clavain.guard.places import CLAUDE_OWN, CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, SHELL_STATE, STATE, WITNESS, \
-    Places
 from clavain.guard.runs import Run, active_runs
+
+# Only PreToolUse reads tool calls: it alone imports ``clavain.guard.allow``, ``agents`` and ``places`` (in the
+# functions that use them); the other events do without them.
+TYPE_CHECKING = False   # not ``typing``'s
+if TYPE_CHECKING:
+    from clavain.guard.places import Places
 
 EDIT_TOOLS = ("Edit", "Write", "MultiEdit", "NotebookEdit")
 PLAN_TOOLS = ("EnterPlanMode",)
@@ -126,6 +128,8 @@ def _protected_path(tool_input: dict, places: Places) -> tuple[str, str]:
 
 def _protected_message(what: str, place: str) -> str:
     """``what`` ("Write on PATH", "this command (WORD)") is blocked because it writes the protected ``place``."""
+    from clavain.guard.places import CLAUDE_OWN, CONFIG, OPT_IN_FLAG, PLUGIN, SETTINGS, SHELL_STATE, STATE, WITNESS
+
     if place == STATE:
         why = f"{STATE} holds run state that only `clavain-cli run ...` changes. Reading it is fine"
     elif place == OPT_IN_FLAG:
@@ -137,7 +141,7 @@ def _protected_message(what: str, place: str) -> str:
     elif place == PLUGIN:
         why = "the plugin's hooks and code hold the run's rules; while a run is active nobody changes them"
     elif place == WITNESS:
-        why = "the hooks keep there what they saw of the run; only they write it"
+        why = "the hooks keep there what they saw of the run and of the sandbox; only they write it"
     elif place == SHELL_STATE:
         why = (f"{place} is sourced before every Bash command and only Claude Code writes it: a function put there "
                "would stand in for the commands the run's rules rely on")
@@ -148,6 +152,8 @@ def _protected_message(what: str, place: str) -> str:
 
 
 def _external_agent(scan) -> str:
+    from clavain.guard.agents import is_agent
+
     if scan is None:
         return ""
     return next((name for name in scan.runs if is_agent(name)), "")
@@ -157,6 +163,8 @@ def _external_tool(tool) -> str:
     """An MCP tool served by an external agent (``mcp__codex__codex``): the agent's name, or ""."""
     if not isinstance(tool, str) or not tool.startswith("mcp__"):
         return ""
+    from clavain.guard.agents import EXTERNAL_AGENTS
+
     parts = tool.lower().split("__")[1:]
     return next((agent for agent in EXTERNAL_AGENTS for part in parts if agent.split(".")[0] in part), "")
 
@@ -171,6 +179,9 @@ class _Plain:
 
 
 def _plain(command: str):
+    from clavain.guard import allow
+    from clavain.guard.agents import is_agent
+
     found = allow.words(command.strip())
     if not found:
         return None
@@ -182,6 +193,9 @@ def _plain(command: str):
 
 def _bash_guard(command: str, places: Places, runs: list[Run]):
     """The always-rules for one Bash line: ``(block or None, scan or None)``."""
+    from clavain.guard.agents import mentioned
+    from clavain.guard.places import STATE
+
     active = bool(runs)
     named = places.might_name_protected(command)
     if not (named or active and mentioned(command)):
@@ -212,6 +226,9 @@ def _bash_guard(command: str, places: Places, runs: list[Run]):
 
 
 def pre_tool_use(payload: dict, runs: list[Run], env) -> tuple[int, str, str]:
+    from clavain.guard.agents import mentioned
+    from clavain.guard.places import Places
+
     tool = payload.get("tool_name")
     tool_input = payload.get("tool_input")
     tool_input = tool_input if isinstance(tool_input, dict) else {}
@@ -266,6 +283,8 @@ def _reading(tool, tool_input: dict, command: str, env, project: str) -> bool:
         return True
     if tool != "Bash":
         return False
+    from clavain.guard import allow
+
     untrusted = (project, str(env.get("HOME") or ""), "/tmp", "/var/tmp", "/dev/shm", str(env.get("TMPDIR") or ""))
     return allow.read_command(command, str(env.get("PATH") or ""), untrusted)
 
@@ -285,6 +304,8 @@ def _witnessed(payload: dict, runs: list[Run], env, command: str) -> tuple[int, 
 def _own_run_command(payload: dict, env) -> bool:
     """Step 1 of PreToolUse: the allowlisted ``clavain-cli run`` form. Never raises."""
     try:
+        from clavain.guard import allow
+
         tool_input = payload.get("tool_input")
         return payload.get("tool_name") == "Bash" and isinstance(tool_input, dict) and \
             allow.run_command(tool_input.get("command"), str(env.get("CLAUDE_PLUGIN_ROOT") or ""),
@@ -324,13 +345,37 @@ def prompt_record(payload: dict, now: float) -> dict:
                 {"prompt_id": payload["prompt_id"]} if isinstance(payload.get("prompt_id"), str) else {})
 
 
+def append_record(path: str, line: str) -> None:
+    """Append one prompt record to ``prompts.jsonl`` (which must be in an existing folder).
+
+    One ``write`` with ``O_APPEND``: a record is never interleaved with another writer's, and after a torn line
+    (a writer killed mid-line) it starts on a line of its own, as ``clavain.core.files.append_line`` does.
+
+    No fsync, by decision. What the record proves (this hook saw the user submit these words, at this time, in
+    this session) is the same with or without it; an fsync only decides whether the line outlives a power cut
+    or a kernel crash in the few seconds before the kernel writes it back. Such a crash can lose a reply only:
+    every decision copies the reply it rests on into its own journal entry (``evidence``), and the journal is
+    fsync'd, so no recorded decision ever loses its evidence. A lost reply is what a failed record already is
+    (the user is asked to reply again; when the crash also took lines the run had counted as there when it came
+    to wait, its ``prompts_offset``, replies count again once the file has grown past that point). The fsync, for its part, waits for the user's disk on every prompt: a
+    fraction of a millisecond on a fast one, milliseconds on others, where a hook's whole budget is a few
+    milliseconds. Ext4 (ordered data), XFS and btrfs never show a crashed append as garbage: the line is
+    there, or torn (the reader counts it as unreadable), or gone."""
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        lead = "\n" if size and os.pread(fd, 1, size - 1) != b"\n" else ""
+        os.write(fd, (lead + line + "\n").encode("utf-8"))
+    finally:
+        os.close(fd)
+
+
 def user_prompt_submit(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
     if not runs:
         return EXIT_ALLOW, "", ""
     if not isinstance(payload.get("prompt"), str):
         return EXIT_PROBLEM, "", f"clavain: hook input has no 'prompt'; nothing recorded. {UNRECORDED}"
     from clavain.core.chain import canonical
-    from clavain.core.files import append_line
 
     line = canonical(prompt_record(payload, _now()))
     failed = []
@@ -338,7 +383,7 @@ def user_prompt_submit(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
         try:
             if not os.path.isdir(run.folder()):
                 raise OSError(f"no run folder {run.folder()}")
-            append_line(os.path.join(run.folder(), "prompts.jsonl"), line)
+            append_record(os.path.join(run.folder(), "prompts.jsonl"), line)
         except OSError as exc:
             failed.append(f"{run.run_id} ({exc})")
     if failed:
@@ -353,13 +398,12 @@ def session_start(payload: dict, runs: list[Run], env, notes: list[str] = ()) ->
     if not runs and not notes:
         return EXIT_ALLOW, "", ""
     from clavain.core import witness
-    from clavain.guard.witnessing import note_session
 
     lines = list(notes)
     now = _now()
     levels: dict[str, object] = {}
     for run in runs:
-        if run.project not in levels:  # once per project and session: it may start bwrap to see that it works
+        if run.project not in levels:  # once per project and session: bwrap may start, once (then remembered)
             try:
                 from clavain.core.sandbox import protection_level
 
@@ -373,6 +417,8 @@ def session_start(payload: dict, runs: list[Run], env, notes: list[str] = ()) ->
                 if record is not None:
                     record["level"] = getattr(protection, "level", None)
                     if run.waiting and not run.problem:
+                        from clavain.guard.witnessing import note_session
+
                         note_session(record, payload, env, run.head, now, keep=True)
         except Exception:
             pass
@@ -440,11 +486,12 @@ def answer(event: str, text: str, env, cwd: str) -> tuple[int, str, str]:
         if env.get("CLAVAIN_CRASH_AT") == f"hook-{event}":
             raise RuntimeError("crash point CLAVAIN_CRASH_AT (tests only)")
         notes: list[str] = []
+        concerned = projects(payload, env, cwd)
         if event == "session-start" and not problem:  # where 0.1 kept its state: moved once, said once
             from clavain.core.layout import migrate_legacy_state, migration_note
 
-            notes = [n for n in (migration_note(*migrate_legacy_state(p)) for p in projects(payload, env, cwd)) if n]
-        runs = [run for project in projects(payload, env, cwd) for run in active_runs(project, env)]
+            notes = [n for n in (migration_note(*migrate_legacy_state(p)) for p in concerned) if n]
+        runs = [run for project in concerned for run in active_runs(project, env)]
         if ours:
             return _witnessed(payload, runs, env, str(payload["tool_input"].get("command", "")))
         if not problem:
@@ -488,3 +535,20 @@ def main(argv: list[str], stdin, stdout, stderr, env, cwd: str) -> int:
     if err:
         stderr.write(err.rstrip("\n") + "\n")
     return code
+
+
+def run(argv: list[str]) -> None:
+    """``hooks/clavain-hook``'s Python: ``main`` on this process's own streams, then the process ends at once with
+    its exit code, stdout and stderr flushed (``os._exit``). Nothing is left for the interpreter's teardown to
+    do: every file the hook wrote is closed by then and no exit handler is registered, while the teardown
+    itself (clearing every module, collecting) costs about a seventh of a bare interpreter start, on every tool
+    call. ``clavain-cli hook`` calls ``main`` and ends as the CLI does."""
+    import sys
+
+    code = main(argv, sys.stdin, sys.stdout, sys.stderr, os.environ, os.getcwd())
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # Claude Code stopped reading: nothing more can reach it
+        pass
+    os._exit(code)

@@ -8,7 +8,8 @@ Places with one writer each, protected by the PreToolUse hook from everyone else
 - Claude Code's session transcripts: ``$HOME/.claude/projects/`` (also ``$CLAUDE_CONFIG_DIR/projects/``, any
   ``.claude/projects`` path, and the payload's ``transcript_path``): only Claude Code writes them, and
   approvals read them as the user's own words;
-- the hooks' witness records (``${XDG_STATE_HOME:-~/.local/state}/clavain``): only the hooks write them;
+- the hooks' witness records and the sandbox probe's remembered success
+  (``${XDG_STATE_HOME:-~/.local/state}/clavain``): only the hooks write them;
 - Claude Code's shell state (``.claude/shell-snapshots/``, ``.claude/session-env/``), sourced before each Bash
   command: only Claude Code writes it, and a function planted there before a run would later stand in for
   ``clavain-cli`` itself.

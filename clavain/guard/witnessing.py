@@ -25,7 +25,6 @@ import os
 from clavain.core import chain, witness
 from clavain.core.witness import CLI_CALL, started_here
 from clavain.core.states import WAITING, records
-from clavain.guard.allow import run_command
 from clavain.guard.runs import PENDING_TTL, Run, after, head_of
 
 MAX_NOTED_COMMAND = 200
@@ -51,6 +50,8 @@ def _attest(record: dict, head: tuple[int, str], state, batch, now: float) -> No
 
 def own_command(command: str, env) -> str:
     """The ``clavain-cli run`` subcommand when ``command`` is a plain call of this plugin's own CLI, else ""."""
+    from clavain.guard.allow import run_command   # not at the top: SessionStart notes sessions without it
+
     found = run_command(command, str(env.get("CLAUDE_PLUGIN_ROOT") or ""), str(env.get("PATH") or ""))
     return found[0] if found else ""
 
