@@ -87,6 +87,27 @@ def run_dir(project: Path) -> Path:
     return runs[-1]
 
 
+def disk_state(project: Path) -> dict:
+    """run.json's state as plain data, its tasks read from the parts it keeps them in (each checked against the
+    digest run.json names), as a reader of the files would."""
+    import hashlib
+
+    folder = run_dir(project)
+    state = json.loads((folder / "run.json").read_text())["state"]
+    kept = state["tasks"]
+    if isinstance(kept, dict):
+        tasks = []
+        for count, sha in kept["parts"]:
+            raw = (folder / "parts" / f"{sha}.json").read_bytes()
+            assert hashlib.sha256(raw).hexdigest() == sha
+            part = json.loads(raw)
+            assert len(part) == count
+            tasks += part
+        assert [t["id"] for t in tasks] == kept["ids"]
+        state["tasks"] = tasks
+    return state
+
+
 def say(project: Path, text: str, *, transcript: Path | None = None, session_id: str = "s-1") -> float:
     """The user writes a prompt: one prompts.jsonl line, as the UserPromptSubmit hook records it."""
     time.sleep(0.002)

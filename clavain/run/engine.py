@@ -17,7 +17,7 @@ from clavain.core import paths
 from clavain.core.digest import plan_digest
 from clavain.core.errors import BadInput, EnvironmentProblem, Refused
 from clavain.run.rules import CLI, next_command
-from clavain.run.state import RunState, TaskState
+from clavain.run.state import LAYOUT, RunState, TaskState
 from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper, repair_interrupted_starts
 
 TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module (plain classes below, not
@@ -464,16 +464,16 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     with folder.lock():
         folder.tasks_dir.mkdir(parents=True, exist_ok=True)
         folder.batches_dir.mkdir(parents=True, exist_ok=True)
-        kept_text, kept = folder.plan_record(plan)
+        kept = folder.plan_record(plan)
         state, _ = folder.record(None, "run_started", {
             "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
             "tasks": [task_record(t) for t in tasks], "warnings": warnings,
             "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
-            "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept,
+            "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept.digest, "layout": LAYOUT,
             **({"alongside": beside} if beside else {}), **pins})
-        folder.keep_plan(kept_text)
+        folder.keep_plan(kept)
     from clavain.run.witness import attest
 
     attest(env, project, run_id, _, state.state, state.batch)
@@ -496,8 +496,9 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
 
 # ------------------------------------------------------------------------------------------ looking at a run
 
-def status(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
-    """Where the run stands; verifies the whole journal chain (the one command that does)."""
+def status(project: Path, run_id: Optional[str], env: Mapping[str, str], detail: bool = True) -> Outcome:
+    """Where the run stands; verifies the whole journal chain (the one command that does). ``detail``: the data
+    lists every task (``--json``, ``--todos``); the text shows a long run's tasks around where the work is."""
     from clavain.run.report import progress_line, status_text, todos
 
     with session(project, run_id, env, full=True) as s:
@@ -505,10 +506,12 @@ def status(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         data = {"plan": st.plan, "progress": progress_line(st), "notes": s.notes, "dispatch": st.dispatch,
                 "external_requested": st.external_requested_epoch is not None,
                 "halt": st.halt.model_dump(mode="json") if st.halt else None,
-                "tasks": [{"id": t.id, "title": t.title, "batch": t.batch, "status": t.status,
-                           "output": t.output and s.folder.rel(s.folder.dir / t.output), "reason": t.reason}
-                          for t in st.tasks],
-                "todos": todos(st), "protection": s.protection().as_dict()}
+                "protection": s.protection().as_dict()}
+        if detail:
+            data["tasks"] = [{"id": t.id, "title": t.title, "batch": t.batch, "status": t.status,
+                              "output": t.output and s.folder.rel(s.folder.dir / t.output), "reason": t.reason}
+                             for t in st.tasks]
+            data["todos"] = todos(st)
         return Outcome(st, status_text(s.folder, st, s.notes, s.protection().line()), data)
 
 
