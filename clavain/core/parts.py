@@ -59,10 +59,10 @@ class Store:
 
     def intact(self, sha: str) -> bool:
         try:
-            self.read(sha)
-        except PartDamaged:
+            with open(self.path(sha), "rb") as fh:
+                return sha256_hex(fh.read()) == sha
+        except OSError:
             return False
-        return True
 
     def has(self, sha: str) -> bool:
         return os.path.exists(self.path(sha))

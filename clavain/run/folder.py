@@ -36,10 +36,10 @@ RETIRED = "retired.json"   # written when ``run abort`` retires a run whose jour
 class RunLost(EnvironmentProblem):
     """No journal entry of the run can be trusted, so it has no state at all. ``run abort`` retires it."""
 
-    def __init__(self, folder: "RunFolder", line: Optional[int]) -> None:
+    def __init__(self, folder: "RunFolder", line: Optional[int], why: str = "") -> None:
         retired = (folder.dir / RETIRED).exists()
         super().__init__(f"run {folder.run_id} has no trusted journal entry; its state is lost"
-                         + (" (the run was retired)" if retired else ""),
+                         + (" (the run was retired)" if retired else "") + (f" ({why})" if why else ""),
                          path=folder.rel(folder.journal.path), line=line,
                          next_command="clavain-cli run start <plan>" if retired else
                          f"clavain-cli run abort --run {folder.run_id}   (only after the user has replied; it moves "
@@ -354,7 +354,7 @@ class RunFolder:
             except (ValueError, KeyError, TypeError):
                 good = False
             except PartDamaged as exc:
-                good, why = False, f"refers to tasks kept in {exc.path}, which are missing or altered"
+                good, why = False, f"refers to tasks kept in {self.rel(Path(exc.path))}, which are missing or altered"
             if not good:  # chained correctly, but not what the engine wrote: forged with recomputed hashes
                 tamper = tamper or Tamper(f"journal entry {entry['seq']} {why}", seq=entry["seq"],
                                           where=self.rel(self.journal.path))
@@ -363,7 +363,7 @@ class RunFolder:
         if state is None:
             if fallback is not None and not tail_bad:
                 return Loaded(fallback.state, fallback.journal_seq, fallback.journal_hash, notes, tamper)
-            raise RunLost(self, tamper.line if tamper else None)
+            raise RunLost(self, tamper.line if tamper else None, tamper.reason if tamper else "")
         seq, digest = (entries[-1]["seq"], entries[-1]["hash"])
         if tamper is None:
             self.save(state, seq, digest)
