@@ -88,7 +88,8 @@ def run_dir(project: Path) -> Path:
 
 
 def _with_parts(data: dict, store: Path) -> dict:
-    """``data`` with its tasks read from the parts it keeps them in (each checked against its digest)."""
+    """``data`` with its tasks read from the parts it keeps them in (each checked against its digest; the ids
+    in the header, or else the batches' ids in order)."""
     import hashlib
 
     kept = data["tasks"]
@@ -100,7 +101,8 @@ def _with_parts(data: dict, store: Path) -> dict:
             part = json.loads(raw)
             assert len(part) == count
             tasks += part
-        assert [t["id"] for t in tasks] == kept["ids"]
+        ids = kept["ids"] if "ids" in kept else [i for batch in data["batches"] for i in batch]
+        assert [t["id"] for t in tasks] == ids and len(kept["marks"]) == len(ids)
         data["tasks"] = tasks
     return data
 

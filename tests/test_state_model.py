@@ -137,7 +137,7 @@ def test_a_hand_edit_with_its_digest_recomputed_is_still_caught(request, layout)
     folder = RunFolder(running, run_dir(running).name)
     data = json.loads(folder.run_json.read_text())
     if layout == "parts":
-        data["state"]["tasks"]["marks"][0] = "d"
+        data["state"]["tasks"]["marks"] = "d" + data["state"]["tasks"]["marks"][1:]
     else:
         data["state"]["tasks"][0]["status"] = "done"
     body = json.dumps(data["state"], separators=(",", ":"), ensure_ascii=False)

@@ -42,20 +42,22 @@ def test_part_sizes(count, size, breaks, expected):
 def test_a_copy_shares_its_parts_until_one_changes_and_a_change_is_written_as_a_new_part(tmp_path):
     store = Store(str(tmp_path / "parts"))
     items = tasks(10)
-    first = Parts.of(model.TaskState, items, sizes(10, 4, [t.batch for t in items]), lambda t: t.id,
+    first = Parts.of(model.TaskState, items, sizes(10, 4, [t.batch for t in items]), model.task_id,
                      model.task_mark)
     header = first.header()
-    assert [n for n, _ in header["parts"]] == [6, 4] and header["marks"] == ["p"] * 10
+    assert [n for n, _ in header["parts"]] == [6, 4] and header["marks"] == "p" * 10
     assert first.write(store) == set()
-    read = Parts.from_header(model.TaskState, json.loads(json.dumps(header)), store, model.task_mark)
+    read = Parts.from_header(model.TaskState, json.loads(json.dumps(header)), store, model.task_mark,
+                             model.task_id)
     assert list(read) == items and read.position("7") == 6
 
     changed = read.copy()
     changed.own(6).status = "done"
+    changed.own(7).output = "tasks/task-8.md"
     assert read[6].status == "pending" and changed[6].status == "done"      # the original is untouched
     after = changed.header()
     assert after["parts"][0] == header["parts"][0] and after["parts"][1] != header["parts"][1]
-    assert after["marks"][6] == "d"
+    assert after["marks"][6:8] == "dP"                   # an output: upper case
     stale = changed.write(store)
     assert stale == {header["parts"][1][1]}              # the part it replaced: removed once run.json is written
     assert store.has(after["parts"][1][1])
@@ -64,28 +66,40 @@ def test_a_copy_shares_its_parts_until_one_changes_and_a_change_is_written_as_a_
 def test_an_edited_part_is_refused_when_read(tmp_path):
     store = Store(str(tmp_path / "parts"))
     items = tasks(4)
-    parts = Parts.of(model.TaskState, items, [4], lambda t: t.id, model.task_mark)
+    parts = Parts.of(model.TaskState, items, [4], model.task_id, model.task_mark, keyed=False)
     header = parts.header()
+    assert set(header) == {"marks", "parts"}
     parts.write(store)
     path = tmp_path / "parts" / f"{header['parts'][0][1]}.json"
     path.write_text(path.read_text().replace('"pending"', '"done"'))
-    read = Parts.from_header(model.TaskState, header, store, model.task_mark)
+    read = Parts.from_header(model.TaskState, header, store, model.task_mark, model.task_id, ["1", "2", "3", "4"])
     assert read.missing() == [] and read.damaged() == [header["parts"][0][1]]
     with pytest.raises(PartDamaged, match="does not match its digest"):
         read[0]
 
 
 @pytest.mark.parametrize("header", [
-    {"ids": ["1"], "marks": ["p"]},
-    {"ids": ["1"], "marks": ["p"], "parts": [[2, "x"]]},
-    {"ids": ["1"], "marks": [], "parts": [[1, "x"]]},
-    {"ids": ["1"], "marks": ["p"], "parts": [[0, "x"], [1, "y"]]},
-    {"ids": ["1"], "marks": ["p"], "parts": [["1", "x"]]},
+    {"ids": ["1"], "marks": "p"},
+    {"ids": ["1"], "marks": "p", "parts": [[2, "x"]]},
+    {"ids": ["1"], "marks": "", "parts": [[1, "x"]]},
+    {"ids": ["1"], "marks": ["p"], "parts": [[1, "x"]]},
+    {"ids": ["1"], "marks": "p", "parts": [[0, "x"], [1, "y"]]},
+    {"ids": ["1"], "marks": "p", "parts": [["1", "x"]]},
     [],
 ])
 def test_a_header_of_another_shape_is_not_read(tmp_path, header):
     with pytest.raises(ValueError):
-        Parts.from_header(model.TaskState, header, Store(str(tmp_path)), model.task_mark)
+        Parts.from_header(model.TaskState, header, Store(str(tmp_path)), model.task_mark, model.task_id)
+
+
+def test_a_part_whose_items_are_not_the_ones_listed_is_refused(tmp_path):
+    store = Store(str(tmp_path / "parts"))
+    parts = Parts.of(model.TaskState, tasks(3), [3], model.task_id, model.task_mark, keyed=False)
+    header = parts.header()
+    parts.write(store)
+    read = Parts.from_header(model.TaskState, header, store, model.task_mark, model.task_id, ["1", "3", "2"])
+    with pytest.raises(PartDamaged, match="does not hold the items"):
+        read[0]
 
 
 # ---------------------------------------------------------------------------------------------- in a run

@@ -3,10 +3,11 @@
 A run's state holds every task of its plan, and a plan may hold thousands; a command a model runs per task reads
 and changes one or two of them. ``Parts`` keeps such a list as a header plus one file per part:
 
-    {"ids": ["1", "2", ...], "marks": ["d", "p", ...], "parts": [[64, "<sha256>"], [66, "<sha256>"], ...]}
+    {"ids": ["1", "2", ...], "marks": "DDrpp...", "parts": [[64, "<sha256>"], [66, "<sha256>"], ...]}
 
-``ids`` are the items' keys in order, ``marks`` a short summary of each item (what the owner asks of every item
-without reading it: a task's status), ``parts`` how many items each part holds and the sha256 of its file
+``ids`` are the items' keys in order (left out when the owner knows them: a run's batches list its tasks in
+order), ``marks`` one character of each item (what the owner asks of every item without reading it: a task's
+status), ``parts`` how many items each part holds and the sha256 of its file
 ``<sha256>.json`` in the store's folder: a JSON list of the items' dumps. The header is what a model's dump holds
 for the list (``clavain.core.model.Stored``), so the digest of a state covers every part by its digest.
 
@@ -126,35 +127,43 @@ class _Part:
 class Parts(Stored):
     """A list of models kept in parts (see the module's docstring)."""
 
-    def __init__(self, model, parts: list, starts: list, ids: list, marks: list, store: "Optional[Store]",
-                 mark: "Callable", stored: "Optional[set]" = None) -> None:
-        self.model, self.store, self.mark = model, store, mark
+    def __init__(self, model, parts: list, starts: list, ids: list, marks: str, store: "Optional[Store]",
+                 mark: "Callable", key: "Callable", keyed: bool, stored: "Optional[set]" = None) -> None:
+        self.model, self.store, self.mark, self.key, self.keyed = model, store, mark, key, keyed
         self._parts, self._starts, self._ids, self._marks = parts, starts, ids, marks
         self._own: set[int] = set()           # parts this list copied (changed since it was read or built)
         self._index: "Optional[dict]" = None
+        self._lookups = 0
         self._stored = stored if stored is not None else set()   # digests of the parts its store holds for it
 
     # -- building ---------------------------------------------------------------------------------------------
     @classmethod
-    def of(cls, model, items: list, part_sizes: list, key: "Callable", mark: "Callable") -> "Parts":
-        """Every item in memory; every part new (written by the next ``header`` and ``write``)."""
+    def of(cls, model, items: list, part_sizes: list, key: "Callable", mark: "Callable", *,
+           keyed: bool = True) -> "Parts":
+        """Every item in memory; every part new (written by the next ``header`` and ``write``). ``mark``: one
+        character per item; ``keyed``: the header lists the items' keys (else its owner gives them, ``ids``)."""
         parts, starts, at = [], [], 0
         for n in part_sizes:
             parts.append(_Part(None, list(items[at:at + n])))
             starts.append(at)
             at += n
-        made = cls(model, parts, starts, [key(i) for i in items], [mark(i) for i in items], None, mark)
+        made = cls(model, parts, starts, [key(i) for i in items], "".join(mark(i) for i in items), None, mark, key,
+                   keyed)
         made._own = set(range(len(parts)))
         return made
 
     @classmethod
-    def from_header(cls, model, header, store: Store, mark: "Callable") -> "Parts":
-        """The list a header describes, its parts read from ``store`` when asked for. Raises ValueError when the
-        header does not have the shape ``header`` writes."""
-        if not isinstance(header, dict) or set(header) != {"ids", "marks", "parts"}:
+    def from_header(cls, model, header, store: Store, mark: "Callable", key: "Callable",
+                    ids: "Optional[list]" = None) -> "Parts":
+        """The list a header describes, its parts read from ``store`` when asked for (``ids``: the items' keys, when
+        the header does not list them). Raises ValueError when the header does not have the shape ``header``
+        writes."""
+        keys = {"marks", "parts"} if ids is not None else {"ids", "marks", "parts"}
+        if not isinstance(header, dict) or set(header) != keys:
             raise ValueError("not a header of parts")
-        ids, marks, listed = header["ids"], header["marks"], header["parts"]
-        if not (isinstance(ids, list) and isinstance(marks, list) and isinstance(listed, list)
+        ids = header["ids"] if ids is None else ids
+        marks, listed = header["marks"], header["parts"]
+        if not (isinstance(ids, list) and isinstance(marks, str) and isinstance(listed, list)
                 and len(ids) == len(marks)):
             raise ValueError("not a header of parts")
         parts, starts, at = [], [], 0
@@ -167,7 +176,7 @@ class Parts(Stored):
             at += item[0]
         if at != len(ids):
             raise ValueError("the parts do not hold the items the header lists")
-        return cls(model, parts, starts, ids, marks, store, mark, {p.sha for p in parts})
+        return cls(model, parts, starts, ids, marks, store, mark, key, "ids" in keys, {p.sha for p in parts})
 
     # -- reading ----------------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -176,17 +185,26 @@ class Parts(Stored):
     def _part_of(self, i: int) -> int:
         return bisect_right(self._starts, i) - 1
 
+    def _span(self, p: int) -> "tuple[int, int]":
+        return self._starts[p], self._starts[p + 1] if p + 1 < len(self._starts) else len(self._ids)
+
     def _items(self, p: int) -> list:
         part = self._parts[p]
         if part.items is None:
             data = _loads(self.store.read(part.sha)) if self.store is not None else None
-            n = (self._starts[p + 1] if p + 1 < len(self._starts) else len(self._ids)) - self._starts[p]
-            if not isinstance(data, list) or len(data) != n or not all(isinstance(d, dict) for d in data):
+            first, end = self._span(p)
+            if not isinstance(data, list) or len(data) != end - first or not all(isinstance(d, dict) for d in data):
+                data = None
+            else:
+                trusted = self.model.trusted
+                items = [trusted(d) for d in data]
+                if [self.key(t) for t in items] != self._ids[first:end]:
+                    data = None
+            if data is None:
                 raise PartDamaged("a stored part of the run does not hold the items its header lists",
                                   path=self.store.path(part.sha) if self.store else None,
                                   next_command="clavain-cli run status   (rebuilds the state from the journal)")
-            trusted = self.model.trusted
-            part.items = [trusted(d) for d in data]
+            part.items = items
         return part.items
 
     def __getitem__(self, i):
@@ -217,16 +235,26 @@ class Parts(Stored):
         return self._ids
 
     def position(self, key) -> int:
-        """Where the item with this key sits (KeyError when none does)."""
+        """Where the item with this key sits (KeyError when none does). The first few look-ups scan the keys;
+        after them an index is built (a command asks for a handful of tasks of thousands)."""
         if self._index is None:
+            if self._lookups < 8:
+                self._lookups += 1
+                try:
+                    return self._ids.index(key)
+                except ValueError:
+                    raise KeyError(key) from None
             self._index = {k: i for i, k in enumerate(self._ids)}
         return self._index[key]
 
-    def marks(self) -> list:
-        """Every item's mark, those of changed items taken again."""
-        for p in self._own:
-            part = self._parts[p]
-            self._marks[self._starts[p]:self._starts[p] + len(part.items)] = [self.mark(t) for t in part.items]
+    def marks(self) -> str:
+        """Every item's mark (one character each), those of changed items taken again."""
+        if self._own:
+            marks = list(self._marks)
+            for p in self._own:
+                first, end = self._span(p)
+                marks[first:end] = [self.mark(t) for t in self._parts[p].items]
+            self._marks = "".join(marks)
         return self._marks
 
     def missing(self) -> list:
@@ -242,8 +270,8 @@ class Parts(Stored):
         """A list sharing every part with this one until one of them changes it."""
         if self._own:
             self.header()   # a changed part gets its text here, so neither list changes the other's
-        return Parts(self.model, list(self._parts), self._starts, self._ids, list(self.marks()), self.store,
-                     self.mark, self._stored)
+        return Parts(self.model, list(self._parts), self._starts, self._ids, self._marks, self.store, self.mark,
+                     self.key, self.keyed, self._stored)
 
     def own(self, i: int):
         """The item at ``i``, copied into a part of this list's own, to be changed."""
@@ -265,9 +293,8 @@ class Parts(Stored):
             part.text = dumps([t.model_dump() for t in part.items])
             part.sha = sha256_hex(part.text.encode("utf-8"))
         self._own = set()
-        counts = [(self._starts[p + 1] if p + 1 < len(self._starts) else len(self._ids)) - self._starts[p]
-                  for p in range(len(self._parts))]
-        return {"ids": self._ids, "marks": marks, "parts": [[n, p.sha] for n, p in zip(counts, self._parts)]}
+        listed = [[self._span(p)[1] - self._starts[p], part.sha] for p, part in enumerate(self._parts)]
+        return {"ids": self._ids, "marks": marks, "parts": listed} if self.keyed else {"marks": marks, "parts": listed}
 
     def write(self, store: Store) -> "set[str]":
         """Store the parts ``header`` gave new texts; from now on read them from ``store``. Returns the digests

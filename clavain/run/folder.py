@@ -20,7 +20,7 @@ from clavain.core.files import atomic_write, crash_point
 from clavain.core.model import dumps
 from clavain.core.parts import Parts, PartDamaged, Store
 from clavain.run.journal import Journal, JournalTampered, utc_stamp
-from clavain.run.state import RunFile, RunState, TaskState, apply, state_digest, task_mark
+from clavain.run.state import RunFile, RunState, TaskState, apply, in_order, state_digest, task_id, task_mark
 
 TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
 if TYPE_CHECKING:
@@ -61,7 +61,7 @@ PLAN_PART_TASKS = 64   # a kept plan's tasks per part
 
 
 def _no_mark(_) -> str:
-    return ""
+    return "."
 
 
 class KeptPlan:
@@ -178,7 +178,7 @@ class RunFolder:
         from clavain.plan.model import Task
 
         kept = plan.model_copy(update={"tasks": Parts.of(Task, plan.tasks, sizes(len(plan.tasks), PLAN_PART_TASKS),
-                                                         lambda t: t.id, _no_mark)})
+                                                         task_id, _no_mark)})
         return KeptPlan(kept)
 
     def keep_plan(self, record: "KeptPlan") -> None:
@@ -200,7 +200,7 @@ class RunFolder:
         data = loads(text)
         plan = Plan.trusted(data)
         if isinstance(data.get("tasks"), dict):   # kept in parts (earlier versions kept the whole list here)
-            plan.__dict__["tasks"] = Parts.from_header(Task, data["tasks"], self.records, _no_mark)
+            plan.__dict__["tasks"] = Parts.from_header(Task, data["tasks"], self.records, _no_mark, task_id)
             plan.__dict__.pop("_dumped", None)
         return plan
 
@@ -257,7 +257,7 @@ class RunFolder:
         if not isinstance(header, dict):
             return rf, ""
         try:
-            parts = Parts.from_header(TaskState, header, self.parts, task_mark)
+            parts = Parts.from_header(TaskState, header, self.parts, task_mark, task_id, in_order(rf.state.batches))
         except ValueError:
             return None, "run.json is corrupt (its tasks' parts are not listed as they are written)"
         rf.state.__dict__["tasks"] = parts

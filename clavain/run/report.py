@@ -124,7 +124,7 @@ def render_brief(folder: RunFolder, s: RunState, plan) -> str:
     ids = [*s.reopened, *s.batches[s.batch - 1]]
     tasks = [(s.task(i), plan.task(i)) for i in ids]
     earlier = [i for k in range(s.batch - 1) for i in s.batches[k]]   # the batches before this one
-    outputs = sum(1 for _, mark in s.marked(earlier) if mark.startswith("do"))   # done, with an output
+    outputs = s.marks(earlier).count("D")   # done, with an output
     recent = [t for t in s.batch_tasks(s.batch - 1) if t.status == "done" and t.output] if s.batch > 1 else []
     groups = [g for g in s.groups[s.batch - 1] if len(g) > 1]
     needs = {t.id: [d for d in map(s.task, t.depends) if d.status == "done" and d.output] for _, t in tasks}
@@ -135,7 +135,7 @@ def render_brief(folder: RunFolder, s: RunState, plan) -> str:
 
 def checked_off(s: RunState) -> list[str]:
     """Ids of the tasks the plan already checks off: the model does not redo them; the user confirms them."""
-    return [i for i, mark in s.marked() if mark[0] == "s" and mark.endswith("c")]
+    return [i for i, mark in zip(s.ids(), s.marks()) if mark in "cC"]
 
 
 def first_checkpoint(s: RunState, k: int) -> bool:

@@ -18,7 +18,7 @@ from clavain.core.parts import Parts, sizes
 
 TYPE_CHECKING = False   # not ``typing``'s: the run's hot path runs without typing
 if TYPE_CHECKING:
-    from typing import Callable, Literal, Optional
+    from typing import Callable, Iterator, Literal, Optional
 
 # The values of the annotations below that name a set of words (``clavain.plan.schema`` makes them Literal types).
 LITERALS = {
@@ -200,41 +200,57 @@ class RunState(Strict):
     def counts(self, ids: "Optional[list[str]]" = None) -> dict[str, int]:
         """How many tasks (of ``ids``, else of the run) have each status."""
         out = {"pending": 0, "running": 0, "done": 0, "failed": 0, "skipped": 0}
-        for _, status in self.statuses(ids):
-            out[status] += 1
+        marks = self.marks(ids)
+        for mark in set(marks):
+            out[STATUS[mark]] += marks.count(mark)
         return out
 
-    def statuses(self, ids: "Optional[list[str]]" = None) -> "list[tuple[str, str]]":
+    def statuses(self, ids: "Optional[list[str]]" = None) -> "Iterator[tuple[str, str]]":
         """``(id, status)`` of the tasks (of ``ids``, in that order), without reading tasks kept in parts."""
-        return [(i, STATUS[m[0]]) for i, m in self.marked(ids)]
+        return zip(self.ids() if ids is None else ids, map(STATUS.__getitem__, self.marks(ids)))
 
-    def marked(self, ids: "Optional[list[str]]" = None) -> "list[tuple[str, str]]":
-        """``(id, mark)`` of the tasks (``task_mark``), without reading tasks kept in parts."""
+    def ids(self) -> list[str]:
+        """The run's task ids in order."""
+        return self.tasks.ids() if isinstance(self.tasks, Parts) else [t.id for t in self.tasks]
+
+    def marks(self, ids: "Optional[list[str]]" = None) -> str:
+        """The marks (``task_mark``) of the tasks (of ``ids``, in that order), without reading tasks kept in
+        parts."""
         if isinstance(self.tasks, Parts):
             marks = self.tasks.marks()
-            if ids is None:
-                return list(zip(self.tasks.ids(), marks))
-            return [(i, marks[self.tasks.position(i)]) for i in ids]
-        tasks = self.tasks if ids is None else [self.task(i) for i in ids]
-        return [(t.id, task_mark(t)) for t in tasks]
+            return marks if ids is None else "".join(marks[self.tasks.position(i)] for i in ids)
+        return "".join(task_mark(t) for t in (self.tasks if ids is None else map(self.task, ids)))
 
 
-# a task's mark: its status's first letter, then "o" when it has an output, "c" when the plan checked it off
-STATUS = {"p": "pending", "r": "running", "d": "done", "f": "failed", "s": "skipped"}
+# a task's mark: its status's first letter (``c``: skipped, checked off in the plan), upper case with an output
+STATUS = {**{m: status for m, status in (("p", "pending"), ("r", "running"), ("d", "done"), ("f", "failed"),
+                                           ("s", "skipped"), ("c", "skipped"))},
+          **{m.upper(): status for m, status in (("p", "pending"), ("r", "running"), ("d", "done"),
+                                                   ("f", "failed"), ("s", "skipped"), ("c", "skipped"))}}
 LAYOUT = 2          # how a new run keeps its state: tasks in parts, the tasks of its start in ``records/``
 PART_TASKS = 64     # tasks a part holds at least (a batch is never cut in two)
 
 
 def task_mark(t: "TaskState") -> str:
-    return t.status[0] + ("o" if t.output else "") + ("c" if t.checked_in_plan else "")
+    mark = "c" if t.status == "skipped" and t.checked_in_plan else t.status[0]
+    return mark.upper() if t.output else mark
 
 
 def kept_tasks(tasks: list, layout: int):
     """The tasks as a run of ``layout`` keeps them: a list (1), or in parts of about ``PART_TASKS`` (2)."""
     if layout < 2:
         return tasks
-    return Parts.of(TaskState, tasks, sizes(len(tasks), PART_TASKS, [t.batch for t in tasks]),
-                    lambda t: t.id, task_mark)
+    return Parts.of(TaskState, tasks, sizes(len(tasks), PART_TASKS, [t.batch for t in tasks]), task_id, task_mark,
+                    keyed=False)
+
+
+def task_id(t: "TaskState") -> str:
+    return t.id
+
+
+def in_order(batches: list) -> list:
+    """The run's task ids in order: its batches, one after the other (a batch is a stretch of the plan's tasks)."""
+    return [i for batch in batches for i in batch]
 
 
 class RunFile(Strict):
