@@ -58,6 +58,7 @@ class Tamper:
 
 
 PLAN_PART_TASKS = 64   # a kept plan's tasks per part
+KEPT = ("tasks", "batches", "groups")   # what run_started and replanned keep in records/ (the journal's lines stay short)
 
 
 def _no_mark(_) -> str:
@@ -120,9 +121,9 @@ class RunFolder:
         body = new.model_dump_json()
         data["state_sha256"] = digest = sha256_hex(body.encode("utf-8"))   # ``state_digest(new)``, dumped once
         data["after"] = {"state": new.state, "batch": new.batch}   # what the hooks read from the journal's head
-        if new.layout >= 2 and "tasks" in data:   # the plan's tasks: kept beside the journal, pinned by digest
-            text = dumps(data.pop("tasks"))
-            data["tasks_sha256"] = sha = sha256_hex(text.encode("utf-8"))
+        if new.layout >= 2 and "tasks" in data:   # the plan's tasks and batches: beside the journal, by digest
+            text = dumps({key: data.pop(key) for key in KEPT if key in data})
+            data["kept_sha256"] = sha = sha256_hex(text.encode("utf-8"))
             self.records.write({sha: text})
         entry = self.journal.append(event, data)
         crash_point("journal-appended")
@@ -206,16 +207,17 @@ class RunFolder:
 
     # -- reading ---------------------------------------------------------------------------------------------
     def event_data(self, entry: dict) -> dict:
-        """A journal entry's data as ``apply`` folds it: the tasks an entry keeps in ``records/`` (pinned by
-        digest) put back. Raises ``PartDamaged`` when they are missing or altered."""
+        """A journal entry's data as ``apply`` folds it: what an entry keeps in ``records/`` (``KEPT``, pinned by
+        digest) put back. Raises ``PartDamaged`` when it is missing or altered."""
         data = entry["data"]
-        sha = data.get("tasks_sha256")
-        if not isinstance(sha, str) or "tasks" in data:
+        sha = data.get("kept_sha256")
+        if not isinstance(sha, str):
             return data
-        tasks = loads(self.records.read(sha))
-        if not isinstance(tasks, list):
-            raise PartDamaged("the tasks a journal entry refers to are not a list", path=self.records.path(sha))
-        return {**data, "tasks": tasks}
+        kept = loads(self.records.read(sha))
+        if not isinstance(kept, dict) or set(kept) - set(KEPT) or set(kept) & set(data):
+            raise PartDamaged("what a journal entry keeps beside the journal is not what it wrote",
+                              path=self.records.path(sha))
+        return {**data, **kept}
 
     @staticmethod
     def _consistent(rf: RunFile, last: "Optional[dict]") -> bool:
