@@ -180,3 +180,12 @@ def test_a_run_an_earlier_version_recorded_goes_on_as_it_was(project, monkeypatc
     assert isinstance(first["data"]["tasks"], list)
     assert not (run_dir(project) / "parts").exists()
     assert "tampering" not in ok(project, "status").out
+
+
+def test_a_damaged_part_of_the_kept_plan_is_not_taken_the_plan_file_is_read_again(long_run):
+    folder = RunFolder(long_run, run_dir(long_run).name)
+    header = json.loads(folder.plan_json.read_text())["tasks"]
+    first = folder.dir / "records" / f"{header['parts'][0][1]}.json"
+    first.write_text(first.read_text().replace("Step 2", "Delete everything"))
+    brief = ok(long_run, "next").out
+    assert "Task 2: Step 2" in brief and "Delete everything" not in brief

@@ -146,7 +146,14 @@ class Session:
         # a plan whose only changes are ticks (``run.tick_plan``) is still the plan kept: ticks move no line
         if kept is not None and (kept.sha256 == plan_digest(text) or
                                  self.state.pin_ticks and self.state.plan_sha256 == plan_digest(text, ticks=True)):
-            return kept
+            from clavain.core.parts import PartDamaged
+
+            try:   # the tasks a brief shows, read now: a part that is missing or was edited is not taken
+                for task_id in [*self.state.reopened, *self.state.batches[self.state.batch - 1]]:
+                    kept.task(task_id)
+                return kept
+            except (PartDamaged, KeyError):
+                self.notes.append("the plan kept in the run's folder is damaged; the plan file was read again")
         from clavain.plan.reader import read_plan
 
         return read_plan(self.plan_path(), text=self.plan_text())
