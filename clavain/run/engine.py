@@ -72,10 +72,18 @@ class Session:
     def waiting_marks(self) -> dict:
         """What a run records when it comes to wait for the user: the project's snapshot, the protection level,
         and how long the prompt records are (only records written after it may count)."""
-        try:
-            offset = (self.folder.dir / "prompts.jsonl").stat().st_size
+        import os
+
+        try:   # the hook appends prompt records without fsync: made durable here, before the length counts
+            fd = os.open(self.folder.dir / "prompts.jsonl", os.O_RDONLY)
         except OSError:
             offset = 0
+        else:
+            try:
+                os.fsync(fd)
+                offset = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
         return {"snapshot": self.snapshot(), "level": self.level(), "prompts_offset": offset}
 
     def snapshot(self) -> Optional[str]:
