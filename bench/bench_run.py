@@ -96,7 +96,9 @@ class Project:
         def restore() -> None:
             shutil.rmtree(self.dir / ".clavain")
             shutil.copytree(where / "clavain", self.dir / ".clavain")
-            (self.dir / "plan.md").write_text((where / "plan.md").read_text())
+            saved = (where / "plan.md").read_text()
+            if (self.dir / "plan.md").read_text() != saved:   # as a user's plan: rewritten only when it changed
+                (self.dir / "plan.md").write_text(saved)
             shutil.rmtree(self.state_home, ignore_errors=True)
             if (where / "state-home").exists():
                 shutil.copytree(where / "state-home", self.state_home)

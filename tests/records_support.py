@@ -7,7 +7,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from test_run_support import OPT_IN, cli, ok, run_dir, say
+from test_run_support import OPT_IN, cli, disk_state, ok, run_dir, say
 
 PLAN = """\
 # Records Plan
@@ -91,7 +91,7 @@ def fail_and_skip(project: Path, task_id: str, reason: str) -> None:
 
 
 def state(project: Path) -> dict:
-    return json.loads((run_dir(project) / "run.json").read_text())["state"]
+    return disk_state(project)
 
 
 def tasks(project: Path) -> dict[str, dict]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from test_run_support import cli, do_task, to_checkpoint, js, ok, run_dir, say, write_plan
+from test_run_support import cli, disk_state, do_task, to_checkpoint, js, ok, run_dir, say, write_plan
 
 
 def test_small_plan_end_to_end(project):
@@ -84,7 +84,7 @@ def test_task_done_from_stdin_and_git_evidence(git_project):
     ok(git_project, "verify", "1")
     done = json.loads(ok(git_project, "task-done", "1", "--output", "-", "--json", stdin="made a.txt\n").out)
     assert done["files_changed"] == ["a.txt"]  # the plan's Phase line, written by the gate, is not the task's
-    state = json.loads((run_dir(git_project) / "run.json").read_text())["state"]
+    state = disk_state(git_project)
     assert len(state["tasks"][0]["head_at_start"]) == 40
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from clavain.run.folder import RunFolder
-from test_run_support import SMALL_PLAN, ok, run_dir, write_plan
+from test_run_support import SMALL_PLAN, disk_plan, ok, run_dir, write_plan
 
 DATED = "---\ndate: 2025-01-05\nreviewed: 2025-01-06T10:00:00Z\ntags: [a, b]\n---\n" + SMALL_PLAN   # YAML dates
 
@@ -19,7 +19,7 @@ def test_the_run_keeps_the_plan_it_read_and_next_takes_it_from_there(project, mo
     write_plan(project, DATED)   # YAML dates in the frontmatter: kept as pydantic writes them
     started = ok(project, "start", "plan.md").out
     folder = folder_of(project)
-    kept = json.loads(folder.plan_json.read_text())
+    kept = disk_plan(project)
     from clavain.plan.reader import read_plan
 
     assert kept == json.loads(read_plan(project / "plan.md").model_dump_json())   # as the reader reads it
@@ -53,6 +53,6 @@ def test_replan_reads_the_changed_plan_and_keeps_that_one(project):
     ok(project, "status")   # the change halts the run
     say(project, "replan")
     ok(project, "replan")
-    kept = json.loads(folder_of(project).plan_json.read_text())
+    kept = disk_plan(project)
     assert kept["sha256"] != before and kept["tasks"][3]["title"] == "The very last one"
     assert folder_of(project).load().state.plan_json_sha256 is not None

@@ -7,7 +7,7 @@ import json
 import shutil
 
 from conftest import SHARED_PLANS, run_bin
-from test_run_support import SKIP_GATE, run_dir, say
+from test_run_support import SKIP_GATE, disk_state, run_dir, say
 
 PLAN = "2026-03-23-codex-app-compatibility.md"
 VERIFY = "\n<verify>\n- run: `test -s done-1.txt && cat done-1.txt`\n  expect: contains \"task one\"\n</verify>\n"
@@ -100,6 +100,6 @@ def test_real_plan_from_start_to_finish(git_project):
     assert "(the user chose to skip)" in final and "approve batch 2: looks fine, continue" in final
     halt = (rd / "batches" / "halt-1.md").read_text()
     assert "test -s done-1.txt" in halt and "exit code: 1" in halt
-    task3 = json.loads((rd / "run.json").read_text())["state"]["tasks"][2]
+    task3 = disk_state(git_project)["tasks"][2]
     assert task3["files_changed"] == ["skills/finishing-a-development-branch/SKILL.md", "work-3.txt"]
     assert len(task3["head_at_start"]) == 40

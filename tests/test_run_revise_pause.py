@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from test_run_support import cli, do_task, js, ok, run_dir, say, to_checkpoint, write_plan
+from test_run_support import cli, disk_state, do_task, js, ok, run_dir, say, to_checkpoint, write_plan
 
 
 def at_checkpoint_in_git(project):
@@ -32,7 +32,7 @@ def test_revise_reopens_the_tasks_with_the_users_note_and_checkpoints_again(proj
     say(project, "revise task 2: say hello twice")
     out = js(project, "revise", "2", "--note", "say hello twice")
     assert out["state"] == "running" and out["tasks"] == ["2"] and out["next"] == "clavain-cli run task-start 2"
-    state = json.loads((run_dir(project) / "run.json").read_text())["state"]
+    state = disk_state(project)
     assert [t["status"] for t in state["tasks"]] == ["done", "pending", "pending", "pending"]
     assert state["feedback"] == [{"tasks": ["2"], "note": "say hello twice", "batch": 1,
                                   "time": state["decisions"][0]["time"]}]

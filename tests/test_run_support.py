@@ -87,6 +87,39 @@ def run_dir(project: Path) -> Path:
     return runs[-1]
 
 
+def _with_parts(data: dict, store: Path) -> dict:
+    """``data`` with its tasks read from the parts it keeps them in (each checked against its digest; the ids
+    in the header, or else the batches' ids in order)."""
+    import hashlib
+
+    kept = data["tasks"]
+    if isinstance(kept, dict):
+        tasks = []
+        for count, sha in kept["parts"]:
+            raw = (store / f"{sha}.json").read_bytes()
+            assert hashlib.sha256(raw).hexdigest() == sha
+            part = json.loads(raw)
+            assert len(part) == count
+            tasks += part
+        ids = kept["ids"] if "ids" in kept else [i for batch in data["batches"] for i in batch]
+        assert [t["id"] for t in tasks] == ids and len(kept["marks"]) == len(ids)
+        data["tasks"] = tasks
+    return data
+
+
+def disk_state(project: Path) -> dict:
+    """run.json's state as plain data, its tasks read from the parts it keeps them in, as a reader of the files
+    would."""
+    folder = run_dir(project)
+    return _with_parts(json.loads((folder / "run.json").read_text())["state"], folder / "parts")
+
+
+def disk_plan(project: Path) -> dict:
+    """The run's plan.json as plain data, its tasks read from the parts it keeps them in (``records/``)."""
+    folder = run_dir(project)
+    return _with_parts(json.loads((folder / "plan.json").read_text()), folder / "records")
+
+
 def say(project: Path, text: str, *, transcript: Path | None = None, session_id: str = "s-1") -> float:
     """The user writes a prompt: one prompts.jsonl line, as the UserPromptSubmit hook records it."""
     time.sleep(0.002)

@@ -92,6 +92,18 @@ def running(project):
     return project
 
 
+@pytest.fixture
+def earlier_running(project, monkeypatch):
+    """A run recorded as versions before the state's parts recorded it (every task in run.json and its journal)."""
+    from clavain.run import engine
+
+    monkeypatch.setattr(engine, "LAYOUT", 1)
+    write_plan(project)
+    ok(project, "start", "plan.md")
+    ok(project, "task-start", "1")
+    return project
+
+
 def test_run_json_is_written_compact_and_taken_as_written_when_the_journal_records_its_digest(running, monkeypatch):
     folder = RunFolder(running, run_dir(running).name)
     text = folder.run_json.read_text()
@@ -106,8 +118,9 @@ def test_run_json_is_written_compact_and_taken_as_written_when_the_journal_recor
     assert loaded.tamper is None and loaded.state.tasks[0].status == "running"
 
 
-def test_a_run_json_an_earlier_version_wrote_is_read_by_pydantic_and_goes_on(running):
+def test_a_run_json_an_earlier_version_wrote_is_read_by_pydantic_and_goes_on(earlier_running):
     """Indented, as pydantic wrote it: not the bytes the digest is of, so pydantic reads it; it matches the journal."""
+    running = earlier_running
     folder = RunFolder(running, run_dir(running).name)
     data = json.loads(folder.run_json.read_text())
     rf = pydantic_model(model.RunFile)(**data)
@@ -117,11 +130,16 @@ def test_a_run_json_an_earlier_version_wrote_is_read_by_pydantic_and_goes_on(run
     ok(running, "task-fail", "1", "--reason", "the step needs a decision")   # a step recorded on top of it
 
 
-def test_a_hand_edit_with_its_digest_recomputed_is_still_caught(running):
+@pytest.mark.parametrize("layout", ["parts", "earlier"])
+def test_a_hand_edit_with_its_digest_recomputed_is_still_caught(request, layout):
     """The state's own digest rewritten to match the edit: the journal's entry records another one."""
+    running = request.getfixturevalue("running" if layout == "parts" else "earlier_running")
     folder = RunFolder(running, run_dir(running).name)
     data = json.loads(folder.run_json.read_text())
-    data["state"]["tasks"][0]["status"] = "done"
+    if layout == "parts":
+        data["state"]["tasks"]["marks"] = "d" + data["state"]["tasks"]["marks"][1:]
+    else:
+        data["state"]["tasks"][0]["status"] = "done"
     body = json.dumps(data["state"], separators=(",", ":"), ensure_ascii=False)
     data["state_sha256"] = hashlib.sha256(body.encode()).hexdigest()
     folder.run_json.write_text(json.dumps(data))

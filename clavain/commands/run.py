@@ -109,7 +109,7 @@ def _one_plan(words: list[str], ctx):
 def _status(args, ctx):
     from clavain.run.engine import status
 
-    outcome = status(ctx.project, args.run_id, ctx.env)
+    outcome = status(ctx.project, args.run_id, ctx.env, detail=bool(args.json or args.todos))
     if args.todos:
         import json
 

@@ -79,6 +79,14 @@ class _Spec:
         return value == self.default
 
 
+class Stored:
+    """A value a model holds that dumps as a header of its own (``clavain.core.parts.Parts``: a long list kept
+    in files): building or reading a model leaves it as it is."""
+
+    def header(self):  # pragma: no cover - every subclass has its own
+        raise NotImplementedError
+
+
 class Model:
     """The base of plain data models (see the module's docstring)."""
 
@@ -163,7 +171,7 @@ class Model:
             if spec.kind == "model":
                 if value is not None:
                     own[spec.name] = spec.target.trusted(value)
-            elif value:
+            elif value and type(value) is list:   # a dict there is a header of parts (``Stored``)
                 trusted = spec.target.trusted
                 own[spec.name] = [trusted(item) for item in value]
         own["_dumped"] = data
@@ -194,7 +202,20 @@ class Model:
                 if not (exclude and name in exclude) and not spec.excluded(own[name])}
 
     def model_dump_json(self, indent: "int | None" = None) -> str:
+        if indent is None:
+            try:   # the encoder walks the fields itself (``_as_json``): no copy of a long state is made first
+                return dumps(self)
+            except TypeError:   # a dict key JSON has none for (a date YAML read): the careful way below
+                pass
         return dumps(self.model_dump(), indent)
+
+    def _fields(self) -> dict:
+        """The fields a dump holds, their values as they are (the encoder turns nested models into their own)."""
+        own = self.__dict__
+        dumped = own.get("_dumped")
+        if dumped is not None:
+            return dumped
+        return {name: own[name] for name, spec in self.__fields__.items() if not spec.excluded(own[name])}
 
     def __eq__(self, other) -> bool:
         if type(other) is not type(self):
@@ -212,6 +233,8 @@ def _convert(spec: _Spec, value):
     if spec.kind == "float":
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
     target = spec.target
+    if isinstance(value, Stored):
+        return value
     if spec.kind == "model":
         return target(**value) if isinstance(value, dict) else value
     return [target(**item) if isinstance(item, dict) else item for item in value]
@@ -226,6 +249,8 @@ def _plain(value, by_alias: bool = False, as_json: bool = False):
         if as_json:
             return {_json_key(key): _plain(item, by_alias, True) for key, item in value.items()}
         return {key: _plain(item, by_alias) for key, item in value.items()}
+    if isinstance(value, Stored):
+        return value.header()
     if as_json and not isinstance(value, (str, int, float, type(None))):
         return _plain(json_value(value), by_alias, True)
     return value
@@ -256,6 +281,16 @@ def json_value(value):
     raise TypeError(f"{type(value).__name__} is not plain JSON")
 
 
+def _as_json(value):
+    """What the encoder writes for a value it has no type for: a model's fields, a ``Stored`` value's header,
+    else ``json_value``."""
+    if isinstance(value, Model):
+        return value._fields()
+    if isinstance(value, Stored):
+        return value.header()
+    return json_value(value)
+
+
 def dumps(data, indent: "int | None" = None) -> str:
     """JSON as pydantic's ``model_dump_json`` writes it: compact (``indent``: pretty, as ``json.dumps`` with that
     indent writes it), keys in their order, non-ASCII kept. NaN and infinities raise ValueError (pydantic would
@@ -266,9 +301,9 @@ def dumps(data, indent: "int | None" = None) -> str:
         except ImportError:  # pragma: no cover - an interpreter without the C accelerator
             pass
         else:
-            encode = make_encoder(None, json_value, encode_basestring, None, ":", ",", False, False, False)
+            encode = make_encoder(None, _as_json, encode_basestring, None, ":", ",", False, False, False)
             return "".join(encode(data, 0))
     import json
 
-    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False, default=json_value,
+    return json.dumps(data, indent=indent, ensure_ascii=False, allow_nan=False, default=_as_json,
                       separators=(",", ":") if indent is None else None)

@@ -98,6 +98,9 @@ class Plan(Strict):
     warnings: list[str] = Field(default_factory=list)          # "path:line: text" for things read leniently
 
     def task(self, task_id: str) -> Task:
+        position = getattr(self.tasks, "position", None)   # a plan a run kept: its tasks in parts
+        if position is not None:
+            return self.tasks[position(task_id)]
         for task in self.tasks:
             if task.id == task_id:
                 return task

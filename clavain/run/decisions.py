@@ -234,16 +234,16 @@ def replan(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         waiting = closed >= 1 and not unapproved.isdisjoint(batches[closed - 1].tasks)
         if waiting:
             current = closed
-        kept_text, kept_digest = s.folder.plan_record(plan)
+        kept_plan = s.folder.plan_record(plan)
         s.record("replanned", {"action": "replan", "evidence": ev, "level": s.level(), "plan_sha256": digest,
-                               "plan_json_sha256": kept_digest,
+                               "plan_json_sha256": kept_plan.digest,
                                "has_must_haves": has_must_haves(plan), "checklist": plan.must_haves.checklist,
                                "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
                                "tasks": [task_record(t) for t in tasks], "batch": current,
                                "approved_batches": list(range(1, current)),
                                "state": "awaiting_approval" if waiting else "running",
                                **({"report": new_batch_report(s.folder, current)} if waiting else {})})
-        s.folder.keep_plan(kept_text)
+        s.folder.keep_plan(kept_plan)
         text = (f"plan re-read: {len(tasks)} tasks in {len(batches)} batches; kept {len(kept)} finished "
                 f"task(s) whose text did not change{': ' + ', '.join(kept) if kept else ''}\n\n")
         data = {"kept": kept, "evidence": ev}
@@ -306,7 +306,7 @@ def must_haves(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> 
 def at_finish(st) -> bool:
     """Every task finished and the last batch approved: what is missing now stays missing."""
     return st.state == "running" and len(st.batches) in st.approved_batches and all(
-        t.status in FINISHED for t in st.tasks)
+        status in FINISHED for _, status in st.statuses())
 
 
 def _halts_on(st, report: dict) -> bool:

@@ -17,7 +17,7 @@ from clavain.core import paths
 from clavain.core.digest import plan_digest
 from clavain.core.errors import BadInput, EnvironmentProblem, Refused
 from clavain.run.rules import CLI, next_command
-from clavain.run.state import RunState, TaskState
+from clavain.run.state import LAYOUT, RunState, TaskState
 from clavain.run.folder import LOCK_TIMEOUT, RunFolder, Tamper, repair_interrupted_starts
 
 TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module (plain classes below, not
@@ -72,10 +72,18 @@ class Session:
     def waiting_marks(self) -> dict:
         """What a run records when it comes to wait for the user: the project's snapshot, the protection level,
         and how long the prompt records are (only records written after it may count)."""
-        try:
-            offset = (self.folder.dir / "prompts.jsonl").stat().st_size
+        import os
+
+        try:   # the hook appends prompt records without fsync: made durable here, before the length counts
+            fd = os.open(self.folder.dir / "prompts.jsonl", os.O_RDONLY)
         except OSError:
             offset = 0
+        else:
+            try:
+                os.fsync(fd)
+                offset = os.fstat(fd).st_size
+            finally:
+                os.close(fd)
         return {"snapshot": self.snapshot(), "level": self.level(), "prompts_offset": offset}
 
     def snapshot(self) -> Optional[str]:
@@ -146,7 +154,14 @@ class Session:
         # a plan whose only changes are ticks (``run.tick_plan``) is still the plan kept: ticks move no line
         if kept is not None and (kept.sha256 == plan_digest(text) or
                                  self.state.pin_ticks and self.state.plan_sha256 == plan_digest(text, ticks=True)):
-            return kept
+            from clavain.core.parts import PartDamaged
+
+            try:   # the tasks a brief shows, read now: a part that is missing or was edited is not taken
+                for task_id in [*self.state.reopened, *self.state.batches[self.state.batch - 1]]:
+                    kept.task(task_id)
+                return kept
+            except (PartDamaged, KeyError):
+                self.notes.append("the plan kept in the run's folder is damaged; the plan file was read again")
         from clavain.plan.reader import read_plan
 
         return read_plan(self.plan_path(), text=self.plan_text())
@@ -464,16 +479,16 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     with folder.lock():
         folder.tasks_dir.mkdir(parents=True, exist_ok=True)
         folder.batches_dir.mkdir(parents=True, exist_ok=True)
-        kept_text, kept = folder.plan_record(plan)
+        kept = folder.plan_record(plan)
         state, _ = folder.record(None, "run_started", {
             "run_id": run_id, "plan": rel, "plan_sha256": digest, "bead": bead, "batch_size": batch_size,
             "dispatch": "external" if dispatch == "external" and flag else "local", "external_requested": requested,
             "batches": [b.tasks for b in batches], "groups": [b.groups for b in batches],
             "tasks": [task_record(t) for t in tasks], "warnings": warnings,
             "has_must_haves": has_must_haves(plan), **checklist_data(plan), "approval_evidence": config.approval_evidence,
-            "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept,
+            "plugin": fingerprint(), "level": protection.level, "plan_json_sha256": kept.digest, "layout": LAYOUT,
             **({"alongside": beside} if beside else {}), **pins})
-        folder.keep_plan(kept_text)
+        folder.keep_plan(kept)
     from clavain.run.witness import attest
 
     attest(env, project, run_id, _, state.state, state.batch)
@@ -496,8 +511,9 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
 
 # ------------------------------------------------------------------------------------------ looking at a run
 
-def status(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outcome:
-    """Where the run stands; verifies the whole journal chain (the one command that does)."""
+def status(project: Path, run_id: Optional[str], env: Mapping[str, str], detail: bool = True) -> Outcome:
+    """Where the run stands; verifies the whole journal chain (the one command that does). ``detail``: the data
+    lists every task (``--json``, ``--todos``); the text shows a long run's tasks around where the work is."""
     from clavain.run.report import progress_line, status_text, todos
 
     with session(project, run_id, env, full=True) as s:
@@ -505,10 +521,12 @@ def status(project: Path, run_id: Optional[str], env: Mapping[str, str]) -> Outc
         data = {"plan": st.plan, "progress": progress_line(st), "notes": s.notes, "dispatch": st.dispatch,
                 "external_requested": st.external_requested_epoch is not None,
                 "halt": st.halt.model_dump(mode="json") if st.halt else None,
-                "tasks": [{"id": t.id, "title": t.title, "batch": t.batch, "status": t.status,
-                           "output": t.output and s.folder.rel(s.folder.dir / t.output), "reason": t.reason}
-                          for t in st.tasks],
-                "todos": todos(st), "protection": s.protection().as_dict()}
+                "protection": s.protection().as_dict()}
+        if detail:
+            data["tasks"] = [{"id": t.id, "title": t.title, "batch": t.batch, "status": t.status,
+                              "output": t.output and s.folder.rel(s.folder.dir / t.output), "reason": t.reason}
+                             for t in st.tasks]
+            data["todos"] = todos(st)
         return Outcome(st, status_text(s.folder, st, s.notes, s.protection().line()), data)
 
 

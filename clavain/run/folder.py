@@ -18,8 +18,9 @@ from clavain.core.digest import sha256_hex
 from clavain.core.errors import EnvironmentProblem
 from clavain.core.files import atomic_write, crash_point
 from clavain.core.model import dumps
+from clavain.core.parts import Parts, PartDamaged, Store
 from clavain.run.journal import Journal, JournalTampered, utc_stamp
-from clavain.run.state import RunFile, RunState, apply, state_digest
+from clavain.run.state import RunFile, RunState, TaskState, apply, in_order, state_digest, task_id, task_mark
 
 TYPE_CHECKING = False   # not ``typing``'s: every run command loads this module
 if TYPE_CHECKING:
@@ -35,10 +36,10 @@ RETIRED = "retired.json"   # written when ``run abort`` retires a run whose jour
 class RunLost(EnvironmentProblem):
     """No journal entry of the run can be trusted, so it has no state at all. ``run abort`` retires it."""
 
-    def __init__(self, folder: "RunFolder", line: Optional[int]) -> None:
+    def __init__(self, folder: "RunFolder", line: Optional[int], why: str = "") -> None:
         retired = (folder.dir / RETIRED).exists()
         super().__init__(f"run {folder.run_id} has no trusted journal entry; its state is lost"
-                         + (" (the run was retired)" if retired else ""),
+                         + (" (the run was retired)" if retired else "") + (f" ({why})" if why else ""),
                          path=folder.rel(folder.journal.path), line=line,
                          next_command="clavain-cli run start <plan>" if retired else
                          f"clavain-cli run abort --run {folder.run_id}   (only after the user has replied; it moves "
@@ -54,6 +55,23 @@ class Tamper:
     def __init__(self, reason: str, seq: "Optional[int]" = None, line: "Optional[int]" = None, where: str = "",
                  tail_bad: bool = False) -> None:
         self.reason, self.seq, self.line, self.where, self.tail_bad = reason, seq, line, where, tail_bad
+
+
+PLAN_PART_TASKS = 64   # a kept plan's tasks per part
+KEPT = ("tasks", "batches", "groups")   # what run_started and replanned keep in records/ (the journal's lines stay short)
+
+
+def _no_mark(_) -> str:
+    return "."
+
+
+class KeptPlan:
+    """What ``plan_record`` gives: the plan with its tasks in parts, the text of ``plan.json`` and its digest."""
+
+    def __init__(self, plan) -> None:
+        self.plan = plan
+        self.text = plan.model_dump_json()
+        self.digest = sha256_hex(self.text.encode("utf-8"))
 
 
 class Loaded:
@@ -77,6 +95,8 @@ class RunFolder:
         self.journal = Journal(self.dir / "journal.jsonl")
         self.tasks_dir = self.dir / "tasks"
         self.batches_dir = self.dir / "batches"
+        self.parts = Store(str(self.dir / "parts"))      # run.json's parts (``clavain.core.parts``)
+        self.records = Store(str(self.dir / "records"))  # what journal entries and plan.json refer to by digest
         self.active = paths.active_dir(self.project) / f"{run_id}.json"
 
     def exists(self) -> bool:
@@ -101,6 +121,10 @@ class RunFolder:
         body = new.model_dump_json()
         data["state_sha256"] = digest = sha256_hex(body.encode("utf-8"))   # ``state_digest(new)``, dumped once
         data["after"] = {"state": new.state, "batch": new.batch}   # what the hooks read from the journal's head
+        if new.layout >= 2 and "tasks" in data:   # the plan's tasks and batches: beside the journal, by digest
+            text = dumps({key: data.pop(key) for key in KEPT if key in data})
+            data["kept_sha256"] = sha = sha256_hex(text.encode("utf-8"))
+            self.records.write({sha: text})
         entry = self.journal.append(event, data)
         crash_point("journal-appended")
         self.save(new, entry["seq"], entry["hash"], digest, body)
@@ -113,8 +137,10 @@ class RunFolder:
         body = state.model_dump_json() if body is None else body
         head = dumps({"journal_seq": seq, "journal_hash": entry_hash,
                       "state_sha256": digest or sha256_hex(body.encode("utf-8"))})
+        stale = state.tasks.write(self.parts) if isinstance(state.tasks, Parts) else ()
         atomic_write(self.run_json, f'{head[:-1]},"state":{body}}}\n', point="mid-run-json")
         crash_point("run-json-written")
+        self.parts.remove(stale)
         self.write_active(state)
         crash_point("active-written")
 
@@ -144,16 +170,21 @@ class RunFolder:
         return True
 
     @staticmethod
-    def plan_record(plan) -> tuple[str, str]:
-        """``(text, digest)`` of ``plan.json`` for ``plan``: the journal pins the digest (``run_started``,
-        ``replanned``), then ``keep_plan`` writes the text. Later commands take the plan from there instead of
-        reading it again with the reader (and pydantic); until the file is written, or if it was killed before
-        that, they read the plan again."""
-        text = plan.model_dump_json()
-        return text, sha256_hex(text.encode("utf-8"))
+    def plan_record(plan) -> "KeptPlan":
+        """``plan.json`` for ``plan``: the journal pins its digest (``run_started``, ``replanned``), then
+        ``keep_plan`` writes it. Later commands take the plan from there instead of reading it again with the
+        reader (and pydantic); until the file is written, or if it was killed before that, they read the plan
+        again. Its tasks are kept in parts (``records/``), so a command reads those of its batch only."""
+        from clavain.core.parts import sizes
+        from clavain.plan.model import Task
 
-    def keep_plan(self, text: str) -> None:
-        atomic_write(self.plan_json, text + "\n")
+        kept = plan.model_copy(update={"tasks": Parts.of(Task, plan.tasks, sizes(len(plan.tasks), PLAN_PART_TASKS),
+                                                         task_id, _no_mark)})
+        return KeptPlan(kept)
+
+    def keep_plan(self, record: "KeptPlan") -> None:
+        record.plan.tasks.write(self.records)
+        atomic_write(self.plan_json, record.text + "\n")
 
     def kept_plan(self, digest: "Optional[str]"):
         """The plan ``keep_plan`` wrote, when ``plan.json`` still has that ``digest``; else None."""
@@ -165,11 +196,29 @@ class RunFolder:
             return None
         if sha256_hex(text.encode("utf-8")) != digest:
             return None
-        from clavain.plan.model import Plan
+        from clavain.plan.model import Plan, Task
 
-        return Plan.trusted(loads(text))
+        data = loads(text)
+        plan = Plan.trusted(data)
+        if isinstance(data.get("tasks"), dict):   # kept in parts (earlier versions kept the whole list here)
+            plan.__dict__["tasks"] = Parts.from_header(Task, data["tasks"], self.records, _no_mark, task_id)
+            plan.__dict__.pop("_dumped", None)
+        return plan
 
     # -- reading ---------------------------------------------------------------------------------------------
+    def event_data(self, entry: dict) -> dict:
+        """A journal entry's data as ``apply`` folds it: what an entry keeps in ``records/`` (``KEPT``, pinned by
+        digest) put back. Raises ``PartDamaged`` when it is missing or altered."""
+        data = entry["data"]
+        sha = data.get("kept_sha256")
+        if not isinstance(sha, str):
+            return data
+        kept = loads(self.records.read(sha))
+        if not isinstance(kept, dict) or set(kept) - set(KEPT) or set(kept) & set(data):
+            raise PartDamaged("what a journal entry keeps beside the journal is not what it wrote",
+                              path=self.records.path(sha))
+        return {**data, **kept}
+
     @staticmethod
     def _consistent(rf: RunFile, last: "Optional[dict]") -> bool:
         """run.json folds exactly the journal up to its last entry: same entry, same state digest (O(1))."""
@@ -187,18 +236,38 @@ class RunFolder:
             return None, "run.json is missing"
         except OSError as exc:
             return None, f"run.json cannot be read ({exc.strerror})"
-        if expected:
-            trusted = _trusted_run_file(raw, expected)
-            if trusted is not None:
-                return trusted, ""
+        trusted = _trusted_run_file(raw, expected)
+        if trusted is not None:
+            return self._with_parts(trusted, None)
         from pydantic import ValidationError
 
-        from clavain.plan.schema import validate_json
+        from clavain.plan.schema import validate, validate_json
 
+        header = _parts_header(raw)
         try:
-            return validate_json(RunFile, raw), ""
+            if header is None:
+                return validate_json(RunFile, raw), ""
+            data, tasks = header   # kept in parts: pydantic validates the rest, ``Parts`` the header of the parts
+            return self._with_parts(validate(RunFile, data), tasks)
         except ValidationError as exc:
             return None, f"run.json is corrupt ({exc.error_count()} problem(s), first: {exc.errors()[0]['msg']})"
+
+    def _with_parts(self, rf: RunFile, tasks: "Optional[dict]") -> "tuple[Optional[RunFile], str]":
+        """``rf`` with its tasks read from their parts when it keeps them there (``tasks``: their header, when
+        ``rf`` was validated without it)."""
+        header = rf.state.__dict__.get("tasks") if tasks is None else tasks
+        if not isinstance(header, dict):
+            return rf, ""
+        try:
+            parts = Parts.from_header(TaskState, header, self.parts, task_mark, task_id, in_order(rf.state.batches))
+        except ValueError:
+            return None, "run.json is corrupt (its tasks' parts are not listed as they are written)"
+        rf.state.__dict__["tasks"] = parts
+        rf.state.__dict__.pop("_dumped", None)
+        missing = parts.missing()
+        if missing:
+            return None, f"run.json refers to {len(missing)} part(s) missing from {self.rel(Path(self.parts.folder))}"
+        return rf, ""
 
     def load(self, *, full: bool = False) -> Loaded:
         """The run's state, checked against the journal. Cheap (O(1) in history) unless ``full`` or repair.
@@ -213,6 +282,10 @@ class RunFolder:
         except JournalTampered as exc:  # the last line itself is bad: nothing can be appended after it
             return self._from_journal(notes=[], chain=exc, fallback=self._read_run_json()[0], tail_bad=True)
         rf, why = self._read_run_json(None if last is None else last["data"].get("state_sha256"))
+        if full and rf is not None and isinstance(rf.state.tasks, Parts):
+            damaged = rf.state.tasks.damaged()
+            if damaged:
+                rf, why = None, f"{len(damaged)} of run.json's parts do not hold what their digests say"
         head = (0, "") if last is None else (last["seq"], last["hash"])
         chain: Optional[list[dict]] = None
         if full:
@@ -234,8 +307,11 @@ class RunFolder:
                 seq=head[0], where=self.rel(self.run_json)))
         if last and rf.journal_seq == head[0] - 1 and last["prev"] == rf.journal_hash \
                 and _leads_to(rf.state, rf.state_sha256):
-            new = apply(rf.state, last["event"], last["data"])
-            if _leads_to(new, last["data"].get("state_sha256")):
+            try:
+                new = apply(rf.state, last["event"], self.event_data(last))
+            except (ValueError, KeyError, TypeError, PartDamaged):
+                new = None
+            if new is not None and _leads_to(new, last["data"].get("state_sha256")):
                 self.save(new, *head, last["data"]["state_sha256"])
                 return Loaded(new, *head, notes=[f"completed the interrupted step '{last['event']}' "
                                                   f"(journal entry {head[0]})"])
@@ -273,20 +349,23 @@ class RunFolder:
             entries = chain
         state: Optional[RunState] = None
         for entry in entries:
+            why = "does not lead to the state it records (forged or edited)"
             try:
-                folded = apply(state, entry["event"], entry["data"])
+                folded = apply(state, entry["event"], self.event_data(entry))
                 good = _leads_to(folded, entry["data"].get("state_sha256"))
             except (ValueError, KeyError, TypeError):
                 good = False
+            except PartDamaged as exc:
+                good, why = False, f"refers to tasks kept in {self.rel(Path(exc.path))}, which are missing or altered"
             if not good:  # chained correctly, but not what the engine wrote: forged with recomputed hashes
-                tamper = tamper or Tamper(f"journal entry {entry['seq']} does not lead to the state it records "
-                                          f"(forged or edited)", seq=entry["seq"], where=self.rel(self.journal.path))
+                tamper = tamper or Tamper(f"journal entry {entry['seq']} {why}", seq=entry["seq"],
+                                          where=self.rel(self.journal.path))
                 break
             state = folded
         if state is None:
             if fallback is not None and not tail_bad:
                 return Loaded(fallback.state, fallback.journal_seq, fallback.journal_hash, notes, tamper)
-            raise RunLost(self, tamper.line if tamper else None)
+            raise RunLost(self, tamper.line if tamper else None, tamper.reason if tamper else "")
         seq, digest = (entries[-1]["seq"], entries[-1]["hash"])
         if tamper is None:
             self.save(state, seq, digest)
@@ -347,26 +426,36 @@ def _only_a_torn_start(run: RunFolder) -> bool:
             continue
         if item in (run.tasks_dir, run.batches_dir) and item.is_dir() and not any(item.iterdir()):
             continue
+        if item.name == "records" and item.is_dir():   # the start's tasks, written before its first entry
+            continue
         return False
     return True
 
 
-def _trusted_run_file(raw: str, expected: str) -> "Optional[RunFile]":
+def _trusted_run_file(raw: str, expected: "Optional[str]") -> "Optional[RunFile]":
     """The ``RunFile`` in ``raw`` when its state's digest is ``expected`` and its head has the right shape; else
-    None (the caller validates it)."""
+    None (the caller validates it). A state that keeps its tasks in parts is taken too when its digest is the
+    one its own head records (the journal may be a step ahead of it after a crash: ``load`` decides): pydantic
+    cannot validate it, and its digest covers each part by its own."""
     # the state's text as ``save`` writes it, digested as it stands (no JSON written again to take the digest)
     at = raw.find(',"state":')
     body = raw[at + len(',"state":'):-2] if at > 0 and raw.endswith("}\n") else ""
-    if not body or sha256_hex(body.encode("utf-8")) != expected:
+    if not body:
+        return None
+    digest = sha256_hex(body.encode("utf-8"))
+    if digest != expected and '"layout":' not in body:
         return None
     try:
         data = loads(raw)
     except ValueError:
         return None
     if not isinstance(data, dict) or list(data) != ["journal_seq", "journal_hash", "state_sha256", "state"] \
-            or not isinstance(data["state"], dict) or data["state_sha256"] != expected \
+            or not isinstance(data["state"], dict) or data["state_sha256"] != digest \
             or type(data["journal_seq"]) is not int or not isinstance(data["journal_hash"], str):
         return None
+    if digest != expected and not (type(data["state"].get("layout")) is int and data["state"]["layout"] >= 2):
+        return None
+    expected = digest
     head = dumps({"journal_seq": data["journal_seq"], "journal_hash": data["journal_hash"], "state_sha256": expected})
     if raw[:at] != head[:-1]:   # the digested text is the state's own value, exactly where save put it
         return None
@@ -374,6 +463,18 @@ def _trusted_run_file(raw: str, expected: str) -> "Optional[RunFile]":
     rf = RunFile.trusted(data)
     rf._state_digest = digest
     return rf
+
+
+def _parts_header(raw: str) -> "Optional[tuple[dict, dict]]":
+    """``(run.json's data with no tasks, the header of its tasks' parts)`` when it keeps its tasks in parts."""
+    try:
+        data = loads(raw)
+    except ValueError:
+        return None
+    state = data.get("state") if isinstance(data, dict) else None
+    if not isinstance(state, dict) or not isinstance(state.get("tasks"), dict):
+        return None
+    return {**data, "state": {**state, "tasks": []}}, state["tasks"]
 
 
 def _leads_to(state: RunState, recorded: "Optional[str]") -> bool:
@@ -384,6 +485,8 @@ def _leads_to(state: RunState, recorded: "Optional[str]") -> bool:
         return False
     if state_digest(state) == recorded:
         return True
+    if state.layout >= 2:   # recorded by this version only
+        return False
     from clavain.plan.schema import pydantic_json
 
     try:

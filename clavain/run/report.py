@@ -104,9 +104,10 @@ def warm_templates() -> list[str]:
 
 def progress_line(s: RunState) -> str:
     """``[#####.....] 5/10 tasks (1 skipped) · batch 2/4 · awaiting your approval``"""
+    counts = s.counts()
     total = len(s.tasks)
-    finished = sum(1 for t in s.tasks if t.status in FINISHED)
-    skipped = sum(1 for t in s.tasks if t.status == "skipped")
+    finished = sum(counts[status] for status in FINISHED)
+    skipped = counts["skipped"]
     filled = round(BAR_WIDTH * finished / total) if total else BAR_WIDTH
     return render("progress.j2", bar="#" * filled + "." * (BAR_WIDTH - filled), finished=finished, total=total,
                   skipped=skipped, batch=s.batch, batches=len(s.batches), state=STATE_WORDS[s.state]).strip()
@@ -122,18 +123,19 @@ def render_brief(folder: RunFolder, s: RunState, plan) -> str:
     of the tasks it depends on), what may run together, and earlier outputs to read."""
     ids = [*s.reopened, *s.batches[s.batch - 1]]
     tasks = [(s.task(i), plan.task(i)) for i in ids]
-    earlier = [t for t in s.tasks if t.batch < s.batch and t.status == "done" and t.output]
-    recent = [t for t in earlier if t.batch == s.batch - 1]
+    earlier = [i for k in range(s.batch - 1) for i in s.batches[k]]   # the batches before this one
+    outputs = s.marks(earlier).count("D")   # done, with an output
+    recent = [t for t in s.batch_tasks(s.batch - 1) if t.status == "done" and t.output] if s.batch > 1 else []
     groups = [g for g in s.groups[s.batch - 1] if len(g) > 1]
     needs = {t.id: [d for d in map(s.task, t.depends) if d.status == "done" and d.output] for _, t in tasks}
     return render("brief.md.j2", **_common(folder, s), plan=plan, tasks=tasks, recent=recent,
-                  older=len(earlier) - len(recent), tasks_dir=folder.rel(folder.tasks_dir), parallel=groups,
+                  older=outputs - len(recent), tasks_dir=folder.rel(folder.tasks_dir), parallel=groups,
                   needs=needs, checked_off=checked_off(s) if first_checkpoint(s, s.batch) else [])
 
 
 def checked_off(s: RunState) -> list[str]:
     """Ids of the tasks the plan already checks off: the model does not redo them; the user confirms them."""
-    return [t.id for t in s.tasks if t.checked_in_plan and t.status == "skipped"]
+    return [i for i, mark in zip(s.ids(), s.marks()) if mark in "cC"]
 
 
 def first_checkpoint(s: RunState, k: int) -> bool:
@@ -244,7 +246,7 @@ def _counts(tasks: list) -> str:
     """``3 done, 1 skipped`` (statuses in a fixed order, zeros left out)."""
     n = {status: 0 for status in ("running", "failed", "done", "skipped", "pending")}
     for t in tasks:
-        n[t.status] += 1
+        n[t if isinstance(t, str) else t.status] += 1
     return ", ".join(f"{count} {status}" for status, count in n.items() if count)
 
 
@@ -266,10 +268,12 @@ def _batch_row(s: RunState, k: int, window: Optional[int]) -> dict:
 
 
 def _range_row(s: RunState, first: int, last: int) -> dict:
-    tasks = [t for k in range(first, last + 1) for t in s.batch_tasks(k)]
+    """One line for batches ``first``..``last``: their tasks counted by status (none of them read)."""
+    ids = [i for k in range(first, last + 1) for i in s.batches[k - 1]]
     approved = all(k in s.approved_batches for k in range(first, last + 1))
     title = f"batch {first}" if first == last else f"batches {first}-{last}"
-    return {"title": f"{title}{' (approved)' if approved else ''}: {len(tasks)} task(s): {_counts(tasks)}",
+    return {"title": f"{title}{' (approved)' if approved else ''}: {len(ids)} task(s): "
+                     f"{_counts([status for _, status in s.statuses(ids)])}",
             "tasks": [], "before": "", "after": ""}
 
 

@@ -112,11 +112,11 @@ def check_task_start(s: RunState, task: TaskState) -> bool:
                         f"and approved yet (tasks run in order, batch by batch)")
     group = _group_of(s, task.id)
     first_in_group = group[0]
-    for other in s.tasks:
-        if other.id == first_in_group:
+    for other, status in s.statuses():
+        if other == first_in_group:
             break
-        if other.status not in FINISHED:
-            raise refuse(s, f"task {task.id} cannot start before task {other.id} is done "
+        if status not in FINISHED:
+            raise refuse(s, f"task {task.id} cannot start before task {other} is done "
                             f"(tasks run in the plan's order; only tasks the plan marks independent run together)")
     return False
 
@@ -179,7 +179,7 @@ def check_finish(s: RunState) -> None:
     if s.state == "finished":
         raise refuse(s, "the run is already finished")
     check_allowed(s, "finish", "finish the run")
-    open_tasks = [t.id for t in s.tasks if t.status not in FINISHED]
+    open_tasks = [i for i, status in s.statuses() if status not in FINISHED]
     if open_tasks:
         raise refuse(s, f"{len(open_tasks)} task(s) are not done or skipped (first: task {open_tasks[0]})")
     if len(s.batches) not in s.approved_batches:

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from clavain.core.digest import sha256_hex
 from clavain.core.model import Field, Model
+from clavain.core.parts import Parts, sizes
 
 TYPE_CHECKING = False   # not ``typing``'s: the run's hot path runs without typing
 if TYPE_CHECKING:
-    from typing import Callable, Literal, Optional
+    from typing import Callable, Iterator, Literal, Optional
 
 # The values of the annotations below that name a set of words (``clavain.plan.schema`` makes them Literal types).
 LITERALS = {
@@ -167,11 +168,15 @@ class RunState(Strict):
     checkpoint_report: Optional[str] = later()  # the report written at the current checkpoint (never rewritten)
     reopened: list[str] = later(default_factory=list)  # tasks of earlier batches reopened after the Must-Haves
     accepted: Optional[dict] = later()       # {reason, missing}: the user finishes without these Must-Haves
+    layout: int = later(1)                   # 2: ``tasks`` kept in parts (``clavain.core.parts``), see ``LAYOUT``
     started_epoch: float
     created: str
     updated: str
+
     def position(self, task_id: str) -> int:
         """Where the task sits in ``tasks`` (O(1) after the first call on this list)."""
+        if isinstance(self.tasks, Parts):
+            return self.tasks.position(task_id)
         index = self.__dict__.get("_index")
         if index is None or index[0] is not self.tasks:
             index = self._index = (self.tasks, {t.id: i for i, t in enumerate(self.tasks)})
@@ -183,6 +188,8 @@ class RunState(Strict):
     def own_task(self, task_id: str) -> TaskState:
         """The task, copied into this state so it can be changed without touching an earlier state."""
         i = self.position(task_id)
+        if isinstance(self.tasks, Parts):
+            return self.tasks.own(i)
         self.tasks[i] = self.tasks[i].model_copy()
         return self.tasks[i]
 
@@ -190,11 +197,60 @@ class RunState(Strict):
         ids = self.batches[(k or self.batch) - 1]
         return [self.task(i) for i in ids]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self, ids: "Optional[list[str]]" = None) -> dict[str, int]:
+        """How many tasks (of ``ids``, else of the run) have each status."""
         out = {"pending": 0, "running": 0, "done": 0, "failed": 0, "skipped": 0}
-        for task in self.tasks:
-            out[task.status] += 1
+        marks = self.marks(ids)
+        for mark in set(marks):
+            out[STATUS[mark]] += marks.count(mark)
         return out
+
+    def statuses(self, ids: "Optional[list[str]]" = None) -> "Iterator[tuple[str, str]]":
+        """``(id, status)`` of the tasks (of ``ids``, in that order), without reading tasks kept in parts."""
+        return zip(self.ids() if ids is None else ids, map(STATUS.__getitem__, self.marks(ids)))
+
+    def ids(self) -> list[str]:
+        """The run's task ids in order."""
+        return self.tasks.ids() if isinstance(self.tasks, Parts) else [t.id for t in self.tasks]
+
+    def marks(self, ids: "Optional[list[str]]" = None) -> str:
+        """The marks (``task_mark``) of the tasks (of ``ids``, in that order), without reading tasks kept in
+        parts."""
+        if isinstance(self.tasks, Parts):
+            marks = self.tasks.marks()
+            return marks if ids is None else "".join(marks[self.tasks.position(i)] for i in ids)
+        return "".join(task_mark(t) for t in (self.tasks if ids is None else map(self.task, ids)))
+
+
+# a task's mark: its status's first letter (``c``: skipped, checked off in the plan), upper case with an output
+STATUS = {**{m: status for m, status in (("p", "pending"), ("r", "running"), ("d", "done"), ("f", "failed"),
+                                           ("s", "skipped"), ("c", "skipped"))},
+          **{m.upper(): status for m, status in (("p", "pending"), ("r", "running"), ("d", "done"),
+                                                   ("f", "failed"), ("s", "skipped"), ("c", "skipped"))}}
+LAYOUT = 2          # how a new run keeps its state: tasks in parts, the tasks of its start in ``records/``
+PART_TASKS = 64     # tasks a part holds at least (a batch is never cut in two)
+
+
+def task_mark(t: "TaskState") -> str:
+    mark = "c" if t.status == "skipped" and t.checked_in_plan else t.status[0]
+    return mark.upper() if t.output else mark
+
+
+def kept_tasks(tasks: list, layout: int):
+    """The tasks as a run of ``layout`` keeps them: a list (1), or in parts of about ``PART_TASKS`` (2)."""
+    if layout < 2:
+        return tasks
+    return Parts.of(TaskState, tasks, sizes(len(tasks), PART_TASKS, [t.batch for t in tasks]), task_id, task_mark,
+                    keyed=False)
+
+
+def task_id(t: "TaskState") -> str:
+    return t.id
+
+
+def in_order(batches: list) -> list:
+    """The run's task ids in order: its batches, one after the other (a batch is a stretch of the plan's tasks)."""
+    return [i for batch in batches for i in batch]
 
 
 class RunFile(Strict):
@@ -218,15 +274,16 @@ def state_digest(state: RunState) -> str:
 
 # ---------------------------------------------------------------- the fold
 
-def _tasks_from(data: dict) -> list[TaskState]:
-    return [TaskState(**t) for t in data["tasks"]]
+def _tasks_from(data: dict, layout: int = 1):
+    return kept_tasks([TaskState(**t) for t in data["tasks"]], layout)
 
 
 def _started(_: Optional[RunState], d: dict) -> RunState:
     return RunState(run_id=d["run_id"], plan=d["plan"], plan_sha256=d["plan_sha256"], bead=d.get("bead"),
                     batch_size=d["batch_size"], dispatch=d["dispatch"],
                     external_requested_epoch=d["at"] if d.get("external_requested") else None, batches=d["batches"],
-                    groups=d["groups"], tasks=_tasks_from(d), started_epoch=d["at"], created=d["time"],
+                    groups=d["groups"], tasks=_tasks_from(d, d.get("layout", 1)), layout=d.get("layout", 1),
+                    started_epoch=d["at"], created=d["time"],
                     updated=d["time"], has_must_haves=d.get("has_must_haves", False), checklist=d.get("checklist", []),
                     approval_evidence=d.get("approval_evidence", "transcript"), plugin=d.get("plugin"),
                     level=d.get("level"), plan_json_sha256=d.get("plan_json_sha256"),
@@ -343,7 +400,8 @@ def _skipped(s: RunState, d: dict) -> None:
 
 def _replanned(s: RunState, d: dict) -> None:
     _decided(s, d)
-    s.plan_sha256, s.batches, s.groups, s.tasks = d["plan_sha256"], d["batches"], d["groups"], _tasks_from(d)
+    s.plan_sha256, s.batches, s.groups = d["plan_sha256"], d["batches"], d["groups"]
+    s.tasks = _tasks_from(d, s.layout)
     s.batch, s.state, s.halt = d["batch"], d.get("state", "running"), None
     s.has_must_haves = d.get("has_must_haves", s.has_must_haves)
     s.checklist = d.get("checklist", s.checklist)
@@ -412,7 +470,7 @@ def apply(state: Optional[RunState], event: str, data: dict) -> RunState:
     except KeyError:
         raise ValueError(f"unknown event {event!r}") from None
     # shallow: lists are replaced, never changed in place, and a changed task is copied first (own_task)
-    new = state.model_copy(update={"tasks": list(state.tasks)})
+    new = state.model_copy(update={"tasks": state.tasks.copy()})
     handler(new, data)
     if isinstance(data.get("level"), str):
         new.level = data["level"]
