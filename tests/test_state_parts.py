@@ -78,13 +78,19 @@ def test_an_edited_part_is_refused_when_read(tmp_path):
         read[0]
 
 
+D = "0" * 64
+
+
 @pytest.mark.parametrize("header", [
     {"ids": ["1"], "marks": "p"},
-    {"ids": ["1"], "marks": "p", "parts": [[2, "x"]]},
-    {"ids": ["1"], "marks": "", "parts": [[1, "x"]]},
-    {"ids": ["1"], "marks": ["p"], "parts": [[1, "x"]]},
-    {"ids": ["1"], "marks": "p", "parts": [[0, "x"], [1, "y"]]},
-    {"ids": ["1"], "marks": "p", "parts": [["1", "x"]]},
+    {"ids": ["1"], "marks": "p", "parts": [[2, D]]},
+    {"ids": ["1"], "marks": "", "parts": [[1, D]]},
+    {"ids": ["1"], "marks": ["p"], "parts": [[1, D]]},
+    {"ids": ["1"], "marks": "p", "parts": [[0, D], [1, D]]},
+    {"ids": ["1"], "marks": "p", "parts": [["1", D]]},
+    {"ids": ["1"], "marks": "p", "parts": [[1, "x"]]},                            # not a digest
+    {"ids": ["1"], "marks": "p", "parts": [[1, "../" * 10 + "etc/passwd"]]},
+    {"ids": ["1"], "marks": "p", "parts": [[1, "A" * 64]]},
     [],
 ])
 def test_a_header_of_another_shape_is_not_read(tmp_path, header):
@@ -189,3 +195,20 @@ def test_a_damaged_part_of_the_kept_plan_is_not_taken_the_plan_file_is_read_agai
     first.write_text(first.read_text().replace("Step 2", "Delete everything"))
     brief = ok(long_run, "next").out
     assert "Task 2: Step 2" in brief and "Delete everything" not in brief
+
+
+@pytest.mark.parametrize("sha", ["../" * 8 + "etc/hostname", "x" * 64, "0" * 63, ""])
+def test_a_store_never_names_a_file_outside_its_folder(tmp_path, sha):
+    store = Store(str(tmp_path / "parts"))
+    outside = tmp_path / "keep.json"
+    outside.write_text("{}")
+    with pytest.raises(PartDamaged, match="not a digest"):
+        store.read(sha)
+    store.remove([sha, "../keep"])
+    assert outside.exists() and not store.has(sha) and not store.intact(sha)
+
+
+def test_a_journal_entry_naming_a_path_as_its_kept_record_is_refused(long_run):
+    folder = RunFolder(long_run, run_dir(long_run).name)
+    with pytest.raises(PartDamaged):
+        folder.event_data({"data": {"kept_sha256": "../run"}})

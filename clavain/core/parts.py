@@ -31,6 +31,9 @@ if TYPE_CHECKING:
     from typing import Callable, Iterator, Optional
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 class PartDamaged(EnvironmentProblem):
     """A part file is missing or does not hold what its digest says."""
 
@@ -42,6 +45,11 @@ class Store:
         self.folder = os.fspath(folder)
 
     def path(self, sha: str) -> str:
+        """The file of ``sha``: 64 lower-case hex digits, nothing else (a digest read from a file never names a
+        path outside the folder)."""
+        if len(sha) != 64 or not _HEX.issuperset(sha):
+            raise PartDamaged(f"{sha[:80]!r} is not a digest of a stored part", path=self.folder,
+                              next_command="clavain-cli run status   (rebuilds the state from the journal)")
         return os.path.join(self.folder, f"{sha}.json")
 
     def read(self, sha: str) -> str:
@@ -62,11 +70,14 @@ class Store:
         try:
             with open(self.path(sha), "rb") as fh:
                 return sha256_hex(fh.read()) == sha
-        except OSError:
+        except (OSError, PartDamaged):
             return False
 
     def has(self, sha: str) -> bool:
-        return os.path.exists(self.path(sha))
+        try:
+            return os.path.exists(self.path(sha))
+        except PartDamaged:
+            return False
 
     def write(self, texts: "dict[str, str]") -> None:
         """Store each text under its digest: every file fsync'd and renamed into place, then the folder fsync'd
@@ -99,7 +110,7 @@ class Store:
         for sha in shas:
             try:
                 os.unlink(self.path(sha))
-            except OSError:
+            except (OSError, PartDamaged):
                 pass
 
 
@@ -169,7 +180,7 @@ class Parts(Stored):
         parts, starts, at = [], [], 0
         for item in listed:
             if not (isinstance(item, list) and len(item) == 2 and type(item[0]) is int and item[0] > 0
-                    and isinstance(item[1], str)):
+                    and isinstance(item[1], str) and len(item[1]) == 64 and _HEX.issuperset(item[1])):
                 raise ValueError("not a header of parts")
             parts.append(_Part(item[1], None))
             starts.append(at)
