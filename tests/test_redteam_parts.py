@@ -77,3 +77,45 @@ def test_the_prompt_hook_appends_only_to_the_runs_own_record(git_project, tmp_pa
     w.hook("UserPromptSubmit", prompt="no, task 1 is wrong: fix it")
     w.forge("approve")   # a job started while the batch ran
     assert_not_past(w, f"prompts.jsonl as a {how} to the witness record")
+
+
+# ------------------------------------------------------------------------------ 2. a hook held past its time limit
+
+def _summary_a_fifo(w) -> None:
+    path = w.project / ".clavain" / "execute-plan" / "active" / f"{w.run_dir().name}.json"
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _journal_a_fifo(w) -> None:
+    path = w.run_dir() / "journal.jsonl"
+    path.rename(w.project / "kept.jsonl")
+    os.mkfifo(path)
+
+
+def _summary_a_link_to_a_fifo(w) -> None:
+    fifo = w.elsewhere / "pipe"
+    os.mkfifo(fifo)
+    path = w.project / ".clavain" / "execute-plan" / "active" / f"{w.run_dir().name}.json"
+    path.unlink()
+    path.symlink_to(fifo)
+
+
+@pytest.mark.parametrize("move", [
+    pytest.param(_summary_a_fifo, id="the active summary replaced by a named pipe"),
+    pytest.param(_journal_a_fifo, id="the journal replaced by a named pipe"),
+    pytest.param(_summary_a_link_to_a_fifo, id="the active summary a link to a named pipe"),
+])
+def test_a_file_that_never_answers_does_not_outlast_the_hook(git_project, tmp_path, move):
+    """A job started while the batch ran swaps one of the files every hook reads for one whose open never returns.
+    A hook that waits past its time limit is killed by Claude Code, which then runs the call: the hook must block
+    within its limit instead."""
+    w = world(tmp_path, git_project)
+    waiting(w)
+    assert w.bash("clavain-cli run status").code == 0   # the hooks have seen the run waiting
+    move(w)
+    for tool, tool_input in (("Write", {"file_path": str(w.project / "src.txt"), "content": "x"}),
+                             ("Agent", {"description": "t", "prompt": "do task 2", "subagent_type": "general-purpose"}),
+                             ("Bash", {"command": "touch src.txt"})):
+        r = w.pre(tool, tool_input)
+        assert r.returncode == 2, f"{move.__name__}: {tool} not blocked in time (exit {r.returncode}): {r.stderr}"

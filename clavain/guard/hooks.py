@@ -451,8 +451,9 @@ def stop(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
         if run.state != RUNNING or run.problem:
             continue
         from clavain.core import chain
+        from clavain.guard.runs import journal_line
 
-        line = chain.last_line(run.journal())
+        line = journal_line(run.journal())
         entry = chain.check_alone(line) if line else None
         if entry is not None and entry.get("event") in BATCH_EVENTS:
             return _block(f"run {run.run_id} is in the middle of batch {run.batch} of {run.batches}: a task was "
