@@ -119,3 +119,58 @@ def test_a_file_that_never_answers_does_not_outlast_the_hook(git_project, tmp_pa
                              ("Bash", {"command": "touch src.txt"})):
         r = w.pre(tool, tool_input)
         assert r.returncode == 2, f"{move.__name__}: {tool} not blocked in time (exit {r.returncode}): {r.stderr}"
+
+
+# ------------------------------------------------------------------------------ 3. the run's state in parts
+
+def _sha(text: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def forge_part(run: Path, how: str) -> None:
+    """The model's script: task 1 (started, no output) written as done into the part that holds it, run.json's
+    header pointed at that part and its state digest taken again, so that run.json agrees with itself."""
+    raw = (run / "run.json").read_text()
+    data = json.loads(raw)
+    state = data["state"]
+    (count, sha), = state["tasks"]["parts"]
+    items = json.loads((run / "parts" / f"{sha}.json").read_text())
+    items[0].update(status="done", output="notes/one.md", output_sha256=_sha("one\n"), verified=True)
+    text = json.dumps(items, separators=(",", ":"))
+    if how == "edited in place":
+        (run / "parts" / f"{sha}.json").write_text(text)
+        return
+    if how == "a link to the model's file":
+        (run.parent.parent.parent.parent / "forged.json").write_text(text)
+        (run / "parts" / f"{sha}.json").unlink()
+        (run / "parts" / f"{sha}.json").symlink_to(run.parent.parent.parent.parent / "forged.json")
+        return
+    new = _sha(text)
+    (run / "parts" / f"{new}.json").write_text(text)
+    state["tasks"] = {"marks": "D" + state["tasks"]["marks"][1:], "parts": [[count, new]]}
+    body = json.dumps(state, separators=(",", ":"))
+    head = {"journal_seq": data["journal_seq"], "journal_hash": data["journal_hash"], "state_sha256": _sha(body)}
+    if how == "run.json a step behind the journal":
+        lines = (run / "journal.jsonl").read_text().splitlines()
+        last = json.loads(lines[-1])
+        head.update(journal_seq=last["seq"] - 1, journal_hash=last["prev"])
+    (run / "run.json").write_text(json.dumps(head, separators=(",", ":"))[:-1] + f',"state":{body}}}\n')
+
+
+@pytest.mark.parametrize("how", ["a new part, run.json self-consistent", "run.json a step behind the journal",
+                                 "edited in place", "a link to the model's file"])
+def test_a_task_written_as_done_into_its_part_is_not_taken(git_project, tmp_path, how):
+    """Held. The parts and run.json are the model's to write (the run folder is, sandboxed or not); every part is
+    named by its digest and run.json's digest is the one the journal's head records, so a state the journal does
+    not lead to is never read as the run's."""
+    w = world(tmp_path, git_project)
+    w.ok("start", "plan.md", "--batch-size", "1")
+    w.ok("task-start", "1")
+    forge_part(w.run_dir(), how)
+    r = w.cli("checkpoint")
+    st = w.status()
+    done = [t["id"] for t in st.get("tasks", []) if t["status"] == "done"]
+    assert done == [] or st["state"] == "halted", f"{how}: task 1 taken as done: {st} / {r.out} {r.err}"
+    assert st.get("state") != "awaiting_approval", f"{how}: checkpointed on a forged part: {r.out}"
