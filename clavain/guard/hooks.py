@@ -360,10 +360,18 @@ def append_record(path: str, line: str) -> None:
     to wait, its ``prompts_offset``, replies count again once the file has grown past that point). The fsync, for its part, waits for the user's disk on every prompt: a
     fraction of a millisecond on a fast one, milliseconds on others, where a hook's whole budget is a few
     milliseconds. Ext4 (ordered data), XFS and btrfs never show a crashed append as garbage: the line is
-    there, or torn (the reader counts it as unreadable), or gone."""
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    there, or torn (the reader counts it as unreadable), or gone.
+
+    Only a file of the run's own is appended to: a regular file, not a symbolic link (``O_NOFOLLOW``) and with no
+    other name (one link). The run folder is writable to the model's commands, the hook is not sandboxed: a
+    ``prompts.jsonl`` linked to a file the model cannot write (the witness record) would have the hook write
+    there for it. Anything else is refused (``OSError``): the prompt is not recorded, and the user is told."""
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
     try:
-        size = os.fstat(fd).st_size
+        found = os.fstat(fd)
+        if found.st_mode & 0o170000 != 0o100000 or found.st_nlink != 1:
+            raise OSError(f"{path} is not a file of the run's own (a link or a special file)")
+        size = found.st_size
         lead = "\n" if size and os.pread(fd, 1, size - 1) != b"\n" else ""
         os.write(fd, (lead + line + "\n").encode("utf-8"))
     finally:
@@ -443,8 +451,9 @@ def stop(payload: dict, runs: list[Run]) -> tuple[int, str, str]:
         if run.state != RUNNING or run.problem:
             continue
         from clavain.core import chain
+        from clavain.guard.runs import journal_line
 
-        line = chain.last_line(run.journal())
+        line = journal_line(run.journal())
         entry = chain.check_alone(line) if line else None
         if entry is not None and entry.get("event") in BATCH_EVENTS:
             return _block(f"run {run.run_id} is in the middle of batch {run.batch} of {run.batches}: a task was "

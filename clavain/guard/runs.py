@@ -63,9 +63,40 @@ class Run:
         return os.path.join(self.folder(), "journal.jsonl")
 
 
+MAX_SUMMARY = 64 * 1024   # an active summary is a few hundred bytes; anything longer is not one
+
+
+def open_regular(path: str):
+    """``path`` open for reading (binary) when it is a regular file; else ``OSError`` (``FileNotFoundError`` when
+    it is missing). Opened without waiting: the run folder is writable to the model's commands, and the open of a
+    named pipe put there would not return until a writer came, holding the hook past its time limit, after which
+    Claude Code runs the call it was asked about."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if os.fstat(fd).st_mode & 0o170000 != 0o100000:
+            raise OSError(f"{path} is not a regular file")
+        return open(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def journal_line(path: str) -> bytes | None:
+    """The journal's last complete line (``clavain.core.chain.last_line``), read only from a regular file."""
+    try:
+        handle = open_regular(path)
+    except FileNotFoundError:
+        return None
+    with handle:
+        return chain.tail(handle)[0]
+
+
 def _read_json(path: str):
-    with open(path, encoding="utf-8") as handle:
-        return chain.loads(handle.read())
+    with open_regular(path) as handle:
+        raw = handle.read(MAX_SUMMARY + 1)
+    if len(raw) > MAX_SUMMARY:
+        raise ValueError(f"longer than {MAX_SUMMARY} bytes")
+    return chain.loads(raw.decode("utf-8"))
 
 
 def after(entry: dict) -> tuple[str | None, object]:
@@ -108,7 +139,11 @@ def read_run(project: str, run_id: str, env, summary: dict | None, summary_probl
             return run
         run.problem = f"run {run_id} says it was retired, but the hooks never saw it retired"
         return run
-    line = chain.last_line(run.journal())
+    try:
+        line = journal_line(run.journal())
+    except OSError as exc:
+        run.problem = f"run {run_id}'s journal cannot be read ({exc})"
+        return run
     seen = head_of(line)
     if record is not None and isinstance(record.get("head"), dict):
         run.witnessed = (record["head"].get("seq", 0), record["head"].get("hash", ""))

@@ -25,7 +25,7 @@ import os
 from clavain.core import chain, witness
 from clavain.core.witness import CLI_CALL, started_here
 from clavain.core.states import WAITING, records
-from clavain.guard.runs import PENDING_TTL, Run, after, head_of
+from clavain.guard.runs import PENDING_TTL, Run, after, head_of, journal_line
 
 MAX_NOTED_COMMAND = 200
 
@@ -95,7 +95,7 @@ def after_call(run: Run, payload: dict, command: str, env, now: float) -> None:
             if isinstance(tool_use_id, str):
                 pending.pop(tool_use_id, None)
             record["pending"] = pending
-            line = chain.last_line(run.journal())
+            line = journal_line(run.journal())
             current = head_of(line)
             head = record.get("head") or {}
             base = (head.get("seq", 0), head.get("hash", ""))
