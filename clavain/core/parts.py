@@ -86,8 +86,8 @@ class Store:
             return
         os.makedirs(self.folder, exist_ok=True)
         for sha, text in texts.items():
-            tmp = os.path.join(self.folder, f".{sha}.{os.getpid()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            tmp = os.path.join(self.folder, f".{sha}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)   # never through a link
             try:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(text.encode("utf-8"))

@@ -125,10 +125,30 @@ class Locked:
             data = loads(self.text)
             if not isinstance(data, dict) or data.get("run_id") != self.run_id:
                 raise ValueError("not a witness record")
-        except (OSError, ValueError):
+        except FileNotFoundError:
             data, self.text = new_record(self.run_id, self.project), ""
+        except (OSError, ValueError):
+            data, self.text = self._damaged(), ""
         self.record = data
         return data
+
+    def _damaged(self) -> dict:
+        """A record that is there but cannot be read as one was damaged or replaced by someone else: what the
+        hooks saw is lost, so nothing since can be vouched for. It is kept aside, and the new record starts with
+        a verdict (the next ``clavain-cli run`` command halts the run; until then it counts as waiting)."""
+        import time
+
+        aside = f"{self.path}.damaged-{int(time.time())}"
+        try:
+            os.replace(self.path, aside)
+        except OSError:
+            aside = "(could not be moved)"
+        record = new_record(self.run_id, self.project)
+        record["damaged"] = aside
+        record["verdicts"].append({"reason": f"the hooks' witness record could not be read (damaged or replaced; "
+                                             f"kept as {aside}): what they saw of the run is lost",
+                                   "at": time.time(), "seq": 0, "hash": "", "damaged": True})
+        return record
 
     def __exit__(self, kind, value, trace) -> None:
         try:

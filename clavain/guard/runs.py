@@ -176,6 +176,10 @@ def read_run(project: str, run_id: str, env, summary: dict | None, summary_probl
     verdicts = record.get("verdicts") if isinstance(record, dict) else None
     if verdicts and run.state != HALTED:   # not answered yet by the halt the next command records
         run.problem = f"run {run_id}: {verdicts[-1].get('reason', 'its journal changed outside clavain-cli run')}"
+    elif record is None and run.state != HALTED and os.path.lexists(witness.record_path(env, project, run_id)):
+        # there but not readable as one: what the hooks saw is lost, so nothing since is vouched for (the next
+        # witnessed Bash call keeps it aside and records a verdict, which the next clavain-cli command halts on)
+        run.problem = f"run {run_id}: the hooks' witness record cannot be read (damaged or replaced)"
     return run
 
 

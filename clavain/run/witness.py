@@ -100,4 +100,7 @@ def unseen_verdicts(env: Mapping[str, str], project: Path, run_id: str, seen: in
     verdicts = found.get("verdicts") if isinstance(found, dict) else None
     if not isinstance(verdicts, list):
         return []
-    return [v for v in verdicts[seen:] if isinstance(v, dict)]
+    fresh = [v for v in verdicts[seen:] if isinstance(v, dict)]
+    if not fresh and found.get("damaged"):   # a new record after a damaged one: the count before it is lost
+        fresh = [v for v in verdicts if isinstance(v, dict) and v.get("damaged")]
+    return fresh
