@@ -201,3 +201,18 @@ def test_a_task_written_as_done_into_its_part_is_not_taken(git_project, tmp_path
     done = [t["id"] for t in st.get("tasks", []) if t["status"] == "done"]
     assert done == [] or st["state"] == "halted", f"{how}: task 1 taken as done: {st} / {r.out} {r.err}"
     assert st.get("state") != "awaiting_approval", f"{how}: checkpointed on a forged part: {r.out}"
+
+
+def test_a_named_pipe_for_the_journal_does_not_hang_clavain_cli(git_project, tmp_path):
+    """The journal swapped for a named pipe: clavain-cli says so on one screen instead of waiting forever."""
+    import subprocess
+
+    w = world(tmp_path, git_project)
+    running_with_task_done(w)
+    _journal_a_fifo(w)
+    from conftest import CLI
+
+    proc = subprocess.run([str(CLI), "run", "status"], cwd=w.project, capture_output=True, text=True, timeout=30,
+                          env={**os.environ, "CLAVAIN_PYTHON": sys.executable, "XDG_STATE_HOME": str(w.state_home)})
+    assert proc.returncode != 0 and "journal cannot be read as a file" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -167,10 +167,25 @@ def tail(fh) -> tuple[bytes | None, int, bytes | None]:
     return body[body.rfind(b"\n") + 1:], torn_at, torn
 
 
+def open_regular(path: str):
+    """``path`` open for reading (binary) when it is a regular file; else ``OSError`` (``FileNotFoundError`` when
+    it is missing). Opened without waiting: the run folder is writable to the model's commands, and the open of a
+    named pipe put there would not return until a writer came (a hook held past its time limit, after which
+    Claude Code runs the call it was asked about; a clavain-cli command that never ends)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        if os.fstat(fd).st_mode & 0o170000 != 0o100000:
+            raise OSError(f"{path} is not a regular file")
+        return open(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def last_line(path: str) -> bytes | None:
     """The last complete line of the file at ``path`` (a torn tail skipped), or None when empty or missing."""
     try:
-        fh = open(path, "rb")
+        fh = open_regular(path)
     except FileNotFoundError:
         return None
     with fh:
@@ -181,7 +196,7 @@ def last_lines(path: str, count: int) -> list[bytes]:
     """The last ``count`` complete lines of the file at ``path`` (fewer when it has fewer; a torn tail
     skipped), oldest first. Reads backwards from the end: O(length of those lines)."""
     try:
-        fh = open(path, "rb")
+        fh = open_regular(path)
     except FileNotFoundError:
         return []
     with fh:

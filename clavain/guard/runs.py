@@ -66,25 +66,10 @@ class Run:
 MAX_SUMMARY = 64 * 1024   # an active summary is a few hundred bytes; anything longer is not one
 
 
-def open_regular(path: str):
-    """``path`` open for reading (binary) when it is a regular file; else ``OSError`` (``FileNotFoundError`` when
-    it is missing). Opened without waiting: the run folder is writable to the model's commands, and the open of a
-    named pipe put there would not return until a writer came, holding the hook past its time limit, after which
-    Claude Code runs the call it was asked about."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    try:
-        if os.fstat(fd).st_mode & 0o170000 != 0o100000:
-            raise OSError(f"{path} is not a regular file")
-        return open(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
-
-
 def journal_line(path: str) -> bytes | None:
     """The journal's last complete line (``clavain.core.chain.last_line``), read only from a regular file."""
     try:
-        handle = open_regular(path)
+        handle = chain.open_regular(path)
     except FileNotFoundError:
         return None
     with handle:
@@ -92,7 +77,7 @@ def journal_line(path: str) -> bytes | None:
 
 
 def _read_json(path: str):
-    with open_regular(path) as handle:
+    with chain.open_regular(path) as handle:
         raw = handle.read(MAX_SUMMARY + 1)
     if len(raw) > MAX_SUMMARY:
         raise ValueError(f"longer than {MAX_SUMMARY} bytes")

@@ -25,7 +25,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from clavain.core.chain import check_alone, check_entry, entry_hash, loads, tail
+from clavain.core.chain import check_alone, check_entry, entry_hash, loads, open_regular, tail
 from clavain.core.files import append_line, atomic_write
 from clavain.core.model import dumps   # json's C encoder, without the json package (a run command loads this)
 
@@ -108,13 +108,30 @@ class Journal:
 
         Raises ``JournalTampered`` when the last complete line is not a valid entry."""
         try:
-            fh = open(self.path, "rb")
+            fh = self._open()
         except FileNotFoundError:
             self.torn = None
             return None
         with fh:
             entry, _, _ = self._tail_entry(fh)
         return entry
+
+    def _open(self):
+        """The journal open for reading, only as a regular file (never waiting on a named pipe put in its place)."""
+        try:
+            return open_regular(str(self.path))
+        except FileNotFoundError:
+            raise
+        except OSError as exc:
+            raise self._not_a_file(exc) from None
+
+    def _not_a_file(self, exc: OSError):
+        from clavain.core.errors import EnvironmentProblem
+
+        return EnvironmentProblem(f"the run's journal cannot be read as a file ({exc.strerror or exc}): something "
+                                  f"outside clavain-cli run put another kind of file in its place",
+                                  path=self.path, next_command="put the journal back (the run's record), then "
+                                  "clavain-cli run status")
 
     def head(self) -> tuple[int, str]:
         """Seq and hash of the last entry; ``(0, "")`` when the journal is empty or missing. O(1)."""
@@ -124,7 +141,10 @@ class Journal:
     @contextmanager
     def _locked(self) -> Iterator:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NONBLOCK, 0o644)
+        if os.fstat(fd).st_mode & 0o170000 != 0o100000:
+            os.close(fd)
+            raise self._not_a_file(OSError(0, "not a regular file"))
         try:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -191,7 +211,8 @@ class Journal:
         means lines were removed or rewritten. More entries than expected is not an error here (a crash
         between the journal append and the state write leaves the journal one step ahead)."""
         try:
-            raw = self.path.read_bytes()
+            with self._open() as fh:
+                raw = fh.read()
         except FileNotFoundError:
             raw = b""
         lines = raw.split(b"\n")
