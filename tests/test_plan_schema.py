@@ -56,7 +56,8 @@ def as_typed_dicts(schema, definitions=None):
     if schema.get("type") == "definition-ref":
         return as_typed_dicts(definitions[schema["schema_ref"]], definitions)
     if schema.get("type") != "model":
-        return {key: as_typed_dicts(value, definitions) for key, value in schema.items() if key not in ("metadata", "ref")}
+        return {key: as_typed_dicts(value, definitions) for key, value in schema.items()
+                if key not in ("metadata", "ref")}
     inner, config = schema["schema"], schema["config"]
     assert inner["type"] == "model-fields" and not inner["computed_fields"], inner
     fields = {}

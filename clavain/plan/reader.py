@@ -68,13 +68,19 @@ def parse_plan_text(text: str, path: str, *, manifest_text: str | None = None, m
 @contextlib.contextmanager
 def collector_paused():
     """Reading allocates many small objects and keeps them all; pausing the cyclic garbage collector for
-    the duration keeps the cost linear in the plan's size (it is switched back on if it was on)."""
+    the duration keeps the cost linear in the plan's size (it is switched back on if it was on). Switched back
+    on, its next collection would walk every object the read made, all still in the youngest generation: a pass
+    over the whole plan once more, the slower per object the longer the plan (the objects no longer fit the
+    processor's caches). They are moved to the oldest generation first (``gc.freeze`` then ``gc.unfreeze``), which
+    is where objects that live as long end up anyway, collected with it."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 

@@ -24,6 +24,7 @@ MAX_LINE_CHARS = 100_000
 
 _CONSTRAINTS = re.compile(r"(?:global\s+)?constraints:?$", re.IGNORECASE)
 MUST_HAVES = re.compile(r"must[- ]?haves?:?$", re.IGNORECASE)
+_MUST_HAVES_HEADING = re.compile(r"must[- ]?haves?", re.IGNORECASE)
 _HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 
 
@@ -90,7 +91,7 @@ class Source:
 
 def is_must_haves(heading: Heading) -> bool:
     """The heading opens a Must-Haves section (``clavain.plan.musthaves`` reads it)."""
-    return re.fullmatch(r"must[- ]?haves?", heading.text.strip().rstrip(":"), re.IGNORECASE) is not None
+    return _MUST_HAVES_HEADING.fullmatch(heading.text.strip().rstrip(":")) is not None
 
 
 def split_lines(text: str) -> list[str]:
