@@ -62,7 +62,7 @@ def test_python_without_dependencies_exits_3_with_one_line(tmp_path):
     assert "<" not in r.err
 
 
-def test_the_entry_keeps_the_collector_off_and_freezes_before_exit(monkeypatch, capsys):
+def test_the_entry_keeps_the_collector_off_and_freezes_before_exit(monkeypatch):
     """A command's process (``entry``, what bin/clavain-cli runs) never walks its objects with the cyclic garbage
     collector: it is off for the command, and what is left is frozen, so the collections at exit skip it."""
     from clavain import cli
