@@ -156,6 +156,8 @@ def _stray_verify_blocks(source: Source, tasks: list[dict]) -> None:
 
 
 def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], frontmatter: dict):
+    """The ``Plan``. Takes ``tasks`` over: each task's read form is let go as its model is made (a long plan's
+    memory then stays near one copy of its tasks, and the models are made in memory just freed)."""
     from pydantic_core import ValidationError
 
     from clavain.core.digest import plan_digest
@@ -164,7 +166,8 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
 
     must_haves = _must_haves(source)
     models = []
-    for task in tasks:
+    for position, task in enumerate(tasks):
+        tasks[position] = None
         fields = {k: task[k] for k in _TASK_FIELDS if k in task}
         fields["depends"] = list(dict.fromkeys(dep for dep, _, _ in task["depends"]))
         try:
