@@ -149,4 +149,13 @@ def main(argv=None, *, ctx=None) -> int:
 
 
 def entry() -> None:
-    sys.exit(main())
+    """The process's entry (``bin/clavain-cli``). A command lives a fraction of a second and frees what it no
+    longer needs by reference counting; the cyclic garbage collector, which would walk every object the imports
+    made again and again, stays off until it exits, and what is left is frozen first, so the interpreter's own
+    collections at exit skip it too (together about a bare interpreter start on a command that renders)."""
+    import gc
+
+    gc.disable()
+    code = main()
+    gc.freeze()
+    sys.exit(code)

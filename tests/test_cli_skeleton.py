@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import json
 import shutil
 import tomllib
-import json
+
+import pytest
 
 from conftest import ROOT, run_bin, run_cli
 
@@ -57,3 +60,26 @@ def test_python_without_dependencies_exits_3_with_one_line(tmp_path):
     # the real folders and a command to run, never a placeholder
     assert f"{venv / 'bin' / 'python'} -m pip install -r {ROOT / 'requirements.lock'}" in r.err
     assert "<" not in r.err
+
+
+def test_the_entry_keeps_the_collector_off_and_freezes_before_exit(monkeypatch):
+    """A command's process (``entry``, what bin/clavain-cli runs) never walks its objects with the cyclic garbage
+    collector: it is off for the command, and what is left is frozen, so the collections at exit skip it."""
+    from clavain import cli
+
+    seen = {}
+
+    def main():
+        seen["enabled during the command"] = gc.isenabled()
+        return 0
+
+    monkeypatch.setattr(cli, "main", main)
+    try:
+        with pytest.raises(SystemExit) as exit_info:
+            cli.entry()
+        assert exit_info.value.code == 0
+        assert seen == {"enabled during the command": False}
+        assert not gc.isenabled() and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.enable()

@@ -73,16 +73,32 @@ def test_the_gate_commands_import_nothing_expensive(gated, argv):
 
 
 def test_the_check_sees_an_expensive_import(gated):
-    """Not vacuous: ``plan validate`` reads the plan with the full reader, which loads pydantic."""
-    assert {"pydantic", "re"} <= imported(["plan", "validate", "plan.md"], gated)
+    """Not vacuous: ``plan validate`` reads the plan with the full reader, which validates with pydantic's
+    validator (``pydantic_core``; pydantic's model classes, ``pydantic``, only for a run state read from disk)."""
+    extra = imported(["plan", "validate", "plan.md"], gated)
+    assert {"pydantic_core", "re"} <= extra and "pydantic" not in extra, sorted(extra)
 
 
 # What each run command may not import. The per-task commands render nothing (pathlib, re and subprocess, for git,
-# they do need); next, status and checkpoint render with Jinja2 (which brings typing, inspect and json along); none
-# reads the plan with the reader (pydantic, PyYAML).
+# they do need); next, status and checkpoint render with Jinja2 (which brings typing, inspect and json along), and
+# next and status run no git and open no gate store; none reads the plan with the reader (pydantic, PyYAML).
 PER_TASK = HEAVY - {"pathlib", "re", "enum", "subprocess"}
 RENDERING = {"pydantic", "pydantic_core", "yaml", "argparse", "filelock", "dataclasses", "asyncio", "markdown_it"}
+READING = RENDERING | {"subprocess", "sqlite3", "secrets"}
 DECIDING = {"pydantic", "pydantic_core", "yaml", "argparse", "filelock", "asyncio", "markdown_it"}
+# ``run start`` reads the plan with the reader (pydantic's validator, PyYAML for the config), runs the gate (its
+# store) and renders the first brief (Jinja2); not pydantic's model classes, nor any process for a plan without a
+# bead.
+STARTING = {"pydantic", "argparse", "filelock", "dataclasses", "asyncio", "markdown_it", "subprocess", "secrets"}
+
+
+def test_run_start_imports_what_it_needs_and_nothing_expensive(project):
+    from test_run_support import write_plan
+
+    write_plan(project)
+    extra = imported(["run", "start", "plan.md"], project)
+    assert {"clavain.run.engine", "pydantic_core", "jinja2", "clavain.gate.store"} <= extra, sorted(extra)
+    assert not extra & STARTING, sorted(extra & STARTING)
 
 
 def test_the_run_commands_import_what_they_need_and_nothing_expensive(project):
@@ -96,7 +112,7 @@ def test_the_run_commands_import_what_they_need_and_nothing_expensive(project):
     ok(project, "verify", "1")
     ok(project, "task-done", "1", "--output", "out.md")
     steps = [(["task-start", "2"], PER_TASK), (["verify", "2"], PER_TASK),
-             (["task-done", "2", "--output", "out.md"], PER_TASK), (["next"], RENDERING), (["status"], RENDERING)]
+             (["task-done", "2", "--output", "out.md"], PER_TASK), (["next"], READING), (["status"], READING)]
     for argv, forbidden in steps:
         extra = imported(["run", *argv], project)
         assert "clavain.run.engine" in extra and not extra & forbidden, (argv, sorted(extra & forbidden))

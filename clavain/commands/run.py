@@ -37,15 +37,10 @@ def _emit(args, ctx, outcome) -> None:
         ctx.out(f"next: {outcome.next}")
 
 
-def _fn(name: str):
-    from clavain.run import engine as run
-    from clavain.run import decisions as run_decisions
-    from clavain.run import steps as run_steps
-
-    for module in (run, run_steps, run_decisions):
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise AttributeError(name)
+def _fn(where: str):
+    """The function ``module.name`` of ``clavain.run`` (only that module is imported)."""
+    module, name = where.split(".")
+    return getattr(__import__(f"clavain.run.{module}", fromlist=[name]), name)
 
 
 def _simple(name: str):
@@ -55,10 +50,8 @@ def _simple(name: str):
 
 
 def _task(name: str):
-    fn_name = name.replace("-", "_")
-
     def handler(args, ctx):
-        _emit(args, ctx, _fn(fn_name)(ctx.project, args.run_id, args.task, ctx.env))
+        _emit(args, ctx, _fn(name)(ctx.project, args.run_id, args.task, ctx.env))
     return handler
 
 
@@ -186,36 +179,36 @@ def _commands() -> tuple[Command, ...]:
                  *_START),
         _command("status", _status, "where the run stands (verifies the journal)",
                  Arg("--todos", "print the tasks as a JSON list for the task-list tools", flag=True)),
-        _command("next", _simple("next_brief"), "the current batch's brief"),
-        _command("task-start", _task("task-start"), "start task N (in order)", Arg("task")),
-        _command("retry", _task("retry"), "retry the failed task N (user's word)", Arg("task")),
-        _command("rollback", _task("rollback"), "take the project back to where task N started (user's word)",
+        _command("next", _simple("engine.next_brief"), "the current batch's brief"),
+        _command("task-start", _task("steps.task_start"), "start task N (in order)", Arg("task")),
+        _command("retry", _task("decisions.retry"), "retry the failed task N (user's word)", Arg("task")),
+        _command("rollback", _task("decisions.rollback"), "take the project back to where task N started (user's word)",
                  Arg("task")),
         _command("task-done", _task_done, "record task N done with its output file ('-' for stdin)", Arg("task"),
                  Arg("--output", required=True),
                  Arg("--unchanged", "why the files the task declares rightly stay unchanged (shown to the user)",
                      metavar="WHY")),
-        _command("task-fail", _with_reason("task_fail"), "record that task N failed (halts the run)", Arg("task"),
+        _command("task-fail", _with_reason("steps.task_fail"), "record that task N failed (halts the run)", Arg("task"),
                  Arg("--reason", required=True)),
-        _command("skip", _with_reason("skip"), "skip the failed task N (user's word)", Arg("task"),
+        _command("skip", _with_reason("decisions.skip"), "skip the failed task N (user's word)", Arg("task"),
                  Arg("--reason", required=True)),
         _command("accept", _accept, "finish without the missing Must-Haves (user's word)",
                  Arg("--reason", "why, in the user's words", required=True)),
         _command("verify", _verify, "run task N's <verify> entries", Arg("task"),
                  Arg("--timeout", "seconds per entry (default 300)", type=_positive_seconds, default=300.0)),
-        _command("checkpoint", _simple("checkpoint"), "close the batch and write its report"),
+        _command("checkpoint", _simple("steps.checkpoint"), "close the batch and write its report"),
         _command("approve", _approve, "pass the checkpoint (needs the user's reply)", Arg("--note")),
         _command("revise", _revise, "reopen tasks of the batch with the user's note (needs the user's reply)",
                  Arg("tasks", nargs="+", metavar="TASK"), Arg("--note", "what the user asked to change", required=True)),
         _command("pause", _pause, "stop and wait for the user's answer to a question (read-only until then)",
                  Arg("--reason", "the question for the user", required=True)),
-        _command("resume", _simple("resume"), "go on after the user answered (needs the user's reply)"),
+        _command("resume", _simple("decisions.resume"), "go on after the user answered (needs the user's reply)"),
         _command("diff", _diff, "show what changed: the current batch, or task N (read-only)", Arg("task", nargs="?")),
-        _command("abort", _simple("abort"), "stop the run (user's word)"),
-        _command("replan", _simple("replan"), "re-read a changed plan (user's word)"),
-        _command("allow-external", _simple("allow_external"), "allow external dispatch (user's word)"),
-        _command("must-haves", _simple("must_haves"), "check the plan's Must-Haves"),
-        _command("finish", _simple("finish"), "write the final report"),
+        _command("abort", _simple("decisions.abort"), "stop the run (user's word)"),
+        _command("replan", _simple("decisions.replan"), "re-read a changed plan (user's word)"),
+        _command("allow-external", _simple("decisions.allow_external"), "allow external dispatch (user's word)"),
+        _command("must-haves", _simple("decisions.must_haves"), "check the plan's Must-Haves"),
+        _command("finish", _simple("decisions.finish"), "write the final report"),
     )
 
 

@@ -10,6 +10,8 @@ from clavain.core.errors import BadInput
 
 
 def check(tasks: list[dict], plan_path: str) -> None:
+    if _earlier_only(tasks):
+        return
     _unique(tasks, plan_path)
     index = {task["id"]: position for position, task in enumerate(tasks)}
     for task in tasks:
@@ -24,6 +26,20 @@ def check(tasks: list[dict], plan_path: str) -> None:
             if index[dep] >= position:
                 raise _error(f"task {task['id']} depends on task {dep}, which comes after it; tasks run in plan "
                              f"order, so move task {dep} before task {task['id']}", path, line, plan_path)
+
+
+def _earlier_only(tasks: list[dict]) -> bool:
+    """Every id once and every dependency on an earlier task: nothing to report, and so no cycle either (one pass
+    over the tasks; the checks below find and name what is wrong otherwise, in their order)."""
+    seen: set[str] = set()
+    for task in tasks:
+        for dep, _, _ in task["depends"]:
+            if dep not in seen:
+                return False
+        if task["id"] in seen:
+            return False
+        seen.add(task["id"])
+    return True
 
 
 def _unique(tasks: list[dict], plan_path: str) -> None:

@@ -16,7 +16,6 @@ of the wrong shape is reported with a warning and changes nothing here.
 from __future__ import annotations
 
 import re
-import textwrap
 
 from clavain.plan.headings import text_digest
 from clavain.plan.source import Source, enclosing_line, trim_end
@@ -32,6 +31,8 @@ KINDS = ("auto", "checkpoint:human-verify", "checkpoint:decision", "checkpoint:h
 
 
 def find(source: Source) -> list[int]:
+    if "<task" not in source.text:    # most plans: no need to look at every line
+        return []
     return [number for number, line in source.visible(source.body_start + 1, len(source.lines))
             if "<task" in line and _OPEN.match(line)]
 
@@ -123,7 +124,11 @@ def _block(body: str, name: str) -> str | None:
         return None
     text = match.group(1).strip("\n")
     first, _, rest = text.partition("\n")
-    return (first.strip() + ("\n" + textwrap.dedent(rest) if rest else "")).strip() or None
+    if not rest:
+        return first.strip() or None
+    import textwrap   # its patterns are compiled on import: only for GSD elements of several lines
+
+    return (first.strip() + "\n" + textwrap.dedent(rest)).strip() or None
 
 
 def _step(text: str, line: int) -> dict:

@@ -27,10 +27,10 @@ cannot be read when the plan has no tasks of its own, and dependencies on unknow
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
+from clavain.core.digest import sha256_hex
 from clavain.core.errors import BadInput
 
 MODES = ("all-parallel", "all-sequential", "dependency-driven", "manual-batching")
@@ -170,7 +170,7 @@ def _task(manifest: _Manifest, entry, by_key: dict, stage: dict, mode: str, star
     else:
         task = {"id": task_id, "title": str(entry.get("title") or task_id), "line": line, "end_line": line,
                 "file_roles": {}, "steps": [], "verify": [], "done": False, "files": [], "depends": [],
-                "text": "", "text_sha256": hashlib.sha256(repr(sorted(entry.items(), key=str)).encode()).hexdigest(),
+                "text": "", "text_sha256": sha256_hex(repr(sorted(entry.items(), key=str)).encode()),
                 "id_path": manifest.path}
     task["files"] = list(dict.fromkeys([*task["files"], *map(str, files)]))
     task["section"] = str(stage.get("name")) if stage.get("name") is not None else None

@@ -4,8 +4,9 @@ Produced by ``clavain.plan.read_plan`` (the reader) and ``clavain.batching.make_
 gate, the run and the reports. Pure data: no I/O here.
 
 Plain models (``clavain.core.model``): the reader validates what it reads from the plan, its frontmatter and its
-manifest with pydantic models built from these declarations (``clavain.plan.schema``); a run keeps the plan it
-read, and its later commands use it without importing pydantic (``clavain.run.folder``, ``plan.json``).
+manifest with pydantic's validator, from core schemas made from these declarations (``clavain.plan.schema``); a run
+keeps the plan it read, and its later commands use it without importing pydantic (``clavain.run.folder``,
+``plan.json``).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import re
 
-from clavain.plan.source import Heading, Source, section_end
+from clavain.plan.source import Heading, Source, is_must_haves, section_end
 
 _LABEL = re.compile(r"\s*\*\*([^*]+)\*\*\s*(?:\([^()]*\))?\s*:?\s*$")   # **Artifacts:**, **Artifacts** (...):
 _HEADING_LABEL = re.compile(r"(truths|artifacts|key[ -]?links)\s*(?:\([^()]*\))?\s*:?$", re.IGNORECASE)
@@ -51,10 +51,6 @@ _PATTERN = re.compile(r"\bpattern\s+`([^`]+)`", re.IGNORECASE)
 
 ARTIFACT_GRAMMAR = "- `path` [— what it provides] [exports `a`, `b`] [contains `text`] [(at least N lines)]"
 KEY_LINK_GRAMMAR = "- `from` imports `name` from `to` [and calls `call`]  or  - `from` -> `to` [via text] [pattern `regex`]"
-
-
-def is_must_haves(heading: Heading) -> bool:
-    return re.fullmatch(r"must[- ]?haves?", heading.text.strip().rstrip(":"), re.IGNORECASE) is not None
 
 
 _ARTIFACT_KEYS = {"path", "provides", "exports", "contains", "min_lines"}

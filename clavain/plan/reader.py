@@ -29,7 +29,7 @@ import re
 from pathlib import Path
 
 from clavain.core.errors import BadInput
-from clavain.plan.source import Source, is_constraints, load_source
+from clavain.plan.source import Source, is_constraints, is_must_haves, load_source
 from clavain.plan.textfile import MAX_BYTES, read_text  # noqa: F401  (read_text is the reader's too)
 
 
@@ -68,13 +68,19 @@ def parse_plan_text(text: str, path: str, *, manifest_text: str | None = None, m
 @contextlib.contextmanager
 def collector_paused():
     """Reading allocates many small objects and keeps them all; pausing the cyclic garbage collector for
-    the duration keeps the cost linear in the plan's size (it is switched back on if it was on)."""
+    the duration keeps the cost linear in the plan's size (it is switched back on if it was on). Switched back
+    on, its next collection would walk every object the read made, all still in the youngest generation: a pass
+    over the whole plan once more, the slower per object the longer the plan (the objects no longer fit the
+    processor's caches). They are moved to the oldest generation first (``gc.freeze`` then ``gc.unfreeze``), which
+    is where objects that live as long end up anyway, collected with it."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
@@ -82,7 +88,6 @@ def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str |
     from clavain.plan import deps as plan_deps
     from clavain.plan import gsd as plan_gsd
     from clavain.plan import headings as plan_headings
-    from clavain.plan import speckit as plan_speckit
     from clavain.plan import tasknames
 
     source = load_source(text, path)
@@ -92,8 +97,8 @@ def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str |
         fmt, (tasks, checkpoints) = "gsd", plan_gsd.tasks(source, gsd)
     elif found := plan_headings.superpowers_headings(source):
         fmt, tasks = "superpowers", plan_headings.heading_tasks(source, found)
-    elif found := plan_speckit.find(source):
-        fmt, (tasks, checkpoints) = "speckit", plan_speckit.tasks(source, found)
+    elif found := _speckit().find(source):
+        fmt, (tasks, checkpoints) = "speckit", _speckit().tasks(source, found)
     elif found := plan_headings.numbered_headings(source):
         fmt, tasks = "numbered", plan_headings.heading_tasks(source, found)
     else:
@@ -127,6 +132,13 @@ def _parse(text: str, path: str, manifest_text: str | None, manifest_path: str |
     return _build(source, fmt, tasks, checkpoints, frontmatter)
 
 
+def _speckit():
+    """``clavain.plan.speckit``, imported only when the plan has no GSD tasks or task headings."""
+    from clavain.plan import speckit
+
+    return speckit
+
+
 def _stray_verify_blocks(source: Source, tasks: list[dict]) -> None:
     """``<verify>`` blocks outside every task are reported: nothing runs them."""
     import bisect
@@ -144,7 +156,9 @@ def _stray_verify_blocks(source: Source, tasks: list[dict]) -> None:
 
 
 def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], frontmatter: dict):
-    from pydantic import ValidationError
+    """The ``Plan``. Takes ``tasks`` over: each task's read form is let go as its model is made (a long plan's
+    memory then stays near one copy of its tasks, and the models are made in memory just freed)."""
+    from pydantic_core import ValidationError
 
     from clavain.core.digest import plan_digest
     from clavain.plan.model import Plan, Task
@@ -152,7 +166,8 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
 
     must_haves = _must_haves(source)
     models = []
-    for task in tasks:
+    for position, task in enumerate(tasks):
+        tasks[position] = None
         fields = {k: task[k] for k in _TASK_FIELDS if k in task}
         fields["depends"] = list(dict.fromkeys(dep for dep, _, _ in task["depends"]))
         try:
@@ -167,9 +182,12 @@ def _build(source: Source, fmt: str, tasks: list[dict], checkpoints: list[str], 
 
 def _must_haves(source: Source):
     """Must-Haves from markdown and frontmatter; an item the model cannot hold goes to the checklist."""
-    from pydantic import ValidationError
+    from pydantic_core import ValidationError
 
     from clavain.plan.model import Artifact, KeyLink, MustHaves
+
+    if source.frontmatter.get("must_haves") is None and not any(map(is_must_haves, source.headings)):
+        return MustHaves()      # nothing to read (the grammar's many patterns are compiled only when there is)
     from clavain.plan.musthaves import from_frontmatter, from_markdown
     from clavain.plan.schema import validate
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import bisect
 import re
-from dataclasses import dataclass, field
 
 from clavain.core.errors import BadInput
 from clavain.plan.lines import fence_marker, fence_mask, is_task_line
@@ -25,31 +24,54 @@ MAX_LINE_CHARS = 100_000
 
 _CONSTRAINTS = re.compile(r"(?:global\s+)?constraints:?$", re.IGNORECASE)
 MUST_HAVES = re.compile(r"must[- ]?haves?:?$", re.IGNORECASE)
+_MUST_HAVES_HEADING = re.compile(r"must[- ]?haves?", re.IGNORECASE)
 _HEADING = re.compile(r" {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 
 
-@dataclass(frozen=True)
 class Heading:
-    line: int       # 1-based
-    level: int
-    text: str
+    """A markdown heading: ``line`` (1-based), ``level`` (1 for ``#``), ``text``. Immutable, and equal to another
+    of the same fields (plain classes, not dataclasses: the reader runs on every ``run start``)."""
+
+    __slots__ = ("line", "level", "text")
+
+    def __init__(self, line: int, level: int, text: str) -> None:
+        object.__setattr__(self, "line", line)
+        object.__setattr__(self, "level", level)
+        object.__setattr__(self, "text", text)
+
+    def __setattr__(self, name: str, value) -> None:
+        raise AttributeError(f"a Heading is immutable: cannot set {name!r}")
+
+    def _key(self) -> tuple:
+        return self.line, self.level, self.text
+
+    def __eq__(self, other) -> bool:
+        return self._key() == other._key() if type(other) is Heading else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"Heading(line={self.line!r}, level={self.level!r}, text={self.text!r})"
 
 
-@dataclass
 class Source:
-    path: str
-    text: str
-    lines: list[str]                        # lines[0] is line 1; no line endings
-    hidden: list[bool]                      # True: inside a fence or comment (not structure)
-    body_start: int                         # 0-based index of the first line after the frontmatter
-    frontmatter: dict = field(default_factory=dict)
-    headings: list[Heading] = field(default_factory=list)
-    ends: dict[int, int] = field(default_factory=dict)          # heading line -> last line of its section
-    parents: dict[int, Heading] = field(default_factory=dict)   # heading line -> enclosing heading
-    heading_lines: list[int] = field(default_factory=list)
-    rows: list[tuple[int, str]] = field(default_factory=list)     # (number, text) of structural lines
-    row_numbers: list[int] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)          # "path:line: text", in the order found
+    """A plan's text as the reader reads it (see the module's docstring); ``load_source`` makes one."""
+
+    def __init__(self, path: str, text: str, lines: list[str], hidden: list[bool], body_start: int) -> None:
+        self.path = path
+        self.text = text
+        self.lines = lines                          # lines[0] is line 1; no line endings
+        self.hidden = hidden                        # True: inside a fence or comment (not structure)
+        self.body_start = body_start                # 0-based index of the first line after the frontmatter
+        self.frontmatter: dict = {}
+        self.headings: list[Heading] = []
+        self.ends: dict[int, int] = {}              # heading line -> last line of its section
+        self.parents: dict[int, Heading] = {}       # heading line -> enclosing heading
+        self.heading_lines: list[int] = []
+        self.rows: list[tuple[int, str]] = []       # (number, text) of structural lines
+        self.row_numbers: list[int] = []
+        self.warnings: list[str] = []               # "path:line: text", in the order found
 
     def warn(self, line: int, text: str) -> None:
         self.warnings.append(f"{self.path}:{line}: {text}")
@@ -65,6 +87,11 @@ class Source:
     def error(self, message: str, line: int | None, next_command: str | None = None) -> BadInput:
         return BadInput(message, path=self.path, line=line,
                         next_command=next_command or f"clavain-cli plan validate {self.path}")
+
+
+def is_must_haves(heading: Heading) -> bool:
+    """The heading opens a Must-Haves section (``clavain.plan.musthaves`` reads it)."""
+    return _MUST_HAVES_HEADING.fullmatch(heading.text.strip().rstrip(":")) is not None
 
 
 def split_lines(text: str) -> list[str]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+
+TYPE_CHECKING = False   # not ``typing``'s: the gate reads its config with this
+if TYPE_CHECKING:
+    from typing import Any
 
 from clavain.core.errors import BadInput
 

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import os
 import re   # loaded with pathlib anyway
 import time
 from contextlib import contextmanager
@@ -471,9 +472,7 @@ def _start_locked(project: Path, plan_file: Path, env: Mapping[str, str], batch_
     pins = run_settings(config, plan)
     flag = (project / EXTERNAL_FLAG).exists()
     requested = dispatch == "external" and not flag
-    import secrets
-
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{_slug(Path(rel).stem)}-{secrets.token_hex(2)}"
+    run_id = f"{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{_slug(Path(rel).stem)}-{os.urandom(2).hex()}"
     folder = RunFolder(project, run_id)
     tasks = task_states(plan, batches)
     with folder.lock():
