@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import shutil
 import tomllib
 
@@ -73,7 +74,11 @@ def test_the_entry_keeps_the_collector_off_and_freezes_before_exit(monkeypatch):
         seen["enabled during the command"] = gc.isenabled()
         return 0
 
+    def _exit(code):   # the real one would end the test run
+        raise SystemExit(code)
+
     monkeypatch.setattr(cli, "main", main)
+    monkeypatch.setattr("os._exit", _exit)
     try:
         with pytest.raises(SystemExit) as exit_info:
             cli.entry()
@@ -83,3 +88,24 @@ def test_the_entry_keeps_the_collector_off_and_freezes_before_exit(monkeypatch):
     finally:
         gc.unfreeze()
         gc.enable()
+
+
+def test_the_entry_flushes_what_it_printed_and_a_reader_that_went_away_costs_no_traceback(tmp_path):
+    """The process ends without the interpreter's teardown: all it printed still arrives, and when the reader
+    has gone (``| head -1`` on more than a pipe holds) the command ends quietly."""
+    import subprocess
+    import sys
+
+    from conftest import CLI
+
+    plan = tmp_path / "plan.md"
+    plan.write_text("# Long\n" + "".join(f"\n### Task {i}: Step {i}\n\n- [ ] do {i}\n" for i in range(1, 1500)))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAVAIN_")}
+    env["CLAVAIN_PYTHON"] = sys.executable
+    whole = subprocess.run([str(CLI), "plan", "show", str(plan), "--json"], capture_output=True, text=True,
+                           env=env, cwd=tmp_path)
+    assert whole.returncode == 0 and len(whole.stdout) > 200_000
+    assert json.loads(whole.stdout)["tasks"][-1]["id"] == "1499"       # every byte arrived
+    cut = subprocess.run(["sh", "-c", f"'{CLI}' plan show '{plan}' --json | head -c 10"], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert len(cut.stdout) == 10 and "Traceback" not in cut.stderr and "Exception" not in cut.stderr, cut.stderr
