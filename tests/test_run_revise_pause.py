@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from test_run_support import cli, disk_state, do_task, js, ok, run_dir, say, to_checkpoint, write_plan
+from test_run_support import cli, disk_state, do_task, events, js, ok, run_dir, say, to_checkpoint, write_plan
 
 
 def at_checkpoint_in_git(project):
@@ -117,3 +117,8 @@ def test_the_plugins_files_are_pinned_for_the_run(project, monkeypatch):
     r = cli(project, "task-start", "1")
     assert r.code == 1 and "the plugin's files changed during the run" in r.err
     assert js(project, "status")["halt"]["kind"] == "plugin_changed"
+    for _ in range(3):   # every later command while it stands: the one halt, not one more each time
+        cli(project, "next")
+        cli(project, "task-start", "1")
+    assert sorted(p.name for p in (run_dir(project) / "batches").glob("halt-*.md")) == ["halt-1.md"]
+    assert [e for e, _ in events(run_dir(project))].count("halted") == 1

@@ -282,6 +282,9 @@ def _check_plugin(s: Session) -> None:
     bytecode that is its source's own (Python compiled a module it imported for the first time) is recorded."""
     from clavain.run.plugin import ROOT, fingerprint, forged
 
+    halt = s.state.halt
+    if s.state.state == "halted" and halt is not None and halt.kind == "plugin_changed":
+        return   # halted for it already: one halt, not one more with every command
     now = fingerprint()
     pinned = s.state.plugin
     if pinned == now:
