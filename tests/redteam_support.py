@@ -23,6 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ENTRY = ROOT / "hooks" / "clavain-hook"
@@ -245,3 +247,17 @@ def _forge(project: Path, how: str) -> None:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["forge"]:
         _forge(Path(sys.argv[2]).resolve(), sys.argv[3])
+
+
+has_bwrap = pytest.mark.skipif(not (shutil.which("bwrap") and shutil.which("socat")),
+                               reason="needs bubblewrap and socat (.ci/run installs them)")
+
+
+def assert_not_past(w, what: str) -> None:
+    """The run did not get past its checkpoint: tools stay read-only, and the run is not running batch 2."""
+    assert w.blocked("Write", file_path=str(w.project / "src.txt"), content="x"), f"{what}: Write passed"
+    assert w.blocked("Agent", description="t", prompt="do task 2", subagent_type="general-purpose"), \
+        f"{what}: Agent passed"
+    w.bash("ls")  # any later Bash call: the witness looks at the journal again
+    st = w.status()
+    assert (st.get("state"), st.get("batch")) != ("running", 2), f"{what}: the run took the approval: {st}"

@@ -20,22 +20,8 @@ from pathlib import Path
 import pytest
 
 from conftest import CLAUDE, ROOT, needs_claude
-from redteam_support import SESSION, keep_copy, put_back, running_with_task_done, waiting, world, \
-    write_executable
-
-has_bwrap = pytest.mark.skipif(not (shutil.which("bwrap") and shutil.which("socat")),
-                               reason="needs bubblewrap and socat (.ci/run installs them)")
-
-
-def assert_not_past(w, what: str) -> None:
-    """The run did not get past its checkpoint: tools stay read-only, and the run is not running batch 2."""
-    assert w.blocked("Write", file_path=str(w.project / "src.txt"), content="x"), f"{what}: Write passed"
-    assert w.blocked("Agent", description="t", prompt="do task 2", subagent_type="general-purpose"), \
-        f"{what}: Agent passed"
-    w.bash("ls")  # any later Bash call: the witness looks at the journal again
-    st = w.status()
-    assert (st.get("state"), st.get("batch")) != ("running", 2), f"{what}: the run took the approval: {st}"
-
+from redteam_support import SESSION, assert_not_past, has_bwrap, keep_copy, put_back, running_with_task_done, \
+    waiting, world, write_executable
 
 # ------------------------------------------------------------------------------ 1. names on the allowlist
 

@@ -8,27 +8,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-from redteam_support import running_with_task_done, waiting, world
-
-has_bwrap = pytest.mark.skipif(not (shutil.which("bwrap") and shutil.which("socat")),
-                               reason="needs bubblewrap and socat (.ci/run installs them)")
-
-
-def assert_not_past(w, what: str) -> None:
-    """The run did not get past its checkpoint: tools stay read-only, and the run is not running batch 2."""
-    assert w.blocked("Write", file_path=str(w.project / "src.txt"), content="x"), f"{what}: Write passed"
-    assert w.blocked("Agent", description="t", prompt="do task 2", subagent_type="general-purpose"), \
-        f"{what}: Agent passed"
-    w.bash("ls")  # any later Bash call: the witness looks at the journal again
-    st = w.status()
-    assert (st.get("state"), st.get("batch")) != ("running", 2), f"{what}: the run took the approval: {st}"
-
+from redteam_support import assert_not_past, has_bwrap, running_with_task_done, waiting, world
 
 def model_script(w, name: str, body: str) -> str:
     """A script the model wrote into the project while the batch ran (Write passes then), and the plain command

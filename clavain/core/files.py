@@ -41,11 +41,12 @@ def _umask() -> int:
     return current
 
 
-def atomic_write(path, data: str | bytes, *, point: str = "") -> None:
+def atomic_write(path, data: str | bytes, *, point: str = "", sync_folder: bool = True) -> None:
     """Replace ``path`` atomically: write a temporary file beside it, fsync, rename, fsync the folder.
 
     An existing file keeps its permission bits; a new one gets 0666 less the umask, as ``open`` would.
-    ``point``: the crash point between the temporary file's fsync and the rename (``crash_point``)."""
+    ``point``: the crash point between the temporary file's fsync and the rename (``crash_point``).
+    ``sync_folder=False``: the caller fsyncs the folder itself once, after several files (``sync_folder``)."""
     path = os.fspath(path)
     folder, name = os.path.split(path)
     os.makedirs(folder or ".", exist_ok=True)
@@ -70,7 +71,13 @@ def atomic_write(path, data: str | bytes, *, point: str = "") -> None:
         except OSError:
             pass
         raise
-    _fsync_dir(folder or ".")
+    if sync_folder:
+        _fsync_dir(folder or ".")
+
+
+def sync_folder(folder) -> None:
+    """fsync a folder: the names written into it last a crash."""
+    _fsync_dir(folder)
 
 
 def append_line(path, line: str, *, point: str = "") -> None:

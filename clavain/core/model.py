@@ -80,11 +80,8 @@ class _Spec:
 
 
 class Stored:
-    """A value a model holds that dumps as a header of its own (``clavain.core.parts.Parts``: a long list kept
-    in files): building or reading a model leaves it as it is."""
-
-    def header(self):  # pragma: no cover - every subclass has its own
-        raise NotImplementedError
+    """A value a model holds that dumps as its ``header()`` (``clavain.core.parts.Parts``: a long list kept in
+    files): building or reading a model leaves it as it is. A marker: the subclass says what its header is."""
 
 
 class Model:

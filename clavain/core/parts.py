@@ -24,6 +24,7 @@ from bisect import bisect_right
 
 from clavain.core.digest import sha256_hex
 from clavain.core.errors import EnvironmentProblem
+from clavain.core.files import atomic_write, sync_folder
 from clavain.core.model import Stored, dumps
 
 TYPE_CHECKING = False
@@ -84,27 +85,9 @@ class Store:
         once (so the caller's next write, which refers to them, finds them after a crash)."""
         if not texts:
             return
-        os.makedirs(self.folder, exist_ok=True)
-        for sha, text in texts.items():
-            tmp = os.path.join(self.folder, f".{sha}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)   # never through a link
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(text.encode("utf-8"))
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.replace(tmp, self.path(sha))
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-        fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        for sha, text in texts.items():   # a temporary file of its own (O_EXCL), never written through a link
+            atomic_write(self.path(sha), text, sync_folder=False)
+        sync_folder(self.folder)
 
     def remove(self, shas) -> None:
         for sha in shas:

@@ -242,11 +242,11 @@ def status_text(folder: RunFolder, s: RunState, notes: list[str], protection: st
                   capped=len(s.tasks) > STATUS_ALL_TASKS, protection=protection)
 
 
-def _counts(tasks: list) -> str:
+def _counts(statuses: list) -> str:
     """``3 done, 1 skipped`` (statuses in a fixed order, zeros left out)."""
     n = {status: 0 for status in ("running", "failed", "done", "skipped", "pending")}
-    for t in tasks:
-        n[t if isinstance(t, str) else t.status] += 1
+    for status in statuses:
+        n[status] += 1
     return ", ".join(f"{count} {status}" for status, count in n.items() if count)
 
 
@@ -261,9 +261,9 @@ def _batch_row(s: RunState, k: int, window: Optional[int]) -> dict:
     start = max(0, min(first_open - WINDOW_LEAD, len(tasks) - window))
     shown = tasks[start:start + window]
     row["tasks"] = shown
-    row["before"] = start and f"{start} earlier task(s): {_counts(tasks[:start])}"
+    row["before"] = start and f"{start} earlier task(s): {_counts([t.status for t in tasks[:start]])}"
     rest = tasks[start + len(shown):]
-    row["after"] = rest and f"{len(rest)} later task(s): {_counts(rest)}"
+    row["after"] = rest and f"{len(rest)} later task(s): {_counts([t.status for t in rest])}"
     return row
 
 
